@@ -1,0 +1,59 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# Debian packages: CJK fonts and fast font subsetting for PDFs; Chromium for the
+# browser tests; poppler-utils (pdftotext/pdffonts) for checking PDFs.
+RUN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test venv lint typecheck messages bench clean-db
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "warning: please install these Debian packages:$$missing"; fi; \
+	fi
+endef
+
+run: venv
+	$(call apt_install,$(RUN_PACKAGES))
+	$(PY) manage.py migrate --no-input -v 0
+	$(PY) manage.py seed_demo
+	@echo "打开 http://127.0.0.1:8000/ 用上面的演示账号登录"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: venv
+	$(call apt_install,$(TEST_PACKAGES))
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run -v 0
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy config core orgs
+
+messages: venv
+	$(PY) manage.py makemessages -l en --no-obsolete
+	$(PY) manage.py compilemessages -l en
+
+bench: venv
+	$(PY) benchmarks/import_district.py
+
+clean-db:
+	rm -f db.sqlite3

@@ -1,0 +1,120 @@
+"""Starting, running and reporting background jobs.
+
+A job kind maps to a handler ``handler(job, report)`` registered by the app that
+owns the work. ``job_start`` records the job and queues the Celery task on
+commit; the task (``core.tasks.run_job``) loads the job by id and calls the
+handler. Handlers must be safe to run twice: the task may be delivered again
+after a worker dies.
+"""
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.models import Job
+
+log = logging.getLogger(__name__)
+
+Report = Callable[[int, str], None]
+Handler = Callable[[Job, Report], None]
+
+_handlers: dict[str, Handler] = {}
+
+
+class JobError(Exception):
+    """A permanent failure with a message meant for the user (in Chinese)."""
+
+
+def register(kind: str) -> Callable[[Handler], Handler]:
+    def decorator(handler: Handler) -> Handler:
+        _handlers[kind] = handler
+        return handler
+
+    return decorator
+
+
+def job_start(
+    *,
+    kind: str,
+    user: Any,
+    params: dict | None = None,
+    input_file: Any = None,
+    stored_input: str = "",
+) -> Job:
+    """Record a job and queue it once the surrounding transaction commits.
+
+    ``input_file`` is an upload to store; ``stored_input`` names a file already
+    in storage (a confirmed preview reuses its upload).
+    """
+    if kind not in _handlers:
+        raise ValueError(f"unknown job kind {kind!r}")
+    job = Job(kind=kind, created_by=user if user and user.is_authenticated else None)
+    job.params = params or {}
+    if input_file is not None:
+        job.input_file.save(getattr(input_file, "name", "upload"), input_file, save=False)
+    elif stored_input:
+        job.input_file.name = stored_input
+    job.save()
+    transaction.on_commit(lambda: job_enqueue(job.pk))
+    return job
+
+
+def job_enqueue(job_id: int) -> None:
+    """Hand the job to Celery; if the broker is unreachable the job stays queued."""
+    from core.tasks import run_job
+
+    try:
+        run_job.delay(job_id)
+    except Exception as exc:  # kombu raises several unrelated types when the broker is down
+        log.warning("job %s left queued: broker unavailable (%s)", job_id, exc)
+        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+            message="任务队列暂不可用，任务已登记，稍后自动执行"
+        )
+
+
+def job_run(job_id: int) -> None:
+    """Run one job to the end, recording progress, success or failure."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.is_finished:
+        return
+    Job.objects.filter(pk=job_id).update(
+        status=Job.Status.RUNNING,
+        started_at=timezone.now(),
+        attempts=job.attempts + 1,
+        progress=0,
+        error="",
+    )
+    job.refresh_from_db()
+
+    def report(progress: int, message: str = "") -> None:
+        Job.objects.filter(pk=job_id).update(progress=max(0, min(100, progress)), message=message)
+
+    try:
+        _handlers[job.kind](job, report)
+    except JobError as exc:
+        _finish(job_id, Job.Status.FAILED, error=str(exc))
+        return
+    except Exception as exc:
+        log.exception("job %s (%s) failed", job_id, job.kind)
+        _finish(job_id, Job.Status.FAILED, error=f"任务执行出错：{exc.__class__.__name__}")
+        return
+    _finish(job_id, Job.Status.SUCCEEDED)
+
+
+def _finish(job_id: int, status: str, error: str = "") -> None:
+    fields: dict[str, Any] = {"status": status, "finished_at": timezone.now(), "error": error}
+    if status == Job.Status.SUCCEEDED:
+        fields["progress"] = 100
+    Job.objects.filter(pk=job_id).update(**fields)
+
+
+def jobs_for(user: Any):
+    """Jobs a user may see: their own; the admin sees all."""
+    if not user.is_authenticated:
+        return Job.objects.none()
+    if user.is_superuser:
+        return Job.objects.all()
+    return Job.objects.filter(created_by=user)

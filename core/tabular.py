@@ -1,0 +1,200 @@
+"""Reading and writing spreadsheets: XLSX and CSV (UTF-8 with or without BOM, GB18030/GBK).
+
+Reading checks the file before parsing it (size, type by content, zip bombs) and
+turns every failure into a ``TableError`` with a message in Chinese.
+"""
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+
+XLSX_MAGIC = b"PK\x03\x04"
+MAX_UNZIPPED_BYTES = 400 * 1024 * 1024
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+class TableError(Exception):
+    """The file as a whole cannot be read; the message says why, in Chinese."""
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[object]]  # values as parsed; row i is spreadsheet line i + 2
+
+
+def read_table(data: bytes, filename: str) -> Table:
+    """Parse an uploaded file into headers and rows, or raise TableError."""
+    name = filename.lower()
+    if len(data) > settings.IMPORT_MAX_BYTES:
+        raise TableError(
+            f"文件过大：{len(data) / 1024 / 1024:.1f} MB，上限为 "
+            f"{settings.IMPORT_MAX_BYTES / 1024 / 1024:.0f} MB"
+        )
+    if not data.strip():
+        raise TableError("文件为空")
+    if name.endswith(".xlsx"):
+        table = _read_xlsx(data)
+    elif name.endswith(".csv"):
+        table = _read_csv(data)
+    else:
+        raise TableError("不支持的文件类型：只接受 .xlsx 或 .csv 文件")
+    if not any(table.headers):
+        raise TableError("文件没有表头行")
+    if not table.rows:
+        raise TableError("文件只有表头，没有数据行")
+    if len(table.rows) > settings.IMPORT_MAX_ROWS:
+        raise TableError(f"数据行过多：{len(table.rows)} 行，上限为 {settings.IMPORT_MAX_ROWS} 行")
+    return table
+
+
+def _read_xlsx(data: bytes) -> Table:
+    if not data.startswith(XLSX_MAGIC):
+        raise TableError("文件内容不是 Excel（.xlsx）格式：可能是改了扩展名的其他文件")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            unzipped = sum(info.file_size for info in archive.infolist())
+            if "xl/workbook.xml" not in names:
+                raise TableError("文件不是有效的 Excel 工作簿（缺少 workbook.xml）")
+            if unzipped > MAX_UNZIPPED_BYTES:
+                raise TableError("Excel 文件解压后过大，拒绝读取")
+            bad = archive.testzip()
+            if bad is not None:
+                raise TableError(f"Excel 文件已损坏：{bad} 校验失败")
+    except zipfile.BadZipFile:
+        raise TableError("Excel 文件已损坏或不完整，无法打开") from None
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        if not workbook.sheet_names:
+            raise TableError("Excel 文件中没有工作表")
+        values = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except TableError:
+        raise
+    except Exception as exc:
+        raise TableError(f"Excel 文件已损坏，无法读取：{exc.__class__.__name__}") from None
+    if not values:
+        raise TableError("文件为空")
+    headers = [_header(v) for v in values[0]]
+    rows = [list(r) for r in values[1:] if any(v not in ("", None) for v in r)]
+    return Table(headers=headers, rows=rows)
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (BOM or not) first, then GB18030 (a superset of GBK, as Chinese Excel saves)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise TableError("无法识别文件编码：请保存为 UTF-8 或 GBK 编码的 CSV") from None
+
+
+def _read_csv(data: bytes) -> Table:
+    if data.startswith(XLSX_MAGIC) or b"\0" in data[:4096]:
+        raise TableError("文件内容不是 CSV 文本：可能是改了扩展名的 Excel 或其他文件")
+    try:
+        text = decode_text(data)
+    except UnicodeDecodeError:
+        raise TableError("文件编码错误：请保存为 UTF-8 或 GBK 编码的 CSV") from None
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""))
+        all_rows = [r for r in reader]
+    except csv.Error as exc:
+        raise TableError(f"CSV 格式错误：{exc}") from None
+    if not all_rows:
+        raise TableError("文件为空")
+    headers = [_header(v) for v in all_rows[0]]
+    rows: list[list[object]] = [list(r) for r in all_rows[1:] if any(v.strip() for v in r)]
+    return Table(headers=headers, rows=rows)
+
+
+def _header(value: object) -> str:
+    return re.sub(r"\s+", "", str(value or "")).strip("*")
+
+
+def cell_text(value: object) -> str:
+    """A cell as trimmed text; Excel numbers that are whole print without '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()[:10]
+    return str(value).strip()
+
+
+_DATE_PATTERNS = [
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+]
+
+
+def parse_date(value: object) -> dt.date:
+    """A date from an Excel cell or text; ValueError with a Chinese reason otherwise."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = cell_text(value)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError("日期不存在") from None
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            try:
+                return dt.date(*(int(g) for g in match.groups()))
+            except ValueError:
+                raise ValueError("日期不存在") from None
+    raise ValueError("日期格式应为 YYYY-MM-DD")
+
+
+def neutralise(value: object) -> object:
+    """Make a text cell safe to open in a spreadsheet (no formula injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def write_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """UTF-8 with BOM, so Excel opens the Chinese text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(["" if v is None else neutralise(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[object]], *, title: str) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append([neutralise(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def iter_chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,11 @@
+"""Celery entry points: thin wrappers that load by id and call core.jobs."""
+
+from celery import shared_task
+
+from core import jobs
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_job(job_id: int) -> None:
+    """Run the job with this id; a second delivery of a finished job does nothing."""
+    jobs.job_run(job_id)

@@ -1,0 +1,66 @@
+"""Home page, job progress and downloads."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from core.jobs import jobs_for
+from core.models import Job
+from orgs import selectors
+from orgs.models import RoleGrant
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    tops = selectors.with_subtree_member_counts(
+        selectors.top_organizations_for(request.user).select_related("sector")
+    ).order_by("tree_id", "lft")[:20]
+    grants = RoleGrant.objects.filter(user=request.user).select_related("organization")
+    context = {
+        "tops": tops,
+        "grants": grants,
+        "recent_jobs": jobs_for(request.user)[:5],
+        "can_import": selectors.can_anywhere(request.user, selectors.IMPORT),
+    }
+    return render(request, "core/home.html", context)
+
+
+def _job(request: HttpRequest, pk: int) -> Job:
+    try:
+        return jobs_for(request.user).get(pk=pk)
+    except (Job.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+@login_required
+@require_GET
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "core/job_detail.html", {"job": _job(request, pk)})
+
+
+@login_required
+@require_GET
+def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress partial; htmx polls it until the job finishes."""
+    job = _job(request, pk)
+    response = render(request, "core/_job_progress.html", {"job": job})
+    if job.is_finished and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"  # show the full result once, then stop polling
+    return response
+
+
+@login_required
+@require_GET
+def job_download(request: HttpRequest, pk: int) -> FileResponse:
+    job = _job(request, pk)
+    if not job.output_file:
+        raise Http404
+    name = job.output_file.name.rsplit("/", 1)[-1]
+    return FileResponse(job.output_file.open("rb"), as_attachment=True, filename=name)
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")

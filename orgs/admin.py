@@ -1,0 +1,83 @@
+from django.contrib import admin
+from import_export.admin import ExportMixin
+from mptt.admin import DraggableMPTTAdmin
+
+from orgs.models import Member, MemberTransfer, Organization, RoleGrant, Sector
+from orgs.resources import MemberResource, OrganizationResource
+
+
+@admin.register(Sector)
+class SectorAdmin(admin.ModelAdmin):
+    list_display = ["name", "position"]
+    list_editable = ["position"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(ExportMixin, DraggableMPTTAdmin):
+    """The draggable tree for admins. Bulk loads go through the import page
+    (/orgs/import/), which validates every row before writing."""
+
+    resource_classes = [OrganizationResource]
+    list_display = ["tree_actions", "indented_title", "code", "kind", "sector", "is_active"]
+    list_display_links = ["indented_title"]
+    list_filter = ["kind", "sector", "is_active"]
+    search_fields = ["name", "code", "short_name"]
+    autocomplete_fields = ["parent"]
+    mptt_level_indent = 16
+
+
+@admin.register(Member)
+class MemberAdmin(ExportMixin, admin.ModelAdmin):
+    resource_classes = [MemberResource]
+    list_display = [
+        "number",
+        "name",
+        "gender",
+        "category",
+        "organization",
+        "is_leading_cadre",
+        "is_party_worker",
+    ]
+    list_filter = [
+        "category",
+        "gender",
+        "is_leading_cadre",
+        "is_party_worker",
+        "organization__sector",
+    ]
+    search_fields = ["number", "name"]
+    list_select_related = ["organization"]
+    autocomplete_fields = ["organization", "user"]
+    readonly_fields = ["organization"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A member changes organisation through a transfer, which keeps the history.
+        return ["organization"] if obj else []
+
+
+@admin.register(MemberTransfer)
+class MemberTransferAdmin(admin.ModelAdmin):
+    list_display = [
+        "member",
+        "from_organization",
+        "to_organization",
+        "transferred_on",
+        "recorded_by",
+    ]
+    list_select_related = ["member", "from_organization", "to_organization", "recorded_by"]
+    search_fields = ["member__name", "member__number"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RoleGrant)
+class RoleGrantAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "organization", "granted_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "organization__name", "organization__code"]
+    autocomplete_fields = ["user", "organization"]
+    list_select_related = ["user", "organization"]

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class OrgsConfig(AppConfig):
+    name = "orgs"
+    verbose_name = "党组织与党员"
+
+    def ready(self) -> None:
+        from orgs import jobs  # noqa: F401  (registers the import and export job kinds)

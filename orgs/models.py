@@ -1,0 +1,212 @@
+"""The organisation tree (党组织), sectors, members (党员) and role grants."""
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from mptt.models import MPTTModel, TreeForeignKey
+
+code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", _("只能包含字母、数字、下划线、点和连字符")
+)
+phone_validator = RegexValidator(r"^[0-9+()\- ]{5,32}$", _("电话号码格式不正确"))
+mobile_validator = RegexValidator(r"^1[3-9][0-9]{9}$", _("手机号码应为 11 位数字，以 1 开头"))
+
+
+class Sector(models.Model):
+    """领域/类别: admin-configurable; sector guidance hangs off it in a campaign."""
+
+    name = models.CharField(_("名称"), max_length=32, unique=True)
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("领域")
+        verbose_name_plural = _("领域")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organization(MPTTModel):
+    """党组织. Each root (a district committee) is its own MPTT tree."""
+
+    class Kind(models.TextChoices):
+        COMMITTEE = "committee", _("党委")
+        WORKING_COMMITTEE = "working_committee", _("党工委")
+        LEADING_GROUP = "leading_group", _("党组")
+        GENERAL_BRANCH = "general_branch", _("党总支")
+        BRANCH = "branch", _("党支部")
+        TEMPORARY_COMMITTEE = "temporary_committee", _("临时党委")
+        TEMPORARY_GENERAL_BRANCH = "temporary_general_branch", _("临时党总支")
+        TEMPORARY_BRANCH = "temporary_branch", _("临时党支部")
+
+    code = models.CharField(_("组织代码"), max_length=32, unique=True, validators=[code_validator])
+    name = models.CharField(_("组织名称"), max_length=128)
+    short_name = models.CharField(_("简称"), max_length=64, blank=True)
+    kind = models.CharField(_("组织类型"), max_length=32, choices=Kind.choices)
+    sector = models.ForeignKey(
+        Sector, verbose_name=_("所属领域"), on_delete=models.PROTECT, related_name="organizations"
+    )
+    parent = TreeForeignKey(
+        "self",
+        verbose_name=_("上级组织"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    secretary_name = models.CharField(_("书记姓名"), max_length=32, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=32, blank=True, validators=[phone_validator])
+    founded_on = models.DateField(_("成立日期"), null=True, blank=True)
+    is_active = models.BooleanField(_("有效"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class MPTTMeta:
+        order_insertion_by = ["code"]
+
+    class Meta:
+        verbose_name = _("党组织")
+        verbose_name_plural = _("党组织")
+        indexes = [models.Index(fields=["tree_id", "lft", "rght"], name="org_tree_range")]
+        constraints = [
+            models.CheckConstraint(condition=Q(rght__gt=F("lft")), name="org_rght_after_lft"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def subtree_organization_count(self) -> int:
+        """Organisations in the subtree, this one included (free from the nested set)."""
+        return (self.rght - self.lft + 1) // 2
+
+
+class Member(models.Model):
+    """党员. Belongs to one organisation at a time; transfers keep history."""
+
+    class Gender(models.TextChoices):
+        MALE = "male", _("男")
+        FEMALE = "female", _("女")
+
+    class Category(models.TextChoices):
+        FULL = "full", _("正式党员")
+        PROBATIONARY = "probationary", _("预备党员")
+
+    number = models.CharField(
+        _("党员编号"), max_length=32, unique=True, validators=[code_validator]
+    )
+    name = models.CharField(_("姓名"), max_length=32)
+    gender = models.CharField(_("性别"), max_length=8, choices=Gender.choices)
+    birth_date = models.DateField(_("出生日期"))
+    joined_on = models.DateField(_("入党日期"))
+    category = models.CharField(_("党员类别"), max_length=16, choices=Category.choices)
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("所在党组织"), on_delete=models.PROTECT, related_name="members"
+    )
+    post = models.CharField(_("工作岗位"), max_length=64, blank=True)
+    mobile = models.CharField(
+        _("手机号码"), max_length=11, blank=True, validators=[mobile_validator]
+    )
+    is_leading_cadre = models.BooleanField(_("党员领导干部"), default=False)
+    is_party_worker = models.BooleanField(_("党务工作者"), default=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登录账号"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="member",
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("党员")
+        verbose_name_plural = _("党员")
+        ordering = ["organization_id", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(joined_on__gt=F("birth_date")), name="member_joined_after_birth"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.number}）"
+
+
+class MemberTransfer(models.Model):
+    """One move of a member from one organisation to another (组织关系转接)."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("党员"), on_delete=models.CASCADE, related_name="transfers"
+    )
+    from_organization = models.ForeignKey(
+        Organization, verbose_name=_("转出组织"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_organization = models.ForeignKey(
+        Organization, verbose_name=_("转入组织"), on_delete=models.PROTECT, related_name="+"
+    )
+    transferred_on = models.DateField(_("转接日期"), default=timezone.localdate)
+    recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("组织关系转接")
+        verbose_name_plural = _("组织关系转接")
+        ordering = ["-transferred_on", "-recorded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_organization=F("to_organization")), name="transfer_moves"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.from_organization_id} → {self.to_organization_id}"
+
+
+class Role(models.TextChoices):
+    CAMPAIGN_OFFICE = "campaign_office", _("活动办公室")
+    COMMITTEE_STAFF = "committee_staff", _("上级党组织")
+    BRANCH_SECRETARY = "branch_secretary", _("支部书记")
+    MEMBER = "member", _("党员")
+    CONTACT_LEADER = "contact_leader", _("联系点领导")
+
+
+class RoleGrant(models.Model):
+    """A user holds a role on an organisation and so reaches its whole subtree."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="role_grants",
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("党组织"), on_delete=models.CASCADE, related_name="role_grants"
+    )
+    role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
+    granted_at = models.DateTimeField(_("授予时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("角色授权")
+        verbose_name_plural = _("角色授权")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization", "role"], name="role_grant_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.organization}"
