@@ -7,11 +7,14 @@ handler. Handlers must be safe to run twice: the task may be delivered again
 after a worker dies.
 """
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.models import Job
@@ -71,23 +74,26 @@ def job_enqueue(job_id: int) -> None:
     except Exception as exc:  # kombu raises several unrelated types when the broker is down
         log.warning("job %s left queued: broker unavailable (%s)", job_id, exc)
         Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-            message="任务队列暂不可用，任务已登记，稍后自动执行"
+            message="任务队列暂不可用，任务已登记，队列恢复后自动执行"
         )
 
 
 def job_run(job_id: int) -> None:
-    """Run one job to the end, recording progress, success or failure."""
-    job = Job.objects.filter(pk=job_id).first()
-    if job is None or job.is_finished:
-        return
-    Job.objects.filter(pk=job_id).update(
-        status=Job.Status.RUNNING,
-        started_at=timezone.now(),
-        attempts=job.attempts + 1,
-        progress=0,
-        error="",
+    """Run one job to the end, recording progress, success or failure.
+
+    The job is claimed with one conditional UPDATE, so a second delivery of the
+    same task (a redelivery, or the sweeper's re-queue) finds it taken and
+    returns. A job left running by a dead worker becomes claimable again once
+    it is older than the task time limit.
+    """
+    now = timezone.now()
+    claimable = Q(status=Job.Status.QUEUED) | Q(status=Job.Status.RUNNING, started_at__lt=now - stale_after())
+    claimed = Job.objects.filter(claimable, pk=job_id).update(
+        status=Job.Status.RUNNING, started_at=now, attempts=F("attempts") + 1, progress=0, error=""
     )
-    job.refresh_from_db()
+    if not claimed:
+        return
+    job = Job.objects.get(pk=job_id)
 
     def report(progress: int, message: str = "") -> None:
         Job.objects.filter(pk=job_id).update(progress=max(0, min(100, progress)), message=message)
@@ -109,6 +115,24 @@ def _finish(job_id: int, status: str, error: str = "") -> None:
     if status == Job.Status.SUCCEEDED:
         fields["progress"] = 100
     Job.objects.filter(pk=job_id).update(**fields)
+
+
+def stale_after() -> dt.timedelta:
+    """A running job older than this has lost its worker."""
+    return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+
+
+def jobs_sweep(*, queued_for: dt.timedelta = dt.timedelta(minutes=2)) -> int:
+    """Re-queue jobs the broker lost: queued too long, or running past the time limit."""
+    now = timezone.now()
+    stuck = Job.objects.filter(
+        Q(status=Job.Status.QUEUED, created_at__lt=now - queued_for)
+        | Q(status=Job.Status.RUNNING, started_at__lt=now - stale_after())
+    ).values_list("pk", flat=True)
+    ids = list(stuck[:500])
+    for job_id in ids:
+        job_enqueue(job_id)
+    return len(ids)
 
 
 def jobs_for(user: Any):

@@ -9,3 +9,9 @@ from core import jobs
 def run_job(job_id: int) -> None:
     """Run the job with this id; a second delivery of a finished job does nothing."""
     jobs.job_run(job_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_jobs() -> int:
+    """Periodic (beat): re-queue jobs that the broker lost or a dead worker left running."""
+    return jobs.jobs_sweep()

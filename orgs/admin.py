@@ -1,9 +1,11 @@
 from django.contrib import admin
+from django.db import transaction
 from import_export.admin import ExportMixin
 from mptt.admin import DraggableMPTTAdmin
 
 from orgs.models import Member, MemberTransfer, Organization, RoleGrant, Sector
 from orgs.resources import MemberResource, OrganizationResource
+from orgs.services import lock_tree
 
 
 @admin.register(Sector)
@@ -24,6 +26,29 @@ class OrganizationAdmin(ExportMixin, DraggableMPTTAdmin):
     search_fields = ["name", "code", "short_name"]
     autocomplete_fields = ["parent"]
     mptt_level_indent = 16
+
+    # Admin writes to the tree take the same lock as the services (mptt renumbers
+    # whole trees and leaves concurrency to the caller); objects are read after it.
+    def _move_node(self, request):
+        with transaction.atomic():
+            lock_tree()
+            return super()._move_node(request)
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            lock_tree()
+            if obj.pk:  # the form was built before the lock: take the numbering as it is now
+                current = Organization.objects.get(pk=obj.pk)
+                for field in ("tree_id", "lft", "rght", "level"):
+                    setattr(obj, field, getattr(current, field))
+            if obj.parent_id:
+                obj.parent = Organization.objects.get(pk=obj.parent_id)
+            super().save_model(request, obj, form, change)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            lock_tree()
+            super().delete_model(request, obj)
 
 
 @admin.register(Member)

@@ -1,0 +1,303 @@
+"""The URL × role matrix: every URL from the resolver, for every kind of user.
+
+A URL with no rule here fails ``test_every_url_has_a_rule``: adding a view
+means deciding who may use it. Objects outside a user's subtree answer 404,
+exactly like a missing id; read-only access to something a user can see is 403.
+"""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from core.models import Job
+from orgs.models import MemberTransfer
+
+ROLES = ["anonymous", "no_role", "secretary", "sibling_secretary", "committee", "office", "admin"]
+LOGIN = 302  # anonymous users are sent to the login page
+
+
+def expect(
+    anonymous=LOGIN,
+    no_role=None,
+    secretary=None,
+    sibling_secretary=None,
+    committee=None,
+    office=None,
+    admin=None,
+    *,
+    default=200,
+):
+    values = {
+        "anonymous": anonymous,
+        "no_role": no_role,
+        "secretary": secretary,
+        "sibling_secretary": sibling_secretary,
+        "committee": committee,
+        "office": office,
+        "admin": admin,
+    }
+    return {role: default if status is None else status for role, status in values.items()}
+
+
+# Objects: the secretary's own branch and one of its members, unless said otherwise.
+# (method, kwargs builder, expected status per role)
+RULES = {
+    "home": ("get", None, expect()),
+    "healthz": ("get", None, expect(anonymous=200)),
+    "login": ("get", None, expect(anonymous=200, default=302)),
+    "logout": ("post", None, expect(default=302)),
+    "password_change": ("get", None, expect()),
+    "password_change_done": ("get", None, expect()),
+    "set_language": ("post", None, expect(default=302)),
+    "orgs:tree": ("get", None, expect()),
+    "orgs:member_list": ("get", None, expect()),
+    "orgs:organization_detail": (
+        "get",
+        lambda d: {"pk": d.branch.pk},
+        expect(no_role=404, sibling_secretary=404),
+    ),
+    "orgs:tree_children": (
+        "get",
+        lambda d: {"pk": d.community.pk},
+        expect(no_role=404, secretary=404, sibling_secretary=404),
+    ),
+    "orgs:organization_create": (
+        "get",
+        lambda d: {"parent_pk": d.branch.pk},
+        expect(no_role=404, secretary=403, sibling_secretary=404),
+    ),
+    "orgs:organization_edit": (
+        "get",
+        lambda d: {"pk": d.branch.pk},
+        expect(no_role=404, secretary=403, sibling_secretary=404),
+    ),
+    "orgs:organization_move": (
+        "get",
+        lambda d: {"pk": d.branch.pk},
+        expect(no_role=404, secretary=403, sibling_secretary=404),
+    ),
+    "orgs:organization_delete": (
+        "get",
+        lambda d: {"pk": d.branch.pk},
+        expect(no_role=404, secretary=403, sibling_secretary=404),
+    ),
+    "orgs:member_create": (
+        "get",
+        lambda d: {"organization_pk": d.branch.pk},
+        expect(no_role=404, sibling_secretary=404),
+    ),
+    "orgs:member_detail": (
+        "get",
+        lambda d: {"pk": d.member.pk},
+        expect(no_role=404, sibling_secretary=404),
+    ),
+    "orgs:member_edit": (
+        "get",
+        lambda d: {"pk": d.member.pk},
+        expect(no_role=404, sibling_secretary=404),
+    ),
+    "orgs:member_transfer": (
+        "get",
+        lambda d: {"pk": d.member.pk},
+        expect(no_role=404, sibling_secretary=404),
+    ),
+    "orgs:import_upload": ("get", None, expect(no_role=403, secretary=403, sibling_secretary=403)),
+    "orgs:import_template": (
+        "get",
+        lambda d: {"target": "members", "fmt": "xlsx"},
+        expect(no_role=403, secretary=403, sibling_secretary=403),
+    ),
+    # The committee's own dry-run preview: nobody else may confirm it.
+    "orgs:import_confirm": (
+        "post",
+        lambda d: {"job_pk": d.jobs["preview"].pk},
+        expect(no_role=403, secretary=403, sibling_secretary=403, office=404, default=302),
+    ),
+    "orgs:export": (
+        "post",
+        lambda d: {"target": "members", "fmt": "csv"},
+        expect(no_role=403, default=302),
+    ),
+    # The committee's own export job.
+    "core:job_detail": (
+        "get",
+        lambda d: {"pk": d.jobs["export"].pk},
+        expect(no_role=404, secretary=404, sibling_secretary=404, office=404),
+    ),
+    "core:job_progress": (
+        "get",
+        lambda d: {"pk": d.jobs["export"].pk},
+        expect(no_role=404, secretary=404, sibling_secretary=404, office=404),
+    ),
+    "core:job_download": (
+        "get",
+        lambda d: {"pk": d.jobs["export"].pk},
+        expect(no_role=404, secretary=404, sibling_secretary=404, office=404),
+    ),
+}
+
+# The Django admin is for the system administrator (a superuser) only.
+ADMIN_FOR_SUPERUSER = {
+    "admin:logout": 302,
+    "admin:login": 302,
+    "admin:view_on_site": 404,  # our models have no public page
+    "admin:autocomplete": 403,  # needs app_label/model_name/field_name parameters
+    "admin:core_job_add": 403,
+    "admin:orgs_membertransfer_add": 403,
+}
+
+
+def _walk(patterns, namespace=None):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner = (
+                f"{namespace}:{p.namespace}"
+                if namespace and p.namespace
+                else p.namespace or namespace
+            )
+            yield from _walk(p.url_patterns, inner)
+        elif isinstance(p, URLPattern) and p.name:
+            yield f"{namespace}:{p.name}" if namespace else p.name
+
+
+ALL_NAMES = sorted(set(_walk(get_resolver().url_patterns)))
+ADMIN_NAMES = [n for n in ALL_NAMES if n.startswith("admin:")]
+
+
+def test_every_url_has_a_rule():
+    missing = [n for n in ALL_NAMES if not n.startswith("admin:") and n not in RULES]
+    stale = [n for n in RULES if n not in ALL_NAMES]
+    assert not missing, f"URLs without a permission rule: {missing}"
+    assert not stale, f"rules for URLs that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(district):
+    committee = district.users["committee"]
+    preview = Job.objects.create(
+        kind="import",
+        status=Job.Status.SUCCEEDED,
+        created_by=committee,
+        params={"target": "members", "dry_run": True, "filename": "m.csv"},
+        result={"dry_run": True, "created": 0},
+    )
+    preview.input_file.save("m.csv", ContentFile("党员编号\n".encode()), save=True)
+    export = Job.objects.create(kind="export", status=Job.Status.SUCCEEDED, created_by=committee)
+    export.output_file.save("x.csv", ContentFile(b"a,b\n"), save=True)
+    district.jobs = {"preview": preview, "export": export}
+    return district
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_url_role_matrix(name, role, world, login):
+    method, kwargs, expected = RULES[name]
+    url = reverse(name, kwargs=kwargs(world) if kwargs else None)
+    client = login(world.users[role])
+    response = getattr(client, method)(url)
+    assert response.status_code == expected[role], f"{method.upper()} {url} as {role}"
+    if (
+        response.status_code == 302
+        and role == "anonymous"
+        and expected[role] == LOGIN
+        and name not in ("logout", "set_language")
+    ):
+        assert response["Location"].startswith(reverse("login"))
+
+
+def _admin_kwargs(name, d):
+    pattern_objects = {
+        "auth_user": d.users["committee"],
+        "auth_group": Group.objects.get_or_create(name="测试组")[0],
+        "core_job": d.jobs["export"],
+        "orgs_sector": d.branch.sector,
+        "orgs_organization": d.branch,
+        "orgs_member": d.member,
+        "orgs_rolegrant": d.users["secretary"].role_grants.first(),
+        "orgs_membertransfer": MemberTransfer.objects.get_or_create(
+            member=d.member, from_organization=d.sibling, to_organization=d.branch
+        )[0],
+    }
+    short = name.split(":", 1)[1]
+    if short == "app_list":
+        return {"app_label": "orgs"}
+    if short == "view_on_site":
+        from django.contrib.contenttypes.models import ContentType
+
+        return {
+            "content_type_id": ContentType.objects.get_for_model(d.branch).pk,
+            "object_id": d.branch.pk,
+        }
+    if short == "auth_user_password_change":
+        return {"id": d.users["committee"].pk}
+    for prefix, obj in pattern_objects.items():
+        if short.startswith(prefix + "_") and short.rsplit("_", 1)[1] in (
+            "change",
+            "delete",
+            "history",
+        ):
+            return {"object_id": obj.pk}
+    return None
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", ADMIN_NAMES)
+def test_admin_is_for_the_system_administrator_only(name, role, world, login):
+    url = reverse(name, kwargs=_admin_kwargs(name, world))
+    client = login(world.users[role])
+    method = "post" if name == "admin:logout" else "get"
+    response = getattr(client, method)(url)
+    if role == "admin":
+        assert response.status_code == ADMIN_FOR_SUPERUSER.get(name, 200), url
+    elif name == "admin:login":
+        assert response.status_code == 200
+    elif name == "admin:logout":
+        assert response.status_code in (200, 302)
+    else:
+        assert response.status_code == 302, url
+        assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("orgs:organization_detail", lambda d: {"pk": d.far_branch.pk}),
+        ("orgs:member_detail", lambda d: {"pk": d.far_member.pk}),
+        ("orgs:organization_edit", lambda d: {"pk": d.far_branch.pk}),
+        ("orgs:member_edit", lambda d: {"pk": d.far_member.pk}),
+    ],
+)
+def test_other_subtree_is_indistinguishable_from_missing(name, kwargs, district, login):
+    client = login(district.users["committee"])
+    outside_url = reverse(name, kwargs=kwargs(district))
+    missing_url = reverse(name, kwargs={k: 987654 for k in kwargs(district)})
+    outside, missing = client.get(outside_url), client.get(missing_url)
+    assert outside.status_code == missing.status_code == 404
+    # The pages differ only where they echo their own address and in the masked CSRF token.
+    assert _normalised(outside.content, outside_url) == _normalised(missing.content, missing_url)
+
+
+def _normalised(content: bytes, url: str) -> bytes:
+    return re.sub(rb"[A-Za-z0-9]{64}", b"TOKEN", content.replace(url.encode(), b"URL"))
+
+
+def test_revoked_grant_takes_effect_on_next_request(district, login):
+    client = login(district.users["secretary"])
+    url = reverse("orgs:organization_detail", kwargs={"pk": district.branch.pk})
+    assert client.get(url).status_code == 200
+    district.users["secretary"].role_grants.all().delete()
+    assert client.get(url).status_code == 404
+
+
+def test_posts_need_a_csrf_token(district):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(district.users["committee"])
+    response = client.post(
+        reverse("orgs:organization_edit", kwargs={"pk": district.branch.pk}), {"name": "x"}
+    )
+    assert response.status_code == 403
