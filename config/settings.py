@@ -106,8 +106,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")) or "")
 
 # Background jobs. Without a broker, tasks run inline in the request that
 # queues them (development and the SQLite test run).
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or None
-CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
+CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")
+# Without a broker nothing may leave the process (Celery's default is AMQP on localhost).
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://"
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

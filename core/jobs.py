@@ -87,7 +87,9 @@ def job_run(job_id: int) -> None:
     it is older than the task time limit.
     """
     now = timezone.now()
-    claimable = Q(status=Job.Status.QUEUED) | Q(status=Job.Status.RUNNING, started_at__lt=now - stale_after())
+    claimable = Q(status=Job.Status.QUEUED) | Q(
+        status=Job.Status.RUNNING, started_at__lt=now - stale_after()
+    )
     claimed = Job.objects.filter(claimable, pk=job_id).update(
         status=Job.Status.RUNNING, started_at=now, attempts=F("attempts") + 1, progress=0, error=""
     )

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from core.tabular import Table, cell_text, iter_chunks, parse_date
 from orgs import selectors
-from orgs.models import Member, MemberTransfer, Organization, Sector, code_validator
+from orgs.models import CODE_PATTERN, Member, MemberTransfer, Organization, Sector
 from orgs.resources import MemberResource, OrganizationResource, columns
 from orgs.services import lock_tree, tree_problems
 
@@ -113,9 +113,7 @@ def _check_code(errors: _Errors, line: int, header: str, value: str) -> bool:
     if len(value) > 32:
         errors.add(line, header, value, "不能超过 32 个字符")
         return False
-    try:
-        code_validator(value)
-    except Exception:
+    if not CODE_PATTERN.fullmatch(value):
         errors.add(line, header, value, "只能包含字母、数字、下划线、点和连字符")
         return False
     return True
@@ -132,7 +130,9 @@ def _text(
     return text
 
 
-def _optional_date(errors: _Errors, line: int, header: str, value: object) -> dt.date | None:
+def _optional_date(
+    errors: _Errors, line: int, header: str, value: object, today: dt.date
+) -> dt.date | None:
     if cell_text(value) == "":
         return None
     try:
@@ -140,7 +140,7 @@ def _optional_date(errors: _Errors, line: int, header: str, value: object) -> dt
     except ValueError as exc:
         errors.add(line, header, value, str(exc))
         return None
-    if day > timezone.localdate():
+    if day > today:
         errors.add(line, header, value, "日期不能晚于今天")
     elif day.year < 1900:
         errors.add(line, header, value, "日期不能早于 1900 年")
@@ -200,6 +200,7 @@ def _import_organizations(table, index, headers, user, dry_run, report, errors, 
     code_of = {row["pk"]: code for code, row in existing.items()}
     rows: dict[str, _OrgRow] = {}
     first_line: dict[str, int] = {}
+    today = timezone.localdate()
 
     for i, raw in enumerate(table.rows):
         line = i + 2
@@ -225,7 +226,9 @@ def _import_organizations(table, index, headers, user, dry_run, report, errors, 
             "phone": _text(
                 errors, line, headers["phone"], cells["phone"], limit=32, required=False
             ),
-            "founded_on": _optional_date(errors, line, headers["founded_on"], cells["founded_on"]),
+            "founded_on": _optional_date(
+                errors, line, headers["founded_on"], cells["founded_on"], today
+            ),
         }
         kind_text = cell_text(cells["kind"])
         values["kind"] = kinds.get(kind_text)
@@ -713,12 +716,14 @@ def _copy_members(creates, updates, now) -> None:
         return buffer
 
     stamp = now.isoformat()
+    # In CSV format an unquoted empty field is NULL; blank text columns must stay "".
+    not_null = "FORCE_NOT_NULL (number, name, gender, category, post, mobile)"
     with connection.cursor() as cursor:
         raw = cursor.cursor
         if creates:
             data = as_csv((n, *v, "f", "f", stamp, stamp) for n, v in creates)
             raw.copy_expert(
-                f"COPY {table} ({', '.join(column_names + flags)}) FROM STDIN WITH (FORMAT csv)",
+                f"COPY {table} ({', '.join(column_names + flags)}) FROM STDIN WITH (FORMAT csv, {not_null})",
                 data,
             )
         if updates:
@@ -726,7 +731,7 @@ def _copy_members(creates, updates, now) -> None:
                 f"CREATE TEMP TABLE member_import (id bigint, {', '.join(c + ' text' for c in column_names)}) ON COMMIT DROP"
             )
             raw.copy_expert(
-                f"COPY member_import (id, {', '.join(column_names)}) FROM STDIN WITH (FORMAT csv)",
+                f"COPY member_import (id, {', '.join(column_names)}) FROM STDIN WITH (FORMAT csv, {not_null})",
                 as_csv((pk, n, *v) for pk, n, v, _ in updates),
             )
             casts = {"birth_date": "date", "joined_on": "date", "organization_id": "bigint"}

@@ -31,3 +31,37 @@ def login(client):
         return client
 
     return as_user
+
+
+@pytest.fixture
+def celery_worker_on_redis(transactional_db):
+    """A real Celery worker (in a thread) consuming from Redis.
+
+    Runs only where TEST_CELERY_BROKER_URL is set (.ci/run sets it when Redis
+    answers); each xdist process gets its own queue so workers never take each
+    other's tasks (each process has its own test database).
+    """
+    broker = os.environ.get("TEST_CELERY_BROKER_URL")
+    if not broker:
+        pytest.skip("TEST_CELERY_BROKER_URL is not set: no Redis for a real worker")
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    queue = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
+    saved = {k: app.conf[k] for k in ("broker_url", "task_always_eager", "task_default_queue")}
+    use_broker(app, broker_url=broker, task_always_eager=False, task_default_queue=queue)
+    try:
+        with start_worker(
+            app, perform_ping_check=False, queues=[queue], pool="solo", loglevel="WARNING"
+        ) as worker:
+            yield worker
+    finally:
+        use_broker(app, **saved)
+
+
+def use_broker(app, **conf):
+    """Point the Celery app elsewhere; its cached connection pools must go too."""
+    app.conf.update(conf)
+    app._pool = None
+    app.amqp._producer_pool = None

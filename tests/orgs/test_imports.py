@@ -462,3 +462,18 @@ def test_command_exit_status_is_non_zero_on_bad_rows(tmp_path):
     assert result.returncode != 0
     assert "第 2 行「组织名称」：不能为空" in result.stderr
     assert "第 2 行「组织类型」（值：党小组）：未知的组织类型" in result.stderr
+
+
+@pytest.mark.django_db
+def test_blank_optional_columns_stay_blank_on_create_and_update():
+    """On PostgreSQL rows go in with COPY, where an empty CSV field would mean NULL."""
+    orgs(xlsx(ORG_HEADERS, ORG_ROWS))
+    rows = member_rows(n=2)
+    rows[0][7] = rows[0][8] = ""  # no post, no mobile
+    assert members(csv_bytes(MEMBER_HEADERS, rows)).created == 2
+    assert Member.objects.get(number="P0000").mobile == ""
+    rows[1][8] = ""  # an update that clears the mobile number
+    report = members(csv_bytes(MEMBER_HEADERS, rows))
+    assert (report.updated, report.unchanged) == (1, 1)
+    assert Member.objects.get(number="P0001").mobile == ""
+    assert Member.objects.get(number="P0001").post == "教师"

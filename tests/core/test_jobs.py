@@ -1,0 +1,126 @@
+"""Background jobs: run once, survive a second delivery, wait when the broker is down."""
+
+import datetime as dt
+import time
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from core import jobs
+from core.models import Job
+from tests.conftest import use_broker
+
+
+@pytest.fixture
+def counting_job_kind():
+    calls = []
+
+    @jobs.register("test-count")
+    def handler(job, report):
+        calls.append(job.pk)
+        report(50, "half way")
+
+    yield calls
+    jobs._handlers.pop("test-count", None)
+
+
+@pytest.mark.django_db
+def test_a_job_runs_once_even_if_delivered_twice(
+    counting_job_kind, district, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = jobs.job_start(kind="test-count", user=district.users["office"])
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.progress == 100
+    jobs.job_run(job.pk)  # a redelivery
+    assert counting_job_kind == [job.pk]
+
+
+@pytest.mark.django_db
+def test_a_failing_job_ends_failed_with_a_visible_message(
+    district, django_capture_on_commit_callbacks
+):
+    @jobs.register("test-fail")
+    def handler(job, report):
+        raise jobs.JobError("文件中有 3 处错误")
+
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            job = jobs.job_start(kind="test-fail", user=district.users["office"])
+    finally:
+        jobs._handlers.pop("test-fail")
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and job.error == "文件中有 3 处错误"
+
+
+@pytest.mark.django_db
+def test_a_job_left_running_by_a_dead_worker_is_picked_up_again(
+    counting_job_kind, district, settings
+):
+    job = Job.objects.create(
+        kind="test-count", status=Job.Status.RUNNING, created_by=district.users["office"]
+    )
+    Job.objects.filter(pk=job.pk).update(started_at=timezone.now() - dt.timedelta(minutes=5))
+    jobs.job_run(job.pk)
+    assert counting_job_kind == []  # still within the time limit: its worker may be alive
+    Job.objects.filter(pk=job.pk).update(
+        started_at=timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 120)
+    )
+    assert jobs.jobs_sweep() == 1
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.attempts == 1
+    assert counting_job_kind == [job.pk]
+
+
+@pytest.mark.django_db
+def test_with_the_broker_down_a_request_answers_at_once_and_the_job_waits(
+    district, login, django_capture_on_commit_callbacks
+):
+    from config.celery import app
+
+    saved = {"broker_url": app.conf.broker_url, "task_always_eager": app.conf.task_always_eager}
+    use_broker(app, broker_url="redis://127.0.0.1:1/0", task_always_eager=False)
+    try:
+        client = login(district.users["committee"])
+        started = time.monotonic()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("orgs:export", kwargs={"target": "members", "fmt": "csv"})
+            )
+        elapsed = time.monotonic() - started
+    finally:
+        use_broker(app, **saved)
+    assert response.status_code == 302
+    assert elapsed < 8
+    job = Job.objects.get()
+    assert job.status == Job.Status.QUEUED, (job.status, job.message, job.error)
+    assert "队列恢复后自动执行" in job.message
+    page = client.get(response["Location"])
+    assert "等待中" in page.content.decode() and "队列恢复后自动执行" in page.content.decode()
+    # Once the broker is back (here: tasks inline again) the sweeper runs it.
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
+    assert jobs.jobs_sweep() == 1
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.output_file
+
+
+@pytest.mark.celery_worker
+def test_an_export_job_runs_end_to_end_on_a_real_worker(celery_worker_on_redis, login):
+    from tests.factories import make_district
+
+    district = make_district()
+    client = login(district.users["committee"])
+    response = client.post(reverse("orgs:export", kwargs={"target": "members", "fmt": "csv"}))
+    job = Job.objects.get()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.is_finished:
+            break
+        time.sleep(0.2)
+    assert job.status == Job.Status.SUCCEEDED, (job.status, job.message, job.error)
+    download = client.get(reverse("core:job_download", kwargs={"pk": job.pk}))
+    content = b"".join(download.streaming_content).decode("utf-8-sig")
+    assert district.member.number in content and district.far_member.number not in content
+    assert response.status_code == 302
