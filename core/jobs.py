@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.models import Job
 
@@ -25,15 +25,17 @@ Report = Callable[[int, str], None]
 Handler = Callable[[Job, Report], None]
 
 _handlers: dict[str, Handler] = {}
+_labels: dict[str, Any] = {}
 
 
 class JobError(Exception):
     """A permanent failure with a message meant for the user (in Chinese)."""
 
 
-def register(kind: str) -> Callable[[Handler], Handler]:
+def register(kind: str, label: Any = "") -> Callable[[Handler], Handler]:
     def decorator(handler: Handler) -> Handler:
         _handlers[kind] = handler
+        _labels[kind] = label or kind
         return handler
 
     return decorator
@@ -101,7 +103,11 @@ def job_run(job_id: int) -> None:
         Job.objects.filter(pk=job_id).update(progress=max(0, min(100, progress)), message=message)
 
     try:
-        _handlers[job.kind](job, report)
+        # Spreadsheets and files speak the system's language (Chinese column
+        # values such as 党支部), whatever language the starter's page is in;
+        # a job run inline in an English request must behave like one on a worker.
+        with translation.override(settings.LANGUAGE_CODE):
+            _handlers[job.kind](job, report)
     except JobError as exc:
         _finish(job_id, Job.Status.FAILED, error=str(exc))
         return
@@ -135,6 +141,10 @@ def jobs_sweep(*, queued_for: dt.timedelta = dt.timedelta(minutes=2)) -> int:
     for job_id in ids:
         job_enqueue(job_id)
     return len(ids)
+
+
+def kind_label(kind: str) -> Any:
+    return _labels.get(kind, kind)
 
 
 def jobs_for(user: Any):

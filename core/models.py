@@ -55,5 +55,11 @@ class Job(models.Model):
         return f"{self.kind} #{self.pk}"
 
     @property
+    def kind_label(self):
+        from core.jobs import kind_label
+
+        return kind_label(self.kind)
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

@@ -21,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.tabular import Table, cell_text, iter_chunks, parse_date
 from orgs import selectors
@@ -176,7 +177,7 @@ def import_organizations(
         report.errors = list(errors)
         return report
     step = progress or (lambda p, m: None)
-    with transaction.atomic():
+    with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
         if not dry_run:
             lock_tree()
         step(10, "正在校验")
@@ -486,7 +487,9 @@ def import_members(
         report.errors = list(errors)
         return report
     step = progress or (lambda p, m: None)
-    with transaction.atomic():
+    # Column values are matched against the Chinese labels (党支部, 正式党员),
+    # whatever language the importer's page is in.
+    with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
         step(5, "正在校验")
         _import_members(table, index, headers, user, dry_run, report, errors, step)
         report.errors = list(errors)

@@ -6,6 +6,7 @@ job can never reach further than its starter could in a request.
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.jobs import JobError, register
 from core.models import Job
@@ -19,7 +20,7 @@ IMPORTERS = {
 }
 
 
-@register("import")
+@register("import", _("导入"))
 def run_import(job: Job, report) -> None:
     """Dry-run or commit an uploaded organisation/member file."""
     target = job.params["target"]
@@ -53,7 +54,7 @@ EXPORTS = {
 }
 
 
-@register("export")
+@register("export", _("导出"))
 def run_export(job: Job, report) -> None:
     """Write what the starter can see (with the list's filters) to XLSX or CSV."""
     from orgs.views import filtered_members  # the same filters as the member list

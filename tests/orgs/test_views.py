@@ -437,3 +437,51 @@ def test_tree_and_member_list_queries_do_not_grow_with_the_district(district, lo
     big = [_queries(client, url) for url in urls]
     assert Organization.objects.count() > 35 and Member.objects.count() > 600
     assert small == big
+
+
+@pytest.mark.django_db
+def test_an_english_page_still_imports_and_exports_chinese_spreadsheets(
+    district, login, run_jobs, settings
+):
+    client = login(district.users["committee"])
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "Members" in client.get(reverse("orgs:member_list")).content.decode()
+    rows = [
+        [
+            "E1",
+            "英文界面",
+            "女",
+            "1990-03-08",
+            "2015-07-01",
+            "正式党员",
+            district.branch.code,
+            "",
+            "",
+        ]
+    ]
+    response = run_jobs(
+        client,
+        reverse("orgs:import_upload"),
+        {"target": "members", "file": _upload("m.csv", csv_bytes(MEMBER_HEADERS, rows))},
+    )
+    preview = Job.objects.get()
+    assert preview.status == Job.Status.SUCCEEDED, preview.result
+    run_jobs(client, reverse("orgs:import_confirm", kwargs={"job_pk": preview.pk}))
+    assert Member.objects.filter(number="E1").exists()
+
+    run_jobs(client, reverse("orgs:export", kwargs={"target": "members", "fmt": "csv"}))
+    export = Job.objects.filter(kind="export").get()
+    content = b"".join(
+        client.get(reverse("core:job_download", kwargs={"pk": export.pk})).streaming_content
+    ).decode("utf-8-sig")
+    assert "正式党员" in content and "党员编号" in content
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_chinese_is_the_default_whatever_the_browser_asks(district, login):
+    client = login(district.users["committee"])
+    page = client.get(
+        reverse("orgs:member_list"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"
+    ).content.decode()
+    assert "党员名册" in page and 'lang="zh-hans"' in page
