@@ -27,6 +27,7 @@ class TableError(Exception):
 class Table:
     headers: list[str]
     rows: list[list[object]]  # values as parsed; row i is spreadsheet line i + 2
+    all_text: bool = False  # every cell is already a str (CSV): no conversion needed
 
 
 def read_table(data: bytes, filename: str) -> Table:
@@ -117,8 +118,8 @@ def _read_csv(data: bytes) -> Table:
     if not all_rows:
         raise TableError("文件为空")
     headers = [_header(v) for v in all_rows[0]]
-    rows: list[list[object]] = [list(r) for r in all_rows[1:] if any(v.strip() for v in r)]
-    return Table(headers=headers, rows=rows)
+    rows: list[list[object]] = [r for r in all_rows[1:] if any(v.strip() for v in r)]
+    return Table(headers=headers, rows=rows, all_text=True)
 
 
 def _header(value: object) -> str:

@@ -528,14 +528,17 @@ def _import_members(table, index, headers, user, dry_run, report, errors: _Error
         )
     ]
     width = max(cols) + 1
+    text_only = table.all_text
     total = len(table.rows)
     for i, raw in enumerate(table.rows):
         line = i + 2
         if len(raw) < width:
             raw = list(raw) + [""] * (width - len(raw))
-        number, name, gender, birth, joined, category, org_code, post, mobile = (
-            raw[c] if type(raw[c]) is str else cell_text(raw[c]) for c in cols
-        )
+        if not text_only:
+            raw = [v if type(v) is str else cell_text(v) for v in raw]
+        number, name, gender, birth, joined, category, org_code, post, mobile = [
+            raw[c] for c in cols
+        ]
         bad = len(errors)
         number = number.strip()
         if _check_code(errors, line, h["number"], number):
@@ -608,11 +611,17 @@ def _import_members(table, index, headers, user, dry_run, report, errors: _Error
     step(40, "正在比对")
     existing: dict[str, tuple] = {}
     numbers = [number for _, number, _ in parsed]
-    for chunk in iter_chunks(numbers, 5000):
-        for pk, number, *values in Member.objects.filter(number__in=chunk).values_list(
-            "pk", "number", *MEMBER_FIELDS
-        ):
-            existing[number] = (pk, tuple(values))
+    roll = Member.objects.values_list("pk", "number", *MEMBER_FIELDS)
+    if len(numbers) > 2000:
+        # One pass over the roll beats tens of thousands of IN parameters.
+        wanted = set(numbers)
+        for pk, number, *values in roll.iterator(chunk_size=20000):
+            if number in wanted:
+                existing[number] = (pk, tuple(values))
+    else:
+        for chunk in iter_chunks(numbers, 1000):
+            for pk, number, *values in roll.filter(number__in=chunk):
+                existing[number] = (pk, tuple(values))
     in_scope = set(orgs.values())
     creates: list[tuple[str, tuple]] = []
     updates: list[tuple[int, str, tuple, int]] = []
@@ -662,16 +671,25 @@ def _import_members(table, index, headers, user, dry_run, report, errors: _Error
     step(95, "写入完成")
 
 
+_parsed_dates: dict[str, dt.date | str] = {}
+
+
 def _member_date(
     errors: _Errors, line: int, header: str, value: str, today: dt.date
 ) -> dt.date | None:
     if not value:
         errors.add(line, header, value, "不能为空")
         return None
-    try:
-        day = parse_date(value)
-    except ValueError as exc:
-        errors.add(line, header, value, str(exc))
+    day = _parsed_dates.get(value)  # a roll repeats dates a lot: parse each text once
+    if day is None:
+        try:
+            day = parse_date(value)
+        except ValueError as exc:
+            day = str(exc)
+        if len(_parsed_dates) < 100_000:
+            _parsed_dates[value] = day
+    if isinstance(day, str):
+        errors.add(line, header, value, day)
         return None
     if day > today:
         errors.add(line, header, value, "日期不能晚于今天")
