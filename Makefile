@@ -38,6 +38,7 @@ run: venv
 test: venv
 	$(call apt_install,$(TEST_PACKAGES))
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy config core orgs
 	$(PY) manage.py makemigrations --check --dry-run -v 0
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -q
 

@@ -61,4 +61,4 @@ def env_database(name: str, default: str) -> dict:
         config = dj_database_url.parse(url, conn_max_age=0 if scheme == "sqlite" else 60)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}") from None
-    return config
+    return dict(config)

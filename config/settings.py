@@ -158,4 +158,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
-SITE_TITLE = env_str("SITE_TITLE", "创先争优活动管理系统")
+SITE_TITLE: str = env_str("SITE_TITLE") or "创先争优活动管理系统"

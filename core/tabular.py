@@ -11,6 +11,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -26,7 +27,7 @@ class TableError(Exception):
 @dataclass
 class Table:
     headers: list[str]
-    rows: list[list[object]]  # values as parsed; row i is spreadsheet line i + 2
+    rows: list[list[Any]]  # values as parsed; row i is spreadsheet line i + 2
     all_text: bool = False  # every cell is already a str (CSV): no conversion needed
 
 
@@ -118,7 +119,7 @@ def _read_csv(data: bytes) -> Table:
     if not all_rows:
         raise TableError("文件为空")
     headers = [_header(v) for v in all_rows[0]]
-    rows: list[list[object]] = [r for r in all_rows[1:] if any(v.strip() for v in r)]
+    rows: list[list[Any]] = [r for r in all_rows[1:] if any(v.strip() for v in r)]
     return Table(headers=headers, rows=rows, all_text=True)
 
 

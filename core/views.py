@@ -17,7 +17,9 @@ def home(request: HttpRequest) -> HttpResponse:
     tops = selectors.with_subtree_member_counts(
         selectors.top_organizations_for(request.user).select_related("sector")
     ).order_by("tree_id", "lft")[:20]
-    grants = RoleGrant.objects.filter(user=request.user).select_related("organization")
+    grants = RoleGrant.objects.filter(
+        user_id=request.user.pk or 0
+    )  # login_required: pk is set.select_related("organization")
     context = {
         "tops": tops,
         "grants": grants,
@@ -57,7 +59,7 @@ def job_download(request: HttpRequest, pk: int) -> FileResponse:
     job = _job(request, pk)
     if not job.output_file:
         raise Http404
-    name = job.output_file.name.rsplit("/", 1)[-1]
+    name = (job.output_file.name or "").rsplit("/", 1)[-1]
     return FileResponse(job.output_file.open("rb"), as_attachment=True, filename=name)
 
 

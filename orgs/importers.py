@@ -323,8 +323,8 @@ def _import_organizations(table, index, headers, user, dry_run, report, errors, 
     for code, before in existing.items():
         tree_id, lft, rght, level = numbering[code]
         new_parent = id_of.get(parent_of[code]) if parent_of[code] else None
-        row = rows.get(code)
-        values = row.values if row else {f: before[f] for f in ORG_FIELDS}
+        incoming = rows.get(code)
+        values = incoming.values if incoming else {f: before[f] for f in ORG_FIELDS}
         if (
             (tree_id, lft, rght, level)
             == (before["tree_id"], before["lft"], before["rght"], before["level"])
@@ -726,7 +726,7 @@ def _write_members(creates, updates, now) -> None:
 def _copy_members(creates, updates, now) -> None:
     """PostgreSQL COPY for new rows, and COPY into a temporary table for updates."""
     table = Member._meta.db_table
-    column_names = ["number", *[Member._meta.get_field(f).column for f in MEMBER_FIELDS]]
+    column_names = ["number", *MEMBER_FIELDS]  # attribute names are the column names
     flags = ["is_leading_cadre", "is_party_worker", "created_at", "updated_at"]
 
     def as_csv(rows) -> io.StringIO:

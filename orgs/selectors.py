@@ -7,7 +7,8 @@ reported as missing (404), never as forbidden, so its existence does not leak.
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -22,7 +23,7 @@ EDIT_MEMBERS = frozenset({Role.CAMPAIGN_OFFICE, Role.COMMITTEE_STAFF, Role.BRANC
 IMPORT = EDIT_ORGANIZATIONS
 EXPORT = EDIT_MEMBERS
 
-User = AbstractBaseUser | AnonymousUser
+User = AuthUser | AnonymousUser
 
 
 def grant_ranges(user: User, roles: Iterable[str]) -> list[tuple[int, int, int]] | None:
@@ -31,7 +32,7 @@ def grant_ranges(user: User, roles: Iterable[str]) -> list[tuple[int, int, int]]
         return []
     if user.is_superuser:
         return None
-    grants = RoleGrant.objects.filter(user=user, role__in=list(roles)).values_list(
+    grants = RoleGrant.objects.filter(user_id=user.pk, role__in=list(roles)).values_list(
         "organization__tree_id", "organization__lft", "organization__rght"
     )
     return list(grants)

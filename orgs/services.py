@@ -9,7 +9,6 @@ concurrency to the caller, so two unserialised moves can corrupt the nested set
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -162,23 +161,6 @@ def member_transfer(
         fresh.updated_at = timezone.now()
         fresh.save(update_fields=["organization", "updated_at"])
     return transfer
-
-
-def validation_messages(exc: ValidationError) -> list[str]:
-    """Flatten a ValidationError into readable lines ("字段：原因")."""
-    if hasattr(exc, "message_dict"):
-        lines = []
-        for field, messages in exc.message_dict.items():
-            label = field
-            for model in (Organization, Member):
-                try:
-                    label = str(model._meta.get_field(field).verbose_name)
-                    break
-                except Exception:
-                    continue
-            lines.extend(f"{label}：{m}" if field != "__all__" else m for m in messages)
-        return lines
-    return list(exc.messages)
 
 
 def tree_problems() -> list[str]:

@@ -2,17 +2,19 @@
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from core.tabular import TableError, read_table
+from orgs.importers import ImportReport
 
 
 class ImportCommand(BaseCommand):
     target = ""
-    importer = staticmethod(lambda table, **kw: None)
+    importer: Callable[..., ImportReport]
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="XLSX 或 CSV 文件")
