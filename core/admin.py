@@ -1,6 +1,32 @@
 from django.contrib import admin
 
-from core.models import Job
+from core import audit
+from core.models import AuditEntry, Job
+
+
+class AuditedAdminMixin:
+    """Admin saves and deletes go to the audit trail like every other write path."""
+
+    def audit_organization(self, obj):
+        """The organisation an entry concerns (shown on that organisation's page)."""
+        return getattr(obj, "organization_id", None)
+
+    def save_model(self, request, obj, form, change):
+        before = audit.snapshot(type(obj)._default_manager.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        action = audit.Action.UPDATE if change else audit.Action.CREATE
+        audit.record(obj, action, before, organization_id=self.audit_organization(obj))
+
+    def delete_model(self, request, obj):
+        before, pk = audit.snapshot(obj), obj.pk
+        organization_id = self.audit_organization(obj)
+        super().delete_model(request, obj)
+        obj.pk = pk
+        audit.record(obj, audit.Action.DELETE, before, organization_id=organization_id)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:  # one by one, so each deletion is recorded
+            self.delete_model(request, obj)
 
 
 @admin.register(Job)
@@ -10,4 +36,24 @@ class JobAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Job._meta.fields]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: nobody edits or deletes the trail through the UI."""
+
+    list_display = ["at", "actor_name", "source", "action", "model", "object_repr"]
+    list_filter = ["source", "action", "model"]
+    search_fields = ["object_repr", "actor_name", "object_id"]
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

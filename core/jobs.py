@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 
+from core import audit
 from core.models import Job
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,11 @@ def job_run(job_id: int) -> None:
         # Spreadsheets and files speak the system's language (Chinese column
         # values such as 党支部), whatever language the starter's page is in;
         # a job run inline in an English request must behave like one on a worker.
-        with translation.override(settings.LANGUAGE_CODE):
+        source = audit.Source.IMPORT if job.kind == "import" else audit.Source.TASK
+        with (
+            translation.override(settings.LANGUAGE_CODE),
+            audit.acting(job.created_by, source, job.pk),
+        ):
             _handlers[job.kind](job, report)
     except JobError as exc:
         _finish(job_id, Job.Status.FAILED, error=str(exc))

@@ -23,3 +23,17 @@ class ChineseFirstLocaleMiddleware:
         response.headers.setdefault("Content-Language", language)
         response.headers.setdefault("Vary", "Cookie")
         return response
+
+
+class AuditActorMiddleware:
+    """Attribute the request's writes to its user: through the admin or through the pages."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from core import audit
+
+        source = audit.Source.ADMIN if request.path.startswith("/admin/") else audit.Source.PAGE
+        with audit.acting(request.user, source):
+            return self.get_response(request)

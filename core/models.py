@@ -63,3 +63,48 @@ class Job(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class AuditEntry(models.Model):
+    """One change to a record: who, when, through what, and the values before and after.
+
+    Written only by core.audit (from services, importers, the admin and jobs);
+    the admin shows entries read-only and no page edits them.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("新增")
+        UPDATE = "update", _("修改")
+        DELETE = "delete", _("删除")
+
+    class Source(models.TextChoices):
+        PAGE = "page", _("页面")
+        ADMIN = "admin", _("系统管理")
+        IMPORT = "import", _("导入")
+        COMMAND = "command", _("命令")
+        TASK = "task", _("后台任务")
+        SYSTEM = "system", _("系统")
+
+    at = models.DateTimeField(_("时间"), db_index=True)
+    # No foreign keys: the trail must outlive the users and records it names.
+    actor_id = models.BigIntegerField(_("操作人编号"), null=True, blank=True)
+    actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
+    source = models.CharField(_("途径"), max_length=16, choices=Source.choices)
+    action = models.CharField(_("操作"), max_length=8, choices=Action.choices)
+    model = models.CharField(_("对象类型"), max_length=64)
+    object_id = models.CharField(_("对象编号"), max_length=64)
+    object_repr = models.CharField(_("对象"), max_length=200)
+    organization_id = models.BigIntegerField(
+        _("相关党组织编号"), null=True, blank=True, db_index=True
+    )
+    changes = models.JSONField(_("变更（前 → 后）"), default=dict)
+    job_id = models.BigIntegerField(_("后台任务编号"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["model", "object_id"], name="audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()} {self.object_repr}"

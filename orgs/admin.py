@@ -3,19 +3,21 @@ from django.db import transaction
 from import_export.admin import ExportMixin
 from mptt.admin import DraggableMPTTAdmin
 
+from core import audit
+from core.admin import AuditedAdminMixin
 from orgs.models import Member, MemberTransfer, Organization, RoleGrant, Sector
 from orgs.resources import MemberResource, OrganizationResource
 from orgs.services import lock_tree
 
 
 @admin.register(Sector)
-class SectorAdmin(admin.ModelAdmin):
+class SectorAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "position"]
     list_editable = ["position"]
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ExportMixin, DraggableMPTTAdmin):
+class OrganizationAdmin(AuditedAdminMixin, ExportMixin, DraggableMPTTAdmin):
     """The draggable tree for admins. Bulk loads go through the import page
     (/orgs/import/), which validates every row before writing."""
 
@@ -29,10 +31,22 @@ class OrganizationAdmin(ExportMixin, DraggableMPTTAdmin):
 
     # Admin writes to the tree take the same lock as the services (mptt renumbers
     # whole trees and leaves concurrency to the caller); objects are read after it.
+    def audit_organization(self, obj):
+        return obj.pk
+
     def _move_node(self, request):
         with transaction.atomic():
             lock_tree()
-            return super()._move_node(request)
+            try:
+                moved = Organization.objects.filter(pk=request.POST.get("cut_item")).first()
+            except (TypeError, ValueError):
+                moved = None  # mptt's own handler answers the bad request
+            before = audit.snapshot(moved) if moved else None
+            response = super()._move_node(request)
+            if moved is not None:
+                moved.refresh_from_db()
+                audit.record(moved, audit.Action.UPDATE, before, organization_id=moved.pk)
+            return response
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
@@ -52,7 +66,7 @@ class OrganizationAdmin(ExportMixin, DraggableMPTTAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(ExportMixin, admin.ModelAdmin):
+class MemberAdmin(AuditedAdminMixin, ExportMixin, admin.ModelAdmin):
     resource_classes = [MemberResource]
     list_display = [
         "number",
@@ -100,7 +114,7 @@ class MemberTransferAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoleGrant)
-class RoleGrantAdmin(admin.ModelAdmin):
+class RoleGrantAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "role", "organization", "granted_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "organization__name", "organization__code"]

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
+from core import audit
 from core.tabular import Table, cell_text, iter_chunks, parse_date
 from orgs import selectors
 from orgs.models import CODE_PATTERN, Member, MemberTransfer, Organization, Sector
@@ -352,7 +353,32 @@ def _import_organizations(table, index, headers, user, dry_run, report, errors, 
     problems = tree_problems()
     if problems:  # never commit a numbering that would widen or narrow someone's scope
         raise RuntimeError("tree numbering check failed: " + "; ".join(problems[:5]))
+    audit.record_many(_organization_audit(new_codes, changed, rows, existing, parent_of, id_of))
     step(95, "写入完成")
+
+
+def _organization_audit(new_codes, changed, rows, existing, parent_of, id_of):
+    """Audit rows for created and changed organisations (renumbering alone is not a change)."""
+    code_of = {row["pk"]: code for code, row in existing.items()}
+    for code in [*new_codes, *changed]:
+        after = {f: audit._plain(v) for f, v in rows[code].values.items()}
+        after["parent"] = parent_of[code] or None
+        if code in existing:
+            before = {f: audit._plain(existing[code][f]) for f in ORG_FIELDS}
+            before["parent"] = code_of.get(existing[code]["parent_id"])
+            action, before_values = audit.Action.UPDATE, before
+        else:
+            action, before_values = audit.Action.CREATE, {"code": None}
+            after["code"] = code
+        pk = id_of[code]
+        yield (
+            action,
+            "orgs.organization",
+            pk,
+            rows[code].values["name"],
+            pk,
+            audit.diff(before_values, after),
+        )
 
 
 def _check_cycles(rows, parent_of, headers, errors: _Errors) -> None:
@@ -651,6 +677,8 @@ def _import_members(table, index, headers, user, dry_run, report, errors: _Error
     step(50, "正在写入")
     now = timezone.now()
     _write_members(creates, updates, now)
+    step(75, "正在记录审计")
+    _audit_members(creates, updates, existing)
     step(85, "正在记录组织关系转接")
     moved = [(pk, old_org, values[5]) for pk, _, values, old_org in updates if old_org != values[5]]
     MemberTransfer.objects.bulk_create(
@@ -672,6 +700,39 @@ def _import_members(table, index, headers, user, dry_run, report, errors: _Error
 
 
 _parsed_dates: dict[str, dt.date | str] = {}
+
+
+def _audit_members(creates, updates, existing) -> None:
+    """One audit row per created or changed member, with the values before and after."""
+    ids: dict[str, int] = {}
+    numbers = [n for n, _ in creates]
+    roll = Member.objects.values_list("number", "pk")
+    if len(numbers) > 2000:
+        wanted = set(numbers)
+        ids = {n: pk for n, pk in roll.iterator(chunk_size=20000) if n in wanted}
+    else:
+        for chunk in iter_chunks(numbers, 1000):
+            ids.update(roll.filter(number__in=chunk))
+    date_text: dict[dt.date, str] = {}
+
+    def plain(values: tuple) -> dict[str, Any]:
+        out = dict(zip(MEMBER_FIELDS, values, strict=True))
+        for name in ("birth_date", "joined_on"):
+            day = out[name]
+            out[name] = date_text.get(day) or date_text.setdefault(day, day.isoformat())
+        return out
+
+    def rows():
+        for number, values in creates:
+            after = plain(values)
+            changes = {name: [None, value] for name, value in after.items() if value != ""}
+            changes["number"] = [None, number]
+            yield (audit.Action.CREATE, "orgs.member", ids[number], values[0], values[5], changes)
+        for pk, number, values, _ in updates:
+            changes = audit.diff(plain(existing[number][1]), plain(values))
+            yield (audit.Action.UPDATE, "orgs.member", pk, values[0], values[5], changes)
+
+    audit.record_many(rows())
 
 
 def _member_date(

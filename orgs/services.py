@@ -12,6 +12,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core import audit
 from orgs.models import Member, MemberTransfer, Organization
 
 TREE_LOCK_KEY = 7_211_001  # any constant; one advisory lock serialises tree writes
@@ -53,6 +54,7 @@ def organization_create(*, parent: Organization | None, **values: Any) -> Organi
         organization = Organization(parent=parent, **values)
         organization.full_clean()
         organization.save()
+        audit.record(organization, audit.Action.CREATE, organization_id=organization.pk)
     return organization
 
 
@@ -64,10 +66,12 @@ def organization_update(*, organization: Organization, **values: Any) -> Organiz
     with transaction.atomic():
         lock_tree()
         fresh = Organization.objects.select_for_update().get(pk=organization.pk)
+        before = audit.snapshot(fresh)
         for name, value in values.items():
             setattr(fresh, name, value)
         fresh.full_clean()
         fresh.save()
+        audit.record(fresh, audit.Action.UPDATE, before, organization_id=fresh.pk)
     return fresh
 
 
@@ -83,8 +87,10 @@ def organization_move(*, organization: Organization, new_parent: Organization) -
             raise DomainError("不能把党组织移到它自己或它的下级组织之下")
         if node.parent_id == target.pk:
             return node
+        before = audit.snapshot(node)
         node.move_to(target, "last-child")
         node.refresh_from_db()
+        audit.record(node, audit.Action.UPDATE, before, organization_id=node.pk)
     return node
 
 
@@ -97,7 +103,11 @@ def organization_delete(*, organization: Organization) -> None:
             raise DomainError("该党组织下还有下级组织，不能删除")
         if Member.objects.filter(organization=node).exists():
             raise DomainError("该党组织还有党员，不能删除；请先转接党员组织关系")
+        before = audit.snapshot(node)
+        pk = node.pk
         node.delete()
+        node.pk = pk
+        audit.record(node, audit.Action.DELETE, before, organization_id=pk)
 
 
 MEMBER_EDITABLE = (
@@ -119,6 +129,7 @@ def member_create(*, organization: Organization, **values: Any) -> Member:
         member = Member(organization=organization, **values)
         member.full_clean()
         member.save()
+        audit.record(member, audit.Action.CREATE, organization_id=organization.pk)
     return member
 
 
@@ -129,11 +140,13 @@ def member_update(*, member: Member, **values: Any) -> Member:
         raise ValueError(f"not editable here: {sorted(unknown)}")
     with transaction.atomic():
         fresh = Member.objects.select_for_update().get(pk=member.pk)
+        before = audit.snapshot(fresh)
         for name, value in values.items():
             setattr(fresh, name, value)
         fresh.updated_at = timezone.now()
         fresh.full_clean()
         fresh.save()
+        audit.record(fresh, audit.Action.UPDATE, before, organization_id=fresh.organization_id)
     return fresh
 
 
@@ -157,9 +170,11 @@ def member_transfer(
         )
         transfer.full_clean()
         transfer.save()
+        before = audit.snapshot(fresh)
         fresh.organization = to
         fresh.updated_at = timezone.now()
         fresh.save(update_fields=["organization", "updated_at"])
+        audit.record(fresh, audit.Action.UPDATE, before, organization_id=to.pk)
     return transfer
 
 

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import audit
 from core.jobs import job_start
 from core.tabular import write_csv, write_xlsx
 from orgs import selectors, services
@@ -101,6 +102,7 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": selectors.can(request.user, selectors.EDIT_ORGANIZATIONS, organization),
         "can_edit_members": selectors.can(request.user, selectors.EDIT_MEMBERS, organization),
         "can_restructure": _can_restructure(request, organization),
+        "history": audit.history(organization.pk),
     }
     return render(request, "orgs/organization_detail.html", context)
 

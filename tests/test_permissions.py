@@ -11,8 +11,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from core.models import Job
+from core.models import AuditEntry, Job
 from orgs.models import MemberTransfer
 
 ROLES = ["anonymous", "no_role", "secretary", "sibling_secretary", "committee", "office", "admin"]
@@ -146,6 +147,8 @@ ADMIN_FOR_SUPERUSER = {
     "admin:view_on_site": 404,  # our models have no public page
     "admin:autocomplete": 403,  # needs app_label/model_name/field_name parameters
     "admin:core_job_add": 403,
+    "admin:core_auditentry_add": 403,  # the audit trail is read-only
+    "admin:core_auditentry_delete": 403,
     "admin:orgs_membertransfer_add": 403,
 }
 
@@ -213,6 +216,10 @@ def _admin_kwargs(name, d):
         "auth_user": d.users["committee"],
         "auth_group": Group.objects.get_or_create(name="测试组")[0],
         "core_job": d.jobs["export"],
+        "core_auditentry": AuditEntry.objects.create(
+            at=timezone.now(), source="system", action="create", model="orgs.organization",
+            object_id=str(d.branch.pk), object_repr=d.branch.name,
+        ),
         "orgs_sector": d.branch.sector,
         "orgs_organization": d.branch,
         "orgs_member": d.member,

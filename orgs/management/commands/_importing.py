@@ -8,6 +8,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from core import audit
 from core.tabular import TableError, read_table
 from orgs.importers import ImportReport
 
@@ -35,7 +36,8 @@ class ImportCommand(BaseCommand):
             table = read_table(file.read_bytes(), file.name)
         except TableError as exc:
             raise CommandError(f"{file.name}：{exc}") from None
-        report = type(self).importer(table, user=user, dry_run=dry_run)
+        with audit.acting(user, audit.Source.COMMAND):
+            report = type(self).importer(table, user=user, dry_run=dry_run)
         seconds = time.perf_counter() - started
         if not report.ok:
             for error in report.errors:

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from core import audit
 from core.tabular import Table
 from orgs import demo
 from orgs.importers import import_members, import_organizations
@@ -36,7 +37,7 @@ class Command(BaseCommand):
             self.print_logins()
             return
         district = demo.generate(organizations=organizations, members=members)
-        with transaction.atomic():
+        with transaction.atomic(), audit.acting(None, audit.Source.COMMAND):
             for target, rows, headers, run in (
                 ("党组织", district.organizations, demo.ORG_HEADERS, import_organizations),
                 ("党员", district.members, demo.MEMBER_HEADERS, import_members),
