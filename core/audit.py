@@ -148,15 +148,30 @@ def record(
     return item
 
 
-Row = tuple[str, str, Any, str, int | None, dict[str, list[Any]]]
-"""(action, model label, object id, object text, organisation id, changes)"""
+Row = tuple[str, str, Any, str, "int | None", dict[str, Any], str]
+"""(action, model label, object id, object text, organisation id, changes, bulk rows as CSV)"""
+
+COLUMNS = [
+    "at",
+    "actor_id",
+    "actor_name",
+    "source",
+    "action",
+    "model",
+    "object_id",
+    "object_repr",
+    "organization_id",
+    "changes",
+    "job_id",
+    "rows",
+]
 
 
 def record_many(rows: Iterable[Row]) -> int:
     """Write many entries at once, attributed to the current actor.
 
-    Imports write tens of thousands: plain tuples, no model instances, and
-    COPY on PostgreSQL. Returns how many were written.
+    Imports write thousands: plain tuples, no model instances, and COPY on
+    PostgreSQL. Returns how many were written.
     """
     actor, at = current_actor(), timezone.now()
     if connection.vendor != "postgresql":
@@ -173,24 +188,12 @@ def record_many(rows: Iterable[Row]) -> int:
                 organization_id=organization_id,
                 changes=changes,
                 job_id=actor.job_id,
+                rows=bulk,
             )
-            for action, model, object_id, text, organization_id, changes in rows
+            for action, model, object_id, text, organization_id, changes, bulk in rows
         ]
         AuditEntry.objects.bulk_create(entries, batch_size=2000)
         return len(entries)
-    columns = [
-        "at",
-        "actor_id",
-        "actor_name",
-        "source",
-        "action",
-        "model",
-        "object_id",
-        "object_repr",
-        "organization_id",
-        "changes",
-        "job_id",
-    ]
     stamp = at.isoformat()
     actor_id = "" if actor.user_id is None else actor.user_id
     job_id = "" if actor.job_id is None else actor.job_id
@@ -198,7 +201,8 @@ def record_many(rows: Iterable[Row]) -> int:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     count = 0
-    for action, model, object_id, text, organization_id, changes in rows:
+    for action, model, object_id, text, organization_id, changes, bulk in rows:
+        organization = "" if organization_id is None else organization_id
         writer.writerow(
             (
                 stamp,
@@ -209,20 +213,31 @@ def record_many(rows: Iterable[Row]) -> int:
                 model,
                 object_id,
                 text[:200],
-                "" if organization_id is None else organization_id,
+                organization,
                 dumps(changes),
                 job_id,
+                bulk,
             )
         )
         count += 1
     buffer.seek(0)
+    not_null = "actor_name, source, action, model, object_id, object_repr, rows"
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(
-            f"COPY {AuditEntry._meta.db_table} ({', '.join(columns)}) FROM STDIN WITH "
-            "(FORMAT csv, FORCE_NOT_NULL (actor_name, source, action, model, object_id, object_repr))",
+            f"COPY {AuditEntry._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN WITH "
+            f"(FORMAT csv, FORCE_NOT_NULL ({not_null}))",
             buffer,
         )
     return count
+
+
+def bulk_csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+    """The ``rows`` text of an import entry."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def history(organization_id: int, limit: int = 30) -> list[AuditEntry]:
@@ -238,11 +253,29 @@ def history(organization_id: int, limit: int = 30) -> list[AuditEntry]:
         except LookupError:
             label = str  # type: ignore[assignment]
             item.model_name = item.model
-        item.lines = [
-            (label(name), _shown(before), _shown(after))
-            for name, (before, after) in item.changes.items()
-        ]
+        if item.rows:
+            item.lines = list(_bulk_lines(item.rows))
+        else:
+            item.lines = [
+                (label(name), _shown(before), _shown(after))
+                for name, (before, after) in item.changes.items()
+            ]
     return entries
+
+
+def _bulk_lines(text: str, limit: int = 20) -> Iterator[tuple[str, str, str]]:
+    """The first rows of an import entry as (what, before, after)."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    rows = list(reader)
+    for row in rows[:limit]:
+        if "before" in header:  # changed: number, name, field, before, after
+            number, name, field, before, after = row
+            yield (f"{name}（{number}）{field}", _shown(before), _shown(after))
+        else:  # created: the imported values
+            yield (f"{row[1]}（{row[0]}）", "—", "新增")
+    if len(rows) > limit:
+        yield (f"……共 {len(rows)} 行", "", "")
 
 
 def _shown(value: Any) -> str:

@@ -72,7 +72,11 @@ def test_settings_refuse_bad_values(monkeypatch, reader, name, value):
 
 
 def _manage(*args, **env):
-    dropped = ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")  # the last is set for the browser tests
+    dropped = (
+        "DEBUG",
+        "SECRET_KEY",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    )  # the last is set for the browser tests
     environment = {k: v for k, v in os.environ.items() if k not in dropped} | env
     return subprocess.run(
         [sys.executable, "manage.py", *args],
