@@ -103,6 +103,10 @@ class AuditEntry(models.Model):
     rows = models.TextField(_("批量行"), blank=True)
     job_id = models.BigIntegerField(_("后台任务编号"), null=True, blank=True)
 
+    # Filled by core.audit.history() for display; not stored.
+    model_name: str
+    lines: list[tuple[str, str, str]]
+
     class Meta:
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
