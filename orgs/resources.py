@@ -82,4 +82,4 @@ class MemberResource(SafeExportResource):
 def columns(resource_class: type[resources.ModelResource]) -> list[tuple[str, str]]:
     """(header, field name) pairs in column order."""
     resource = resource_class()
-    return [(f.column_name, name) for name, f in resource.fields.items()]
+    return [(resource.fields[name].column_name, name) for name in resource.get_export_order()]

@@ -12,7 +12,7 @@ from core.models import Job
 from orgs.models import Member, MemberTransfer, Organization
 from orgs.services import tree_problems
 from tests.factories import MemberFactory, OrganizationFactory
-from tests.orgs.test_imports import MEMBER_HEADERS, csv_bytes
+from tests.orgs.test_imports import MEMBER_HEADERS, ORG_HEADERS, csv_bytes
 
 
 @pytest.fixture
@@ -142,7 +142,8 @@ def test_templates_carry_the_expected_headers(district, login, target, fmt):
         else load_workbook(io.BytesIO(response.content)).active[1]
     )
     names = headers if fmt == "csv" else [c.value for c in headers]
-    assert names[0] == ("党员编号" if target == "members" else "组织代码")
+    # The columns of the issue, in its order.
+    assert names == (MEMBER_HEADERS if target == "members" else ORG_HEADERS)
 
 
 # ---------------------------------------------------------------------- export
