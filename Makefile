@@ -32,13 +32,14 @@ run: venv
 	$(call apt_install,$(RUN_PACKAGES))
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py seed_demo
+	$(PY) manage.py load_campaign licheng --root MH
 	@echo "打开 http://127.0.0.1:8000/ 用上面的演示账号登录"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: venv
 	$(call apt_install,$(TEST_PACKAGES))
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy config core orgs
+	$(VENV)/bin/mypy config core orgs campaign
 	$(PY) manage.py makemigrations --check --dry-run -v 0
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -q
 
@@ -47,7 +48,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 typecheck: venv
-	$(VENV)/bin/mypy config core orgs
+	$(VENV)/bin/mypy config core orgs campaign
 
 messages: venv
 	$(PY) manage.py makemessages -l en --no-obsolete

@@ -24,6 +24,24 @@ class AuditedAdminMixin:
         obj.pk = pk
         audit.record(obj, audit.Action.DELETE, before, organization_id=organization_id)
 
+    def save_formset(self, request, form, formset, change):
+        """Inline rows (phases, criteria …) are recorded one by one, like the parent."""
+        model = formset.model
+        pks = [f.instance.pk for f in formset.forms if f.instance.pk]
+        before = {obj.pk: audit.snapshot(obj) for obj in model._default_manager.filter(pk__in=pks)}
+        doomed = [(f.instance, f.instance.pk) for f in formset.deleted_forms if f.instance.pk]
+        super().save_formset(request, form, formset, change)
+        organization_id = self.audit_organization(form.instance)
+        for obj in formset.new_objects:
+            audit.record(obj, audit.Action.CREATE, organization_id=organization_id)
+        for obj, _ in formset.changed_objects:
+            audit.record(
+                obj, audit.Action.UPDATE, before.get(obj.pk), organization_id=organization_id
+            )
+        for obj, pk in doomed:
+            obj.pk = pk
+            audit.record(obj, audit.Action.DELETE, before.get(pk), organization_id=organization_id)
+
     def delete_queryset(self, request, queryset):
         for obj in queryset:  # one by one, so each deletion is recorded
             self.delete_model(request, obj)

@@ -13,6 +13,9 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from campaign.models import ContactPoint
+from campaign.seeds import seed_data
+from campaign.services import campaign_load
 from core.models import AuditEntry, Job
 from orgs.models import MemberTransfer
 
@@ -211,15 +214,31 @@ def test_url_role_matrix(name, role, world, login):
         assert response["Location"].startswith(reverse("login"))
 
 
+def _seed_campaign(d):
+    """The Licheng campaign on the district: a row in every inline, and its rubrics."""
+    campaign = campaign_load(root=d.root, data=seed_data("licheng")).campaign
+    ContactPoint.objects.get_or_create(
+        campaign=campaign, leader=d.users["committee"], organization=d.street
+    )
+    return campaign
+
+
 def _admin_kwargs(name, d):
+    campaign = _seed_campaign(d) if name.startswith("admin:campaign_") else None
     pattern_objects = {
         "auth_user": d.users["committee"],
         "auth_group": Group.objects.get_or_create(name="测试组")[0],
         "core_job": d.jobs["export"],
         "core_auditentry": AuditEntry.objects.create(
-            at=timezone.now(), source="system", action="create", model="orgs.organization",
-            object_id=str(d.branch.pk), object_repr=d.branch.name,
+            at=timezone.now(),
+            source="system",
+            action="create",
+            model="orgs.organization",
+            object_id=str(d.branch.pk),
+            object_repr=d.branch.name,
         ),
+        "campaign_campaign": campaign,
+        "campaign_rubric": campaign.rubrics.first() if campaign else None,
         "orgs_sector": d.branch.sector,
         "orgs_organization": d.branch,
         "orgs_member": d.member,

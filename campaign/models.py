@@ -1,0 +1,270 @@
+"""A 创先争优 campaign as a district configures it: phases, rubrics, sector guidance,
+contact points and dated milestones.
+
+Everything that differs between the seed documents (criteria, number of phases,
+award moments, review cadence) is rows here, not code. The rules that span
+rows (phases in order and not overlapping, weights summing to the total) live
+in ``campaign.services`` so the admin and the seed loader apply the same ones;
+``clean()`` here checks what one row can check on its own.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from orgs.models import Organization, Sector
+
+
+class Campaign(models.Model):
+    """创先争优活动, issued on a root organisation (a district committee)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("筹备")
+        ACTIVE = "active", _("进行中")
+        CLOSED = "closed", _("已结束")
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("党组织"),
+        help_text=_("活动所在的根党组织（没有上级组织的党组织，如区委）"),
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+    )
+    name = models.CharField(_("活动名称"), max_length=200)
+    document_number = models.CharField(
+        _("文号"), max_length=64, blank=True, help_text=_("如：徐委组〔2010〕30号")
+    )
+    theme = models.CharField(_("活动主题"), max_length=200, blank=True)
+    issuing_organ = models.CharField(_("发文机关"), max_length=128, blank=True)
+    start_date = models.DateField(_("开始日期"))
+    end_date = models.DateField(_("结束日期"))
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    description = models.TextField(_("活动说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("创先争优活动")
+        verbose_name_plural = _("创先争优活动")
+        ordering = ["-start_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="campaign_name_unique_per_root"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="campaign_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from campaign.services import campaign_problems, raise_problems
+
+        raise_problems(campaign_problems(self))
+
+    def current_phase(self, on: dt.date | None = None) -> "Phase | None":
+        """The phase whose dates contain ``on`` (today by default), or None between phases."""
+        on = on or timezone.localdate()
+        return self.phases.filter(start_date__lte=on, end_date__gte=on).first()
+
+
+class Phase(models.Model):
+    """时段/阶段: ordered, dated, one at a time."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="phases"
+    )
+    position = models.PositiveSmallIntegerField(_("顺序"))
+    name = models.CharField(_("阶段名称"), max_length=64)
+    focus = models.TextField(_("工作重点"), blank=True)
+    start_date = models.DateField(_("开始日期"))
+    end_date = models.DateField(_("结束日期"))
+
+    class Meta:
+        verbose_name = _("活动阶段")
+        verbose_name_plural = _("活动阶段")
+        ordering = ["campaign", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "position"], name="phase_position_unique"),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="phase_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from campaign.services import phase_problems, raise_problems
+
+        raise_problems(phase_problems(_parent(self, "campaign"), self))
+
+
+class Rubric(models.Model):
+    """评价标准: a named set of criteria for organisations or for members (五个好, 五带头 …)."""
+
+    class Subject(models.TextChoices):
+        ORGANIZATION = "organization", _("党组织")
+        MEMBER = "member", _("党员")
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="rubrics"
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    subject = models.CharField(_("评价对象"), max_length=16, choices=Subject.choices)
+    total_weight = models.PositiveSmallIntegerField(
+        _("总权重"),
+        default=100,
+        validators=[MinValueValidator(1)],
+        help_text=_("各项权重之和必须等于此数"),
+    )
+    description = models.TextField(_("说明"), blank=True)
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("评价标准")
+        verbose_name_plural = _("评价标准")
+        ordering = ["campaign", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="rubric_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Criterion(models.Model):
+    """One item of a rubric (领导班子好, 带头学习提高 …)."""
+
+    rubric = models.ForeignKey(
+        Rubric, verbose_name=_("评价标准"), on_delete=models.CASCADE, related_name="criteria"
+    )
+    code = models.CharField(_("编号"), max_length=16)
+    title = models.CharField(_("标题"), max_length=100)
+    description = models.TextField(_("具体要求"), blank=True)
+    weight = models.PositiveSmallIntegerField(_("权重"), validators=[MinValueValidator(1)])
+    max_score = models.PositiveSmallIntegerField(
+        _("满分"), validators=[MinValueValidator(1)], help_text=_("评分时本项可给的最高分")
+    )
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("评价项目")
+        verbose_name_plural = _("评价项目")
+        ordering = ["rubric", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rubric", "code"], name="criterion_code_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class SectorGuidance(models.Model):
+    """分类指导: what a campaign asks of one sector (带富先锋, 和谐先锋 …)."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="sector_guidance"
+    )
+    sector = models.ForeignKey(
+        Sector, verbose_name=_("领域"), on_delete=models.PROTECT, related_name="guidance"
+    )
+    title = models.CharField(_("标题"), max_length=100)
+    requirements = models.TextField(_("具体要求"), blank=True)
+
+    class Meta:
+        verbose_name = _("分类指导")
+        verbose_name_plural = _("分类指导")
+        ordering = ["campaign", "sector__position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "sector"], name="guidance_one_per_sector"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sector}：{self.title}"
+
+
+class ContactPoint(models.Model):
+    """联系点: a leader who follows (and comments on) an organisation during the campaign."""
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="contact_points"
+    )
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("联系领导"),
+        on_delete=models.CASCADE,
+        related_name="contact_points",
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("联系党组织"),
+        on_delete=models.CASCADE,
+        related_name="contact_points",
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("联系点")
+        verbose_name_plural = _("联系点")
+        ordering = ["campaign", "leader", "organization"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "leader", "organization"], name="contact_point_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.leader} → {self.organization}"
+
+    def clean(self) -> None:
+        from campaign.services import contact_point_problems, raise_problems
+
+        raise_problems(contact_point_problems(_parent(self, "campaign"), self))
+
+
+class Milestone(models.Model):
+    """A dated point of a campaign: an award moment, a review round, a check and report."""
+
+    class Kind(models.TextChoices):
+        AWARD = "award", _("表彰")
+        REVIEW = "review", _("讲评评议")
+        REPORT = "report", _("检查通报")
+        OTHER = "other", _("其他")
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="milestones"
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    date = models.DateField(_("日期"))
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    description = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("时间节点")
+        verbose_name_plural = _("时间节点")
+        ordering = ["campaign", "date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "name", "date"], name="milestone_unique_per_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.date:%Y-%m-%d}）"
+
+
+def _parent(obj: models.Model, field: str) -> Campaign | None:
+    """The related object if set; None on a new inline row whose parent is not built yet."""
+    try:
+        return getattr(obj, field)
+    except ObjectDoesNotExist:
+        return None
