@@ -248,16 +248,14 @@ def history(organization_id: int, limit: int = 30) -> list[AuditEntry]:
     for item in entries:
         try:
             model = apps.get_model(item.model)
-            label = lambda name, m=model: _label(m, name)  # noqa: E731
-            item.model_name = str(model._meta.verbose_name)
         except LookupError:
-            label = str  # type: ignore[assignment]
-            item.model_name = item.model
+            model = None
+        item.model_name = str(model._meta.verbose_name) if model else item.model
         if item.rows:
             item.lines = list(_bulk_lines(item.rows))
         else:
             item.lines = [
-                (label(name), _shown(before), _shown(after))
+                (_label(model, name), _display(model, name, before), _display(model, name, after))
                 for name, (before, after) in item.changes.items()
             ]
     return entries
@@ -273,7 +271,7 @@ def _bulk_lines(text: str, limit: int = 20) -> Iterator[tuple[str, str, str]]:
             number, name, field, before, after = row
             yield (f"{name}（{number}）{field}", _shown(before), _shown(after))
         else:  # created: the imported values
-            yield (f"{row[1]}（{row[0]}）", "—", "新增")
+            yield (f"{row[1]}（{row[0]}）", "", "")
     if len(rows) > limit:
         yield (f"……共 {len(rows)} 行", "", "")
 
@@ -286,8 +284,32 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _label(model: Any, name: str) -> str:
+def _field(model: Any, name: str) -> Any:
+    if model is None:
+        return None
     for field in model._meta.concrete_fields:
         if name in (field.name, field.attname):
-            return str(field.verbose_name)
-    return name
+            return field
+    return None
+
+
+def _label(model: Any, name: str) -> str:
+    field = _field(model, name)
+    return str(field.verbose_name) if field is not None else name
+
+
+def _display(model: Any, name: str, value: Any) -> str:
+    """A stored value as people read it: choice labels, related records by name."""
+    field = _field(model, name)
+    if field is not None and value not in (None, ""):
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+        if field.is_relation and field.related_model is not None and field.attname == name:
+            # Stored as an id (imports store a parent by its code, shown as it is).
+            try:
+                related = field.related_model._default_manager.filter(pk=value).first()
+            except (TypeError, ValueError):
+                related = None
+            if related is not None:
+                return str(related)
+    return _shown(value)

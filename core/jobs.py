@@ -124,7 +124,13 @@ def job_run(job_id: int) -> None:
 
 
 def _finish(job_id: int, status: str, error: str = "") -> None:
-    fields: dict[str, Any] = {"status": status, "finished_at": timezone.now(), "error": error}
+    # The last step's message ("正在读取文件") no longer describes a finished job.
+    fields: dict[str, Any] = {
+        "status": status,
+        "finished_at": timezone.now(),
+        "error": error,
+        "message": "",
+    }
     if status == Job.Status.SUCCEEDED:
         fields["progress"] = 100
     Job.objects.filter(pk=job_id).update(**fields)

@@ -2,10 +2,12 @@
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 
 from core.models import AuditEntry
 from orgs.models import Organization, Role, RoleGrant
+from tests.factories import UserFactory
 from tests.orgs.test_imports import (
     MEMBER_HEADERS,
     ORG_HEADERS,
@@ -99,6 +101,18 @@ def test_imports_record_each_row_in_bulk_from_commands(tmp_path):
     people.write_bytes(csv_bytes(MEMBER_HEADERS, member_rows()))
     call_command("import_members", str(people))
     assert len(entries("orgs.organization", action="create", source="command")) == 4
+    # The organisation's page shows them (parents are stored by code by the importer).
+    admin = UserFactory(username="root-admin", is_superuser=True, is_staff=True)
+    client = Client()
+    client.force_login(admin)
+    page = client.get(
+        reverse("orgs:organization_detail", kwargs={"pk": Organization.objects.get(code="X-1").pk})
+    )
+    assert page.status_code == 200
+    assert (
+        "上级组织：— → X" in page.content.decode()
+        and "组织类型：— → 党总支" in page.content.decode()
+    )
     (created,) = entries("orgs.member", action="create")  # one entry per organisation and action
     assert (
         created.source == "command"
