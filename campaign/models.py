@@ -268,3 +268,94 @@ def _parent(obj: models.Model, field: str) -> Campaign | None:
         return getattr(obj, field)
     except ObjectDoesNotExist:
         return None
+
+
+class Plan(models.Model):
+    """实施方案: one per organisation and campaign, with the 四个明确, filed for 备案.
+
+    States move only through ``campaign.plans`` (草稿 → 已报送 → 已备案 | 退回 →
+    已报送 …); the parent organisation or the campaign office accepts or returns.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已报送")
+        ACCEPTED = "accepted", _("已备案")
+        RETURNED = "returned", _("退回")
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("创先争优活动"), on_delete=models.PROTECT, related_name="plans"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("党组织"), on_delete=models.PROTECT, related_name="plans"
+    )
+    theme = models.CharField(_("实践主题"), max_length=200, blank=True)
+    carriers = models.TextField(_("活动载体"), blank=True)
+    conditions = models.TextField(_("创建条件"), blank=True)
+    commitments = models.TextField(_("承诺内容"), blank=True)
+    measures = models.TextField(_("工作措施"), blank=True)
+    schedule = models.TextField(_("进度安排"), blank=True)
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.DRAFT)
+    return_reason = models.TextField(_("退回理由"), blank=True)
+    submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("实施方案")
+        verbose_name_plural = _("实施方案")
+        ordering = ["campaign_id", "organization_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "organization"], name="plan_one_per_campaign_and_unit"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="returned") | ~Q(return_reason=""),
+                name="plan_returned_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization}·{self.campaign}"
+
+
+def plan_attachment_path(instance: "PlanAttachment", filename: str) -> str:
+    return f"plans/{instance.plan_id}/{filename}"
+
+
+class PlanAttachment(models.Model):
+    """A file filed with a plan (PDF, DOCX or an image), checked by content."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("实施方案"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("文件"), upload_to=plan_attachment_path)
+    name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("类型"), max_length=100)
+    size = models.PositiveIntegerField(_("大小"))
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("方案附件")
+        verbose_name_plural = _("方案附件")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,197 @@
+"""The plan (实施方案) workflow: every write to a plan goes through these services.
+
+草稿 → 已报送 → 已备案 | 退回 (with a reason) → 已报送 again. The organisation
+itself (its branch secretary, or committee staff above it) drafts and submits;
+the parent organisation's staff or the campaign office accept or return. An
+accepted plan is final. Each move records an audit entry.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaign.models import Campaign, Plan, PlanAttachment
+from core import audit
+from orgs import selectors
+from orgs.models import Organization, Role
+
+PLAN_FIELDS = ("theme", "carriers", "conditions", "commitments", "measures", "schedule")
+# 四个明确: the plan cannot be filed without these.
+FOUR_CLEAR = {
+    "theme": "实践主题",
+    "carriers": "活动载体",
+    "conditions": "创建条件",
+    "commitments": "承诺内容",
+}
+# Who may review a plan: staff of a higher organisation, or the campaign office.
+REVIEW_ROLES = frozenset({Role.CAMPAIGN_OFFICE, Role.COMMITTEE_STAFF})
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+# File signatures: the content decides the type, not the name.
+SIGNATURES = [
+    (b"%PDF-", "application/pdf", (".pdf",)),
+    (
+        b"PK\x03\x04",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (".docx",),
+    ),
+    (b"\x89PNG\r\n\x1a\n", "image/png", (".png",)),
+    (b"\xff\xd8\xff", "image/jpeg", (".jpg", ".jpeg")),
+]
+
+
+class PlanError(Exception):
+    """A move the workflow forbids; the message is for the user."""
+
+
+def can_edit(user: Any, plan: Plan) -> bool:
+    """The unit's own people (and those above) write the plan while it is open."""
+    return plan.state in (Plan.State.DRAFT, Plan.State.RETURNED) and selectors.can(
+        user, selectors.EDIT_MEMBERS, plan.organization
+    )
+
+
+def can_review(user: Any, plan: Plan) -> bool:
+    """The parent organisation's staff or the campaign office above; never the unit itself
+    (a grant reaches down, so a right on the parent is a right from above)."""
+    parent = plan.organization.parent
+    if parent is None:
+        return bool(getattr(user, "is_superuser", False))
+    return selectors.can(user, REVIEW_ROLES, parent)
+
+
+def plan_for(*, campaign: Campaign, organization: Organization) -> Plan:
+    """The unit's plan for the campaign, created as an empty draft the first time."""
+    if organization.tree_id != campaign.organization.tree_id:
+        raise PlanError("该党组织不在本次活动范围内")
+    plan, created = Plan.objects.get_or_create(campaign=campaign, organization=organization)
+    if created:
+        audit.record(plan, audit.Action.CREATE, organization_id=organization.pk)
+    return plan
+
+
+def plan_save(*, plan: Plan, user: Any, **values: Any) -> Plan:
+    """Change the 四个明确 and the rest while the plan is a draft or returned."""
+    unknown = set(values) - set(PLAN_FIELDS)
+    if unknown:
+        raise ValueError(f"not plan fields: {sorted(unknown)}")
+    with transaction.atomic():
+        fresh = Plan.objects.select_for_update().select_related("organization").get(pk=plan.pk)
+        if not can_edit(user, fresh):
+            raise PlanError(f"方案{fresh.get_state_display()}，不能修改")
+        before = audit.snapshot(fresh)
+        for name, value in values.items():
+            setattr(fresh, name, value)
+        fresh.full_clean()
+        fresh.save()
+        audit.record(fresh, audit.Action.UPDATE, before, organization_id=fresh.organization_id)
+    return fresh
+
+
+def _move(plan: Plan, user: Any, allowed: tuple[str, ...], check, **changes: Any) -> Plan:
+    with transaction.atomic():
+        fresh = (
+            Plan.objects.select_for_update().select_related("organization__parent").get(pk=plan.pk)
+        )
+        if fresh.state not in allowed:
+            raise PlanError(f"方案当前为“{fresh.get_state_display()}”，不能执行此操作")
+        check(fresh)
+        before = audit.snapshot(fresh)
+        for name, value in changes.items():
+            setattr(fresh, name, value)
+        fresh.full_clean()
+        fresh.save()
+        audit.record(fresh, audit.Action.UPDATE, before, organization_id=fresh.organization_id)
+    return fresh
+
+
+def plan_submit(*, plan: Plan, user: Any) -> Plan:
+    """报送: a draft or a returned plan goes to the parent organisation."""
+
+    def check(fresh: Plan) -> None:
+        if not selectors.can(user, selectors.EDIT_MEMBERS, fresh.organization):
+            raise PlanError("只有本组织可以报送方案")
+        missing = [label for f, label in FOUR_CLEAR.items() if not getattr(fresh, f).strip()]
+        if missing:
+            raise PlanError("“四个明确”未填写完整：" + "、".join(str(m) for m in missing))
+
+    return _move(
+        plan,
+        user,
+        (Plan.State.DRAFT, Plan.State.RETURNED),
+        check,
+        state=Plan.State.SUBMITTED,
+        submitted_at=timezone.now(),
+    )
+
+
+def plan_accept(*, plan: Plan, user: Any) -> Plan:
+    """备案: the parent organisation or the campaign office accepts a submitted plan."""
+
+    def check(fresh: Plan) -> None:
+        if not can_review(user, fresh):
+            raise PlanError("只有上级党组织或活动办公室可以备案")
+
+    return _move(
+        plan,
+        user,
+        (Plan.State.SUBMITTED,),
+        check,
+        state=Plan.State.ACCEPTED,
+        reviewed_at=timezone.now(),
+        reviewed_by=user,
+        return_reason="",
+    )
+
+
+def plan_return(*, plan: Plan, user: Any, reason: str) -> Plan:
+    """退回 with a reason: the unit revises and submits again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PlanError("退回必须填写理由")
+
+    def check(fresh: Plan) -> None:
+        if not can_review(user, fresh):
+            raise PlanError("只有上级党组织或活动办公室可以退回")
+
+    return _move(
+        plan,
+        user,
+        (Plan.State.SUBMITTED,),
+        check,
+        state=Plan.State.RETURNED,
+        reviewed_at=timezone.now(),
+        reviewed_by=user,
+        return_reason=reason,
+    )
+
+
+def attachment_add(*, plan: Plan, user: Any, upload: Any) -> PlanAttachment:
+    """Attach a PDF, DOCX or image, checked by size and by content."""
+    if not can_edit(user, plan):
+        raise PlanError(f"方案{plan.get_state_display()}，不能添加附件")
+    if upload.size > ATTACHMENT_MAX_BYTES:
+        raise PlanError(
+            f"附件过大：{upload.size / 1024 / 1024:.1f} MB，上限为 {ATTACHMENT_MAX_BYTES // 1024 // 1024} MB"
+        )
+    head = upload.read(16)
+    upload.seek(0)
+    name = upload.name.rsplit("/", 1)[-1][:200]
+    match = next((sig for sig in SIGNATURES if head.startswith(sig[0])), None)
+    if match is None:
+        raise PlanError(f"只接受 PDF、DOCX、PNG、JPG 文件：{name}")
+    _, content_type, extensions = match
+    if not name.lower().endswith(extensions):
+        raise PlanError(f"文件内容与扩展名不符：{name}")
+    with transaction.atomic():
+        attachment = PlanAttachment(
+            plan=plan,
+            name=name,
+            content_type=content_type,
+            size=upload.size,
+            uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        attachment.file.save(name, upload, save=False)
+        attachment.save()
+        audit.record(attachment, audit.Action.CREATE, organization_id=plan.organization_id)
+    return attachment
