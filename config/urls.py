@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("orgs/", include("orgs.urls")),
+    path("campaign/", include("campaign.urls")),
     path("", include("core.urls")),
     path("admin/", admin.site.urls),
 ]
