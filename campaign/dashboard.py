@@ -19,7 +19,12 @@ from campaign.models import Campaign, Plan
 from orgs import selectors
 from orgs.models import Member, Organization
 
-STATES = [Plan.State.ACCEPTED, Plan.State.SUBMITTED, Plan.State.RETURNED, Plan.State.DRAFT]
+STATES: list[str] = [
+    Plan.State.ACCEPTED.value,
+    Plan.State.SUBMITTED.value,
+    Plan.State.RETURNED.value,
+    Plan.State.DRAFT.value,
+]
 
 
 @dataclass
@@ -49,8 +54,14 @@ def _in_subtree(prefix: str = "") -> dict:
     }
 
 
-def _count(queryset) -> Subquery:
-    counted = queryset.order_by().annotate(_one=Value(1)).values("_one").annotate(n=Count("pk")).values("n")
+def _count(queryset) -> Coalesce:
+    counted = (
+        queryset.order_by()
+        .annotate(_one=Value(1))
+        .values("_one")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
@@ -78,7 +89,10 @@ def by_sector(root: Organization, campaign: Campaign) -> list[Row]:
     """Units, members and plans per sector over the subtree: three grouped queries."""
     subtree = {"tree_id": root.tree_id, "lft__gte": root.lft, "lft__lte": root.rght}
     units = dict(
-        Organization.objects.filter(**subtree).values_list("sector__name").annotate(n=Count("pk")).order_by()
+        Organization.objects.filter(**subtree)
+        .values_list("sector__name")
+        .annotate(n=Count("pk"))
+        .order_by()
     )
     members = dict(
         Member.objects.filter(**{f"organization__{k}": v for k, v in subtree.items()})
@@ -88,15 +102,21 @@ def by_sector(root: Organization, campaign: Campaign) -> list[Row]:
     )
     plans: dict[str, dict[str, int]] = {}
     for sector, state, n in (
-        Plan.objects.filter(campaign=campaign, **{f"organization__{k}": v for k, v in subtree.items()})
+        Plan.objects.filter(
+            campaign=campaign, **{f"organization__{k}": v for k, v in subtree.items()}
+        )
         .values_list("organization__sector__name", "state")
         .annotate(n=Count("pk"))
         .order_by()
     ):
         plans.setdefault(sector, {})[state] = n
     return [
-        Row(label=sector, units=n, members=members.get(sector, 0),
-            plans={s: plans.get(sector, {}).get(s, 0) for s in STATES})
+        Row(
+            label=sector,
+            units=n,
+            members=members.get(sector, 0),
+            plans={s: plans.get(sector, {}).get(s, 0) for s in STATES},
+        )
         for sector, n in sorted(units.items(), key=lambda item: -item[1])
     ]
 
@@ -106,7 +126,9 @@ def _with_bars(rows: list[Row]) -> list[Row]:
     for row in rows:
         if not row.units:
             continue
-        parts = [(state, str(labels[state]), row.plans[state]) for state in STATES]
+        parts: list[tuple[str, str, int]] = [
+            (state, str(labels[state]), row.plans[state]) for state in STATES
+        ]
         parts.append(("none", "未制定", row.without_plan))
         row.bars = [(css, label, 100.0 * n / row.units) for css, label, n in parts if n]
     return rows
@@ -114,7 +136,9 @@ def _with_bars(rows: list[Row]) -> list[Row]:
 
 def campaigns_for(organization: Organization):
     """Campaigns on the organisation's root (a user sees campaigns of trees they reach)."""
-    return Campaign.objects.filter(organization__tree_id=organization.tree_id).order_by("-start_date")
+    return Campaign.objects.filter(organization__tree_id=organization.tree_id).order_by(
+        "-start_date"
+    )
 
 
 @login_required
@@ -124,14 +148,19 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     organization = selectors.organization_get(request.user, pk)
     campaigns = campaigns_for(organization)
     chosen = request.GET.get("campaign")
-    campaign = campaigns.filter(pk=chosen).first() if chosen and chosen.isdigit() else campaigns.first()
+    campaign = (
+        campaigns.filter(pk=chosen).first() if chosen and chosen.isdigit() else campaigns.first()
+    )
     if campaign is None:
         if chosen:
             raise Http404
-        return render(request, "campaign/dashboard.html", {"organization": organization, "campaign": None})
+        return render(
+            request, "campaign/dashboard.html", {"organization": organization, "campaign": None}
+        )
     node = annotate_progress(Organization.objects.filter(pk=organization.pk), campaign).get()
     children = annotate_progress(
-        Organization.objects.filter(parent=organization).select_related("sector").order_by("lft"), campaign
+        Organization.objects.filter(parent=organization).select_related("sector").order_by("lft"),
+        campaign,
     )
     context = {
         "organization": organization,
