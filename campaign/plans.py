@@ -91,7 +91,11 @@ def plan_save(*, plan: Plan, user: Any, **values: Any) -> Plan:
 def _move(plan: Plan, user: Any, allowed: tuple[str, ...], check, **changes: Any) -> Plan:
     with transaction.atomic():
         fresh = (
-            Plan.objects.select_for_update().select_related("organization__parent").get(pk=plan.pk)
+            # Lock the plan row only: the parent is a nullable (outer) join, which
+            # PostgreSQL refuses to lock.
+            Plan.objects.select_for_update(of=("self",))
+            .select_related("organization__parent")
+            .get(pk=plan.pk)
         )
         if fresh.state not in allowed:
             raise PlanError(f"方案当前为“{fresh.get_state_display()}”，不能执行此操作")

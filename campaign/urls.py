@@ -1,5 +1,20 @@
 from django.urls import path
 
+from campaign import dashboard, views
+
 app_name = "campaign"
 
-urlpatterns: list = []
+plan = "<int:campaign_pk>/plans/<int:organization_pk>/"
+
+urlpatterns = [
+    path("plans/", views.plan_list, name="plan_list"),
+    path("dashboard/<int:pk>/", dashboard.dashboard, name="dashboard"),
+    path(plan, views.plan_detail, name="plan_detail"),
+    path(plan + "print/", views.plan_print, name="plan_print"),
+    path(plan + "edit/", views.plan_edit, name="plan_edit"),
+    path(plan + "submit/", views.plan_submit, name="plan_submit"),
+    path(plan + "accept/", views.plan_accept, name="plan_accept"),
+    path(plan + "return/", views.plan_return, name="plan_return"),
+    path(plan + "attachments/", views.attachment_upload, name="attachment_upload"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
+]

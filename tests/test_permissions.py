@@ -10,10 +10,12 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from campaign.models import ContactPoint
+from campaign.plans import attachment_add, plan_for, plan_save, plan_submit
 from campaign.seeds import seed_data
 from campaign.services import campaign_load
 from core.models import AuditEntry, Job
@@ -141,6 +143,39 @@ RULES = {
         lambda d: {"pk": d.jobs["export"].pk},
         expect(no_role=404, secretary=404, sibling_secretary=404, office=404),
     ),
+    # Plans (实施方案): the branch's plan in the Licheng campaign, submitted, with one
+    # attachment. Refused moves (wrong state, not the reviewer) come back as a
+    # message and a redirect to the plan page; outside the scope it is a 404.
+    "campaign:plan_list": ("get", None, expect()),
+    "campaign:plan_detail": (
+        "get",
+        lambda d: {"campaign_pk": d.campaign.pk, "organization_pk": d.branch.pk},
+        expect(no_role=404, sibling_secretary=404),
+    ),
+    "campaign:plan_print": (
+        "get",
+        lambda d: {"campaign_pk": d.campaign.pk, "organization_pk": d.branch.pk},
+        expect(no_role=404, sibling_secretary=404),
+    ),
+    **{
+        f"campaign:{name}": (
+            "post",
+            lambda d: {"campaign_pk": d.campaign.pk, "organization_pk": d.branch.pk},
+            expect(no_role=404, sibling_secretary=404, default=302),
+        )
+        for name in ("plan_edit", "plan_submit", "plan_accept", "plan_return", "attachment_upload")
+    },
+    "campaign:attachment_download": (
+        "get",
+        lambda d: {"pk": d.attachment.pk},
+        expect(no_role=404, sibling_secretary=404),
+    ),
+    # The progress dashboard of the secretary's branch.
+    "campaign:dashboard": (
+        "get",
+        lambda d: {"pk": d.branch.pk},
+        expect(no_role=404, sibling_secretary=404),
+    ),
 }
 
 # The Django admin is for the system administrator (a superuser) only.
@@ -194,6 +229,17 @@ def world(district):
     export = Job.objects.create(kind="export", status=Job.Status.SUCCEEDED, created_by=committee)
     export.output_file.save("x.csv", ContentFile(b"a,b\n"), save=True)
     district.jobs = {"preview": preview, "export": export}
+    district.campaign = _seed_campaign(district)
+    secretary = district.users["secretary"]
+    plan = plan_for(campaign=district.campaign, organization=district.branch)
+    plan_save(plan=plan, user=secretary, theme="主题", carriers="载体", conditions="条件")
+    plan = plan_save(plan=plan, user=secretary, commitments="承诺")
+    district.attachment = attachment_add(
+        plan=plan,
+        user=secretary,
+        upload=SimpleUploadedFile("方案.pdf", b"%PDF-1.4\n%%EOF\n"),
+    )
+    plan_submit(plan=plan, user=secretary)
     return district
 
 

@@ -1,0 +1,344 @@
+"""Pages for the implementation plans (实施方案).
+
+Each view: look up through the scoping selectors (404 outside scope) → check the
+permission → validate a form → call one ``campaign.plans`` service → render or
+redirect. A move the workflow forbids comes back from the service as a
+``PlanError`` and is shown as a message on the plan page, never as a 500.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from campaign import plans
+from campaign.forms import AttachmentForm, PlanFilterForm, PlanForm, ReturnForm
+from campaign.models import Campaign, Plan, PlanAttachment, SectorGuidance
+from orgs import selectors
+from orgs.models import Organization
+
+PAGE_SIZE = 50
+
+
+# ------------------------------------------------------------------ scoping
+
+
+def _campaigns_for(user: Any) -> QuerySet[Campaign]:
+    """Campaigns whose root tree holds something in the user's scope.
+
+    A campaign sits on a root, so "its root contains something I can see" is
+    "I can see an organisation of the same tree".
+    """
+    trees = selectors.organizations_for(user).values("tree_id")
+    return Campaign.objects.filter(organization__tree_id__in=trees).select_related("organization")
+
+
+def _campaign_get(user: Any, pk: int) -> Campaign:
+    try:
+        return _campaigns_for(user).get(pk=pk)
+    except (Campaign.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def _plans_for(user: Any) -> QuerySet[Plan]:
+    q = selectors.scope_q(user, prefix="organization__")
+    qs = Plan.objects.select_related("campaign", "organization", "organization__sector")
+    return qs if q is None else qs.filter(q)
+
+
+def _plan_context(user: Any, campaign_pk: int, organization_pk: int) -> tuple[Plan, bool]:
+    """The unit's plan for the campaign, or an unsaved empty draft (GET writes nothing).
+
+    Both the campaign and the organisation go through the scope; a unit of
+    another tree than the campaign's is as missing as one outside the scope.
+    """
+    campaign = _campaign_get(user, campaign_pk)
+    organization = selectors.organization_get(user, organization_pk)
+    if organization.tree_id != campaign.organization.tree_id:
+        raise Http404
+    plan = Plan.objects.filter(campaign=campaign, organization=organization).first()
+    if plan is None:
+        return Plan(campaign=campaign, organization=organization), False
+    # Reuse the scoped objects (the organisation carries its parent for can_review).
+    plan.campaign, plan.organization = campaign, organization
+    return plan, True
+
+
+def _back(plan: Plan) -> HttpResponse:
+    return redirect(
+        "campaign:plan_detail", campaign_pk=plan.campaign_id, organization_pk=plan.organization_id
+    )
+
+
+def _first_error(form) -> str:
+    return next(iter(e for errors in form.errors.values() for e in errors), "输入有误")
+
+
+# ------------------------------------------------------------------ lists
+
+
+@login_required
+@require_GET
+def plan_list(request: HttpRequest) -> HttpResponse:
+    """The plans the user can see, filtered; or (``missing=1``) the units with none filed.
+
+    Phase filter: plans whose last submission (``submitted_at``) falls within the
+    phase's dates, in that phase's campaign. "No plan yet": an active unit under
+    the campaign root with no plan or only a draft (a draft is not filed); the
+    root itself files no plan (nobody above it accepts one).
+    """
+    campaigns = _campaigns_for(request.user)
+    form = PlanFilterForm(request.GET, campaigns=campaigns)
+    data = form.cleaned_data if form.is_valid() else {}
+    scope_root = None
+    if data.get("organization"):
+        scope_root = (
+            selectors.organizations_for(request.user).filter(pk=data["organization"]).first()
+        )
+        if scope_root is None:
+            raise Http404
+    missing = bool(data.get("missing"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context: dict[str, Any] = {
+        "form": form,
+        "scope_root": scope_root,
+        "missing": missing,
+        "query": query.urlencode(),
+        "campaigns": campaigns,
+    }
+    if missing:
+        campaign = data.get("campaign") or campaigns.first()
+        context["campaign"] = campaign
+        units = _units_without_plan(request.user, campaign, scope_root, data.get("sector"))
+        context["page"] = Paginator(units, PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(request, "campaign/plan_missing.html", context)
+
+    found = _plans_for(request.user)
+    if not form.is_valid():
+        found = found.none()
+    if scope_root is not None:
+        found = found.filter(
+            organization__tree_id=scope_root.tree_id,
+            organization__lft__gte=scope_root.lft,
+            organization__lft__lte=scope_root.rght,
+        )
+    if data.get("campaign"):
+        found = found.filter(campaign=data["campaign"])
+    if data.get("state"):
+        found = found.filter(state=data["state"])
+    if data.get("sector"):
+        found = found.filter(organization__sector=data["sector"])
+    if data.get("phase"):
+        phase = data["phase"]
+        found = found.filter(
+            campaign=phase.campaign_id,
+            submitted_at__date__gte=phase.start_date,
+            submitted_at__date__lte=phase.end_date,
+        )
+    found = found.order_by("campaign_id", "organization__tree_id", "organization__lft")
+    context["page"] = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "campaign/plan_list.html", context)
+
+
+def _units_without_plan(
+    user: Any, campaign: Campaign | None, scope_root: Organization | None, sector: Any
+) -> QuerySet[Organization]:
+    if campaign is None:
+        return Organization.objects.none()
+    root = campaign.organization
+    units = selectors.organizations_for(user).filter(
+        tree_id=root.tree_id, lft__gt=root.lft, rght__lt=root.rght, is_active=True
+    )
+    if scope_root is not None:
+        units = units.filter(lft__gte=scope_root.lft, lft__lte=scope_root.rght)
+    if sector:
+        units = units.filter(sector=sector)
+    filed = Plan.objects.filter(campaign=campaign).exclude(state=Plan.State.DRAFT)
+    draft = Plan.objects.filter(
+        campaign=campaign, organization=OuterRef("pk"), state=Plan.State.DRAFT
+    ).values("pk")
+    return (
+        units.exclude(pk__in=filed.values("organization_id"))
+        .annotate(draft_plan=Subquery(draft[:1]))
+        .order_by("lft")
+    )
+
+
+# ------------------------------------------------------------------ one plan
+
+
+@login_required
+@require_GET
+def plan_detail(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
+    plan, _ = _plan_context(request.user, campaign_pk, organization_pk)
+    return _render_detail(request, plan)
+
+
+def _render_detail(
+    request: HttpRequest, plan: Plan, form: PlanForm | None = None, status: int = 200
+) -> HttpResponse:
+    user = request.user
+    editable = plans.can_edit(user, plan)
+    reviewable = plans.can_review(user, plan) and plan.state == Plan.State.SUBMITTED
+    context = {
+        "plan": plan,
+        "campaign": plan.campaign,
+        "organization": plan.organization,
+        "exists": plan.pk is not None,
+        "guidance": SectorGuidance.objects.filter(
+            campaign=plan.campaign, sector_id=plan.organization.sector_id
+        ).first(),
+        "attachments": list(plan.attachments.all()) if plan.pk else [],
+        "can_edit": editable,
+        "can_review": reviewable,
+        "form": form or (PlanForm(instance=plan) if editable else None),
+        "return_form": ReturnForm() if reviewable else None,
+        "attachment_form": AttachmentForm() if editable else None,
+        "current_phase": plan.campaign.current_phase(),
+    }
+    return render(request, "campaign/plan_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def plan_print(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
+    plan, _ = _plan_context(request.user, campaign_pk, organization_pk)
+    context = {
+        "plan": plan,
+        "campaign": plan.campaign,
+        "organization": plan.organization,
+        "exists": plan.pk is not None,
+        "guidance": SectorGuidance.objects.filter(
+            campaign=plan.campaign, sector_id=plan.organization.sector_id
+        ).first(),
+        "attachments": list(plan.attachments.all()) if plan.pk else [],
+    }
+    return render(request, "campaign/plan_print.html", context)
+
+
+def _require_writer(request: HttpRequest, plan: Plan) -> None:
+    """Only the unit's own people (and staff above) write a plan; the state is the service's."""
+    if not selectors.can(request.user, selectors.EDIT_MEMBERS, plan.organization):
+        raise PermissionDenied("只有本组织或上级党组织可以填写实施方案")
+
+
+@login_required
+@require_POST
+def plan_edit(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
+    plan, _ = _plan_context(request.user, campaign_pk, organization_pk)
+    _require_writer(request, plan)
+    form = PlanForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, plan, form=form, status=400)
+    try:
+        plan = plans.plan_for(campaign=plan.campaign, organization=plan.organization)
+        plans.plan_save(plan=plan, user=request.user, **form.cleaned_data)
+    except plans.PlanError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "方案已保存")
+    return _back(plan)
+
+
+@login_required
+@require_POST
+def plan_submit(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
+    plan, exists = _plan_context(request.user, campaign_pk, organization_pk)
+    if not exists:
+        messages.error(request, "请先填写并保存方案，再报送")
+        return _back(plan)
+    try:
+        plans.plan_submit(plan=plan, user=request.user)
+    except plans.PlanError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "方案已报送上级党组织")
+    return _back(plan)
+
+
+@login_required
+@require_POST
+def plan_accept(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
+    plan, exists = _plan_context(request.user, campaign_pk, organization_pk)
+    if not exists:
+        messages.error(request, "该单位尚未填写实施方案")
+        return _back(plan)
+    try:
+        plans.plan_accept(plan=plan, user=request.user)
+    except plans.PlanError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "方案已备案")
+    return _back(plan)
+
+
+@login_required
+@require_POST
+def plan_return(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
+    plan, exists = _plan_context(request.user, campaign_pk, organization_pk)
+    if not exists:
+        messages.error(request, "该单位尚未填写实施方案")
+        return _back(plan)
+    form = ReturnForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return _back(plan)
+    try:
+        plans.plan_return(plan=plan, user=request.user, reason=form.cleaned_data["reason"])
+    except plans.PlanError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "方案已退回")
+    return _back(plan)
+
+
+# ------------------------------------------------------------------ attachments
+
+
+@login_required
+@require_POST
+def attachment_upload(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
+    plan, _ = _plan_context(request.user, campaign_pk, organization_pk)
+    _require_writer(request, plan)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return _back(plan)
+    upload = form.cleaned_data["file"]
+    try:
+        plan = plans.plan_for(campaign=plan.campaign, organization=plan.organization)
+        attachment = plans.attachment_add(plan=plan, user=request.user, upload=upload)
+    except plans.PlanError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已上传附件：{attachment.name}")
+    return _back(plan)
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """A plan's file, for whoever can see the plan's organisation (others: 404)."""
+    q = selectors.scope_q(request.user, prefix="plan__organization__")
+    attachments = PlanAttachment.objects.all() if q is None else PlanAttachment.objects.filter(q)
+    try:
+        attachment = attachments.get(pk=pk)
+    except (PlanAttachment.DoesNotExist, ValueError):
+        raise Http404 from None
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type,
+    )

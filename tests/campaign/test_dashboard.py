@@ -1,0 +1,93 @@
+"""The progress dashboard: counts over a subtree, per child and per sector, in constant queries."""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from campaign import plans
+from campaign.models import Campaign, Plan
+from orgs.models import Member
+from tests.campaign.test_plans import FOUR
+from tests.factories import MemberFactory, OrganizationFactory, sector
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def campaign(district):
+    call_command("load_campaign", "licheng", "--root", district.root.code)
+    campaign = Campaign.objects.get()
+    secretary = district.users["secretary"]
+    plan = plans.plan_save(
+        plan=plans.plan_for(campaign=campaign, organization=district.branch), user=secretary, **FOUR
+    )
+    plans.plan_accept(
+        plan=plans.plan_submit(plan=plan, user=secretary), user=district.users["committee"]
+    )
+    sibling = district.users["sibling_secretary"]
+    plan = plans.plan_save(
+        plan=plans.plan_for(campaign=campaign, organization=district.sibling), user=sibling, **FOUR
+    )
+    plans.plan_submit(plan=plan, user=sibling)
+    return campaign
+
+
+def test_counts_over_the_subtree_per_child_and_per_sector(district, campaign, login):
+    response = login(district.users["committee"]).get(
+        reverse("campaign:dashboard", kwargs={"pk": district.street.pk})
+    )
+    assert response.status_code == 200
+    context = response.context
+    total = context["total"]
+    assert (total.units, total.members) == (4, 2)  # street, community, two branches; two members
+    assert total.plans[Plan.State.ACCEPTED] == 1 and total.plans[Plan.State.SUBMITTED] == 1
+    assert total.without_plan == 2
+    (community,) = context["children"]
+    assert (community.label, community.units, community.plans[Plan.State.ACCEPTED]) == (
+        "第一社区党委",
+        3,
+        1,
+    )
+    by_sector = {row.label: row for row in context["sectors"]}
+    assert (
+        by_sector["街道社区"].units == 4 and by_sector["街道社区"].plans[Plan.State.SUBMITTED] == 1
+    )
+    page = response.content.decode()
+    assert "按下级组织" in page and "按领域" in page and 'class="bar"' in page
+
+
+def test_the_dashboard_follows_scope(district, campaign, login):
+    client = login(district.users["secretary"])
+    assert (
+        client.get(reverse("campaign:dashboard", kwargs={"pk": district.street.pk})).status_code
+        == 404
+    )
+    assert (
+        client.get(reverse("campaign:dashboard", kwargs={"pk": district.branch.pk})).status_code
+        == 200
+    )
+
+
+def _grow(parent, branches: int):
+    for _ in range(branches):
+        branch = OrganizationFactory(parent=parent, sector=sector("农村"))
+        Member.objects.bulk_create(
+            [MemberFactory.build(organization=branch, number=f"D{branch.pk}-{j}") for j in range(5)]
+        )
+
+
+def test_queries_do_not_grow_with_the_subtree(district, campaign, login):
+    client = login(district.users["office"])
+    url = reverse("campaign:dashboard", kwargs={"pk": district.root.pk})
+    _grow(district.community, 4)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    _grow(district.community, 40)
+    _grow(district.street2, 40)
+    with CaptureQueriesContext(connection) as big:
+        response = client.get(url)
+    assert response.context["total"].units > 90
+    assert len(small) == len(big)
