@@ -486,3 +486,11 @@ def test_chinese_is_the_default_whatever_the_browser_asks(district, login):
         reverse("orgs:member_list"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9"
     ).content.decode()
     assert "党员名册" in page and 'lang="zh-hans"' in page
+
+
+def test_the_demo_generator_uses_the_import_columns():
+    from orgs import demo
+    from orgs.resources import MemberResource, OrganizationResource, columns
+
+    assert demo.ORG_HEADERS == [h for h, _ in columns(OrganizationResource)] == ORG_HEADERS
+    assert demo.MEMBER_HEADERS == [h for h, _ in columns(MemberResource)] == MEMBER_HEADERS
