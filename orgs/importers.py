@@ -804,7 +804,6 @@ def _copy_members(creates, updates, now) -> None:
     """PostgreSQL COPY for new rows, and COPY into a temporary table for updates."""
     table = Member._meta.db_table
     column_names = ["number", *MEMBER_FIELDS]  # attribute names are the column names
-    flags = ["is_leading_cadre", "is_party_worker", "created_at", "updated_at"]
 
     def as_csv(rows) -> io.StringIO:
         buffer = io.StringIO()
@@ -813,15 +812,15 @@ def _copy_members(creates, updates, now) -> None:
         buffer.seek(0)
         return buffer
 
-    stamp = now.isoformat()
+    # Flags and timestamps come from the columns' database defaults (false, now()).
     # In CSV format an unquoted empty field is NULL; blank text columns must stay "".
     not_null = "FORCE_NOT_NULL (number, name, gender, category, post, mobile)"
     with connection.cursor() as cursor:
         raw = cursor.cursor
         if creates:
-            data = as_csv((n, *v, "f", "f", stamp, stamp) for n, v in creates)
+            data = as_csv((n, *v) for n, v in creates)
             raw.copy_expert(
-                f"COPY {table} ({', '.join(column_names + flags)}) FROM STDIN WITH (FORMAT csv, {not_null})",
+                f"COPY {table} ({', '.join(column_names)}) FROM STDIN WITH (FORMAT csv, {not_null})",
                 data,
             )
         if updates:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from mptt.models import MPTTModel, TreeForeignKey
@@ -114,18 +115,22 @@ class Member(models.Model):
     mobile = models.CharField(
         _("手机号码"), max_length=11, blank=True, validators=[mobile_validator]
     )
-    is_leading_cadre = models.BooleanField(_("党员领导干部"), default=False)
-    is_party_worker = models.BooleanField(_("党务工作者"), default=False)
-    user = models.OneToOneField(
+    # Database defaults too, so a bulk COPY can leave these columns out.
+    is_leading_cadre = models.BooleanField(_("党员领导干部"), default=False, db_default=False)
+    is_party_worker = models.BooleanField(_("党务工作者"), default=False, db_default=False)
+    # At most one member per login, by a partial unique index: most members have
+    # no login, and a plain unique index would take a NULL entry for each of them.
+    user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("登录账号"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        related_name="member",
+        db_index=False,
+        related_name="member_records",
     )
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
-    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, db_default=Now())
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now, db_default=Now())
 
     class Meta:
         verbose_name = _("党员")
@@ -133,6 +138,9 @@ class Member(models.Model):
         ordering = ["organization_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["number"], name="member_number_unique"),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(user__isnull=False), name="member_user_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(joined_on__gt=F("birth_date")), name="member_joined_after_birth"
             ),
