@@ -247,6 +247,17 @@ def plan_edit(request: HttpRequest, campaign_pk: int, organization_pk: int) -> H
     return _back(plan)
 
 
+def _apply(request: HttpRequest, plan: Plan, move, done: str, **arguments) -> HttpResponse:
+    """Call one workflow move; a refusal comes back as its Chinese message."""
+    try:
+        move(plan=plan, user=request.user, **arguments)
+    except plans.PlanError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return _back(plan)
+
+
 @login_required
 @require_POST
 def plan_submit(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
@@ -254,13 +265,7 @@ def plan_submit(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
     if not exists:
         messages.error(request, "请先填写并保存方案，再报送")
         return _back(plan)
-    try:
-        plans.plan_submit(plan=plan, user=request.user)
-    except plans.PlanError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "方案已报送上级党组织")
-    return _back(plan)
+    return _apply(request, plan, plans.plan_submit, "方案已报送上级党组织")
 
 
 @login_required
@@ -270,13 +275,7 @@ def plan_accept(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
     if not exists:
         messages.error(request, "该单位尚未填写实施方案")
         return _back(plan)
-    try:
-        plans.plan_accept(plan=plan, user=request.user)
-    except plans.PlanError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "方案已备案")
-    return _back(plan)
+    return _apply(request, plan, plans.plan_accept, "方案已备案")
 
 
 @login_required
@@ -290,13 +289,9 @@ def plan_return(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
     if not form.is_valid():
         messages.error(request, _first_error(form))
         return _back(plan)
-    try:
-        plans.plan_return(plan=plan, user=request.user, reason=form.cleaned_data["reason"])
-    except plans.PlanError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "方案已退回")
-    return _back(plan)
+    return _apply(
+        request, plan, plans.plan_return, "方案已退回", reason=form.cleaned_data["reason"]
+    )
 
 
 # ------------------------------------------------------------------ attachments
