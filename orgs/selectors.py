@@ -137,9 +137,10 @@ def organization_choices_for(user: User, roles: Iterable[str]) -> QuerySet[Organ
     return organizations_for(user, roles).filter(is_active=True).order_by("tree_id", "lft")
 
 
-def editable_ancestor_ids(user: User, organization: Organization) -> list[int]:
-    """Ancestors the user may also edit (used to show breadcrumbs as links)."""
-    visible = organizations_for(user).filter(
-        tree_id=organization.tree_id, lft__lt=organization.lft, rght__gt=organization.rght
+def visible_ancestors(user: User, organization: Organization) -> QuerySet[Organization]:
+    """The organisation's ancestors the user can see, top first (its breadcrumb)."""
+    return (
+        organizations_for(user)
+        .filter(tree_id=organization.tree_id, lft__lt=organization.lft, rght__gt=organization.rght)
+        .order_by("lft")
     )
-    return list(visible.values_list("pk", flat=True))

@@ -85,11 +85,7 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     counted = selectors.with_subtree_member_counts(
         Organization.objects.filter(pk=organization.pk)
     ).get()
-    visible_ancestors = (
-        selectors.organizations_for(request.user)
-        .filter(tree_id=organization.tree_id, lft__lt=organization.lft, rght__gt=organization.rght)
-        .order_by("lft")
-    )
+    visible_ancestors = selectors.visible_ancestors(request.user, organization)
     children = selectors.with_subtree_member_counts(
         Organization.objects.filter(parent=organization).select_related("sector")
     ).order_by("lft")
