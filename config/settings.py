@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "core",
     "orgs",
     "campaign",
+    "pledges",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +139,16 @@ CELERY_BEAT_SCHEDULE = {
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000, minimum=10)
 
+# 群众监督: comments per visitor address within the window, before the board refuses more.
+PLEDGE_COMMENT_LIMIT = env_int("PLEDGE_COMMENT_LIMIT", 3, minimum=1)
+PLEDGE_COMMENT_WINDOW_SECONDS = env_int("PLEDGE_COMMENT_WINDOW_SECONDS", 600, minimum=1)
+# The address printed on posters (QR codes) for the public pledge board.
+PUBLIC_BASE_URL: str = (env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+
+# PDF font families: a deployment that has licensed 方正小标宋/仿宋_GB2312 names them here.
+PDF_TITLE_FONT: str = env_str("PDF_TITLE_FONT") or "Noto Serif CJK SC"
+PDF_BODY_FONT: str = env_str("PDF_BODY_FONT") or "Noto Serif CJK SC"
+
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -158,6 +169,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every layout step (and parses its own stylesheets on import) at INFO.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 SITE_TITLE: str = env_str("SITE_TITLE") or "创先争优活动管理系统"

@@ -1,0 +1,312 @@
+"""PDF documents: GB/T 9704 layout, CJK fonts embedded, and WeasyPrint fetching nothing."""
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+import weasyprint
+from django.conf import settings as django_settings
+
+from core import pdf
+from core.models import Job
+
+ROOT = Path(__file__).resolve().parents[2]
+MM = 72 / 25.4  # points per millimetre
+
+needs_poppler = pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in ("pdftotext", "pdffonts", "pdfimages")),
+    reason="poppler-utils (pdftotext, pdffonts, pdfimages) is not installed",
+)
+
+DECISION = {
+    "issuer": "中共明湖区委创先争优活动领导小组办公室",
+    "doc_number": "明湖创先〔2010〕5号",
+    "title": "关于表彰创先争优活动先进基层党组织的决定",
+    "issued_on": dt.date(2011, 6, 28),
+    "reason": "经各单位推荐、活动办公室复审，决定予以表彰。",
+}
+PARAGRAPH = (
+    "为深入贯彻落实党的十七大精神，进一步加强基层党组织建设，区委决定在全区深入开展创先争优活动。"
+    "经各单位推荐、活动办公室复审、区委研究，决定对以下先进基层党组织和优秀共产党员予以表彰。"
+)
+# A 1 × 1 transparent PNG.
+PNG = (
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+
+
+@pytest.fixture
+def documents(settings):
+    """Child templates of the base layout, as each product document is, kept in memory."""
+    child = (
+        "{% extends 'pdf/base_gbt9704.html' %}{% load i18n %}"
+        "{% block body %}<p>{{ reason }}</p>{% for p in paragraphs %}<p>{{ p }}</p>{% endfor %}"
+        "{% get_current_language as language %}<p>语言：{{ language }}</p>{% endblock %}"
+    )
+    settings.TEMPLATES = [
+        {
+            **django_settings.TEMPLATES[0],
+            "APP_DIRS": False,
+            "OPTIONS": {
+                **django_settings.TEMPLATES[0]["OPTIONS"],
+                "loaders": [
+                    ("django.template.loaders.locmem.Loader", {"test/decision.html": child}),
+                    "django.template.loaders.filesystem.Loader",
+                ],
+            },
+        }
+    ]
+    return "test/decision.html"
+
+
+@pytest.fixture
+def fetches(monkeypatch):
+    """Every URL WeasyPrint asks our fetcher for, with what the fetcher did."""
+    calls: list[tuple[str, str]] = []
+    original = pdf.StaticOnlyURLFetcher.fetch
+
+    def recording(self, url, headers=None):
+        try:
+            response = original(self, url, headers)
+        except pdf.RefusedURL:
+            calls.append((url, "refused"))
+            raise
+        calls.append((url, "fetched"))
+        return response
+
+    monkeypatch.setattr(pdf.StaticOnlyURLFetcher, "fetch", recording)
+    return calls
+
+
+@pytest.fixture
+def web_server():
+    """A loopback HTTP server serving a PNG, and the paths it was asked for."""
+    requests: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+            self.wfile.write(b"\x89PNG\r\n\x1a\n")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", requests
+    server.shutdown()
+    server.server_close()
+
+
+def run(command: list[str], data: bytes) -> str:
+    return subprocess.run(command, input=data, capture_output=True, check=True).stdout.decode()
+
+
+def text_of(data: bytes) -> str:
+    return run(["pdftotext", "-", "-"], data)
+
+
+class Word(NamedTuple):
+    """A word's box in points from the page's top left, as pdftotext -bbox gives it."""
+
+    x0: float
+    y0: float
+    x1: float
+    text: str
+
+
+def words_by_page(data: bytes) -> list[list[Word]]:
+    pages = run(["pdftotext", "-bbox", "-", "-"], data).split("<page ")[1:]
+    word = re.compile(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)'
+    )
+    return [
+        [Word(float(x0), float(y0), float(x1), text) for x0, y0, x1, text in word.findall(page)]
+        for page in pages
+    ]
+
+
+def test_the_written_date_uses_arabic_numerals_without_zero_padding():
+    assert pdf.cn_date(dt.date(2011, 6, 28)) == "2011年6月28日"
+    assert pdf.cn_date(dt.date(2010, 1, 5)) == "2010年1月5日"
+    # An aware time is dated in Beijing: 17:00 UTC on the 27th is already the 28th.
+    assert pdf.cn_date(dt.datetime(2011, 6, 27, 17, tzinfo=dt.UTC)) == "2011年6月28日"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "file:///work/main/static/css/app.css",
+        "http://127.0.0.1/static/css/app.css",
+        "https://pdf.invalid/static/css/app.css",
+        "ftp://pdf.invalid/static/css/app.css",
+        "http://pdf.invalid/config/settings.py",
+        "http://pdf.invalid/static/%2e%2e/config/settings.py",
+        "http://pdf.invalid/static/css/../../config/settings.py",
+        "http://pdf.invalid/static//etc/passwd",
+        "http://pdf.invalid/static/css%5c..%5c..%5cconfig%5csettings.py",
+        "http://pdf.invalid/static/",
+        "http://pdf.invalid/static/css/missing.css",
+    ],
+)
+def test_only_existing_static_files_map_to_a_file_on_disk(url):
+    assert pdf.static_file_for(url) is None
+
+
+def test_a_static_url_maps_to_the_projects_own_file():
+    found = pdf.static_file_for("http://pdf.invalid/static/css/app.css")
+    assert found is not None and found.resolve() == ROOT / "static" / "css" / "app.css"
+
+
+@needs_poppler
+def test_a_local_file_reference_is_refused_and_its_content_never_appears(fetches, caplog):
+    html = (
+        '<p>正文</p><img src="file:///etc/passwd"><link rel="stylesheet" href="../../etc/passwd">'
+    )
+    data = pdf.html_to_pdf(html)
+    assert fetches == [
+        ("http://pdf.invalid/etc/passwd", "refused"),
+        ("file:///etc/passwd", "refused"),
+    ]
+    assert "root:" not in text_of(data) and b"root:x:0:0" not in data
+    assert "refused to fetch file:///etc/passwd" in caplog.text
+
+
+@needs_poppler
+def test_an_image_on_a_web_server_is_never_requested(fetches, web_server):
+    base, requests = web_server
+    html = f'<p>正文</p><img src="{base}/x.png">'
+    # The control: WeasyPrint left to itself does fetch it, so the server counts.
+    weasyprint.HTML(string=html).write_pdf()
+    assert requests == ["/x.png"]
+    requests.clear()
+
+    data = pdf.html_to_pdf(html)
+    assert requests == []
+    assert fetches == [(f"{base}/x.png", "refused")]
+    assert "正文" in text_of(data)
+
+
+@needs_poppler
+@pytest.mark.django_db
+def test_markup_in_user_text_is_printed_as_text_and_fetches_nothing(documents, fetches, web_server):
+    base, requests = web_server
+    injected = f'<img src="{base}/a.png"><link rel="stylesheet" href="file:///etc/passwd">'
+    data = pdf.render_pdf(documents, {**DECISION, "reason": injected})
+    assert requests == [] and fetches == []
+    assert "".join(injected.split()) in "".join(text_of(data).split())
+
+
+@needs_poppler
+def test_a_data_image_and_our_own_stylesheet_are_loaded(fetches, tmp_path):
+    html = f'<link rel="stylesheet" href="/static/css/app.css"><p>正文</p><img src="{PNG}">'
+    data = pdf.html_to_pdf(html)
+    assert fetches == [
+        ("http://pdf.invalid/static/css/app.css", "fetched"),
+        (PNG, "fetched"),
+    ]
+    (tmp_path / "out.pdf").write_bytes(data)
+    images = subprocess.run(
+        ["pdfimages", "-list", tmp_path / "out.pdf"], capture_output=True, check=True, text=True
+    )
+    rows = [line.split() for line in images.stdout.splitlines()[2:]]
+    assert [row[2:5] for row in rows if row[2] == "image"] == [["image", "1", "1"]]  # 1 × 1 px
+    # app.css sets a sans-serif family; seeing it embedded proves the stylesheet applied.
+    assert "Noto-Sans-CJK-SC" in run(["pdffonts", "-"], data)
+
+
+@needs_poppler
+@pytest.mark.django_db
+def test_a_document_embeds_subset_cjk_fonts_and_its_text_is_selectable(documents):
+    data = pdf.render_pdf(documents, DECISION)
+    fonts = [line.split() for line in run(["pdffonts", "-"], data).splitlines()[2:]]
+    assert fonts and all(line[0].split("+")[-1].startswith("Noto-Serif-CJK-SC") for line in fonts)
+    assert all(line[-5:-2] == ["yes", "yes", "yes"] for line in fonts)  # emb, sub, uni
+    text = text_of(data)
+    for expected in ["明湖创先〔2010〕5号", DECISION["title"], DECISION["reason"], "2011年6月28日"]:
+        assert expected in text
+
+
+@needs_poppler
+@pytest.mark.django_db
+def test_the_font_families_come_from_settings(documents, settings):
+    settings.PDF_TITLE_FONT = "Noto Sans CJK SC"
+    data = pdf.render_pdf(documents, DECISION)
+    fonts = run(["pdffonts", "-"], data)
+    assert "Noto-Sans-CJK-SC" in fonts and "Noto-Serif-CJK-SC" in fonts
+
+
+def test_a_font_name_cannot_break_out_of_the_stylesheet():
+    quoted = pdf.css_string('仿宋"; } html { color: red } </style><img src=x>')
+    assert quoted.startswith('"仿宋') and quoted.count('"') == 2 and "<" not in quoted
+
+
+@needs_poppler
+@pytest.mark.django_db
+def test_a_document_is_rendered_in_chinese_whatever_the_callers_language(documents):
+    from django.utils import translation
+
+    with translation.override("en"):
+        data = pdf.render_pdf(documents, DECISION)
+    assert "语言：zh-hans" in text_of(data)
+
+
+@needs_poppler
+@pytest.mark.django_db
+def test_the_page_follows_the_gbt9704_margins_grid_and_page_numbers(documents):
+    data = pdf.render_pdf(documents, {**DECISION, "paragraphs": [PARAGRAPH] * 20})
+    pages = words_by_page(data)
+    assert len(pages) >= 2
+    first, second = pages[0], pages[1]
+
+    # 版头 at the top of the 版心: 天头 37 mm (glyph boxes reach ~2 pt above their line).
+    assert first[0].text.startswith("中共明湖区委")
+    assert 37 * MM - 3 <= min(w.y0 for w in first) <= 37 * MM + 6
+
+    # 订口 28 mm, right margin 26 mm; paragraphs indented two characters.
+    footer_top = 297 * MM - 35 * MM
+    body = [w for w in second if w.y0 < footer_top]
+    assert min(w.x0 for w in body) == pytest.approx(28 * MM, abs=3)
+    assert max(w.x1 for w in body) <= 210 * MM - 26 * MM + 1
+    starts = sorted({round(w.x0) for w in body})
+    assert starts[-1] - starts[0] == pytest.approx(2 * 16, abs=1.5)
+
+    # A full page holds 22 lines of 28 characters.
+    lines: dict[int, str] = {}
+    for w in body:
+        lines[round(w.y0)] = lines.get(round(w.y0), "") + w.text
+    assert len(lines) == 22
+    assert max(len(line) for line in lines.values()) == 28
+
+    # — 1 — on the right of page 1, — 2 — on the left of page 2, one character in.
+    footer = [w for w in first if w.y0 > footer_top]
+    assert " ".join(w.text for w in footer) == "— 1 —"
+    assert footer[-1].x1 == pytest.approx(210 * MM - 26 * MM - 14, abs=3)
+    footer = [w for w in second if w.y0 > footer_top]
+    assert " ".join(w.text for w in footer) == "— 2 —"
+    assert footer[0].x0 == pytest.approx(28 * MM + 14, abs=3)
+
+
+@pytest.mark.django_db
+def test_saving_output_twice_leaves_one_file_holding_the_second(settings):
+    job = Job.objects.create(kind="pdf-test")
+    pdf.save_output(job, "表彰决定.pdf", b"%PDF-1.7 first")
+    pdf.save_output(job, "表彰决定.pdf", b"%PDF-1.7 second")
+
+    files = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+    assert len(files) == 1
+    job.refresh_from_db()
+    assert job.output_file.name.startswith("jobs/out/") and job.output_file.name.endswith(".pdf")
+    assert Path(job.output_file.path) == files[0] and files[0].read_bytes() == b"%PDF-1.7 second"
