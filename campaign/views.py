@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from campaign import plans
 from campaign.forms import AttachmentForm, PlanFilterForm, PlanForm, ReturnForm
 from campaign.models import Campaign, Plan, PlanAttachment, SectorGuidance
+from campaign.selectors import campaign_get, campaigns_for
 from orgs import selectors
 from orgs.models import Organization
 
@@ -27,23 +28,6 @@ PAGE_SIZE = 50
 
 
 # ------------------------------------------------------------------ scoping
-
-
-def _campaigns_for(user: Any) -> QuerySet[Campaign]:
-    """Campaigns whose root tree holds something in the user's scope.
-
-    A campaign sits on a root, so "its root contains something I can see" is
-    "I can see an organisation of the same tree".
-    """
-    trees = selectors.organizations_for(user).values("tree_id")
-    return Campaign.objects.filter(organization__tree_id__in=trees).select_related("organization")
-
-
-def _campaign_get(user: Any, pk: int) -> Campaign:
-    try:
-        return _campaigns_for(user).get(pk=pk)
-    except (Campaign.DoesNotExist, ValueError):
-        raise Http404 from None
 
 
 def _plans_for(user: Any) -> QuerySet[Plan]:
@@ -58,7 +42,7 @@ def _plan_context(user: Any, campaign_pk: int, organization_pk: int) -> tuple[Pl
     Both the campaign and the organisation go through the scope; a unit of
     another tree than the campaign's is as missing as one outside the scope.
     """
-    campaign = _campaign_get(user, campaign_pk)
+    campaign = campaign_get(user, campaign_pk)
     organization = selectors.organization_get(user, organization_pk)
     if organization.tree_id != campaign.organization.tree_id:
         raise Http404
@@ -93,7 +77,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     the campaign root with no plan or only a draft (a draft is not filed); the
     root itself files no plan (nobody above it accepts one).
     """
-    campaigns = _campaigns_for(request.user)
+    campaigns = campaigns_for(request.user)
     form = PlanFilterForm(request.GET, campaigns=campaigns)
     data = form.cleaned_data if form.is_valid() else {}
     scope_root = None

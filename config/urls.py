@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from core import views as core_views
 from core.auth import ThrottledLoginView
+from pledges import board as pledge_board
 
 admin.site.site_header = settings.SITE_TITLE
 admin.site.site_title = settings.SITE_TITLE
@@ -22,6 +23,15 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("orgs/", include("orgs.urls")),
     path("campaign/", include("campaign.urls")),
+    path("pledges/", include("pledges.urls")),
+    # 公示栏: stable, readable public addresses (printed as QR codes on posters).
+    path("gongshi/<str:code>/", pledge_board.board, name="board"),
+    path(
+        "gongshi/<str:code>/comment/<int:pledge_pk>/",
+        pledge_board.comment_post,
+        name="board_comment",
+    ),
+    path("gongshi/photo/<int:pk>/", pledge_board.update_photo, name="board_photo"),
     path("", include("core.urls")),
     path("admin/", admin.site.urls),
 ]

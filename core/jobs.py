@@ -49,14 +49,21 @@ def job_start(
     params: dict | None = None,
     input_file: Any = None,
     stored_input: str = "",
+    dedupe: bool = False,
 ) -> Job:
     """Record a job and queue it once the surrounding transaction commits.
 
     ``input_file`` is an upload to store; ``stored_input`` names a file already
-    in storage (a confirmed preview reuses its upload).
+    in storage (a confirmed preview reuses its upload). With ``dedupe``, asking
+    again for the same kind and parameters while the first job is still waiting
+    or running returns that job instead of making a second file.
     """
     if kind not in _handlers:
         raise ValueError(f"unknown job kind {kind!r}")
+    if dedupe:
+        pending = _pending_twin(kind, user, params or {})
+        if pending is not None:
+            return pending
     job = Job(kind=kind, created_by=user if user and user.is_authenticated else None)
     job.params = params or {}
     if input_file is not None:
@@ -66,6 +73,16 @@ def job_start(
     job.save()
     transaction.on_commit(lambda: job_enqueue(job.pk))
     return job
+
+
+def _pending_twin(kind: str, user: Any, params: dict) -> Job | None:
+    # JSON equality is not portable across databases; the candidates are few.
+    candidates = Job.objects.filter(
+        kind=kind,
+        created_by=user if user and user.is_authenticated else None,
+        status__in=[Job.Status.QUEUED, Job.Status.RUNNING],
+    ).order_by("-created_at")[:20]
+    return next((job for job in candidates if job.params == params), None)
 
 
 def job_enqueue(job_id: int) -> None:

@@ -56,8 +56,16 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def job_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The job's file, if the user may still see what it was made from: a file about
+    an organisation is not handed out after the grant that reached it is gone."""
     job = _job(request, pk)
     if not job.output_file:
+        raise Http404
+    organization_pk = job.params.get("organization") if isinstance(job.params, dict) else None
+    if (
+        organization_pk is not None
+        and not selectors.organizations_for(request.user).filter(pk=organization_pk).exists()
+    ):
         raise Http404
     name = (job.output_file.name or "").rsplit("/", 1)[-1]
     return FileResponse(job.output_file.open("rb"), as_attachment=True, filename=name)

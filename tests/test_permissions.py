@@ -5,6 +5,7 @@ means deciding who may use it. Objects outside a user's subtree answer 404,
 exactly like a missing id; read-only access to something a user can see is 403.
 """
 
+import datetime as dt
 import re
 
 import pytest
@@ -20,6 +21,15 @@ from campaign.seeds import seed_data
 from campaign.services import campaign_load
 from core.models import AuditEntry, Job
 from orgs.models import MemberTransfer
+from pledges.services import (
+    ItemInput,
+    comment_add,
+    pledge_approve,
+    pledge_create,
+    pledge_publish,
+    pledge_submit,
+    pledge_update_add,
+)
 
 ROLES = ["anonymous", "no_role", "secretary", "sibling_secretary", "committee", "office", "admin"]
 LOGIN = 302  # anonymous users are sent to the login page
@@ -127,6 +137,66 @@ RULES = {
         lambda d: {"target": "members", "fmt": "csv"},
         expect(no_role=403, default=302),
     ),
+    # Pledges: the member's published pledge in the secretary's branch.
+    "pledges:pledge_list": ("get", None, expect()),
+    "pledges:pledge_create": (
+        "get",
+        None,
+        expect(no_role=404, sibling_secretary=404),
+        lambda d: f"?member={d.member.pk}",
+    ),
+    "pledges:pledge_detail": (
+        "get",
+        lambda d: {"pk": d.pledge.pk},
+        expect(no_role=404, sibling_secretary=404),
+    ),
+    "pledges:pledge_edit": (
+        "get",
+        lambda d: {"pk": d.pledge.pk},
+        expect(no_role=404, sibling_secretary=404),
+    ),
+    **{
+        f"pledges:{name}": (
+            "post",
+            lambda d: {"pk": d.pledge.pk},
+            expect(no_role=404, sibling_secretary=404, default=302),
+        )
+        for name in (
+            "pledge_submit",
+            "pledge_approve",
+            "pledge_return",
+            "pledge_publish",
+            "pledge_outcome",
+            "pledge_update_add",
+        )
+    },
+    "pledges:comment_list": ("get", None, expect()),
+    "pledges:comment_moderate": (
+        "post",
+        lambda d: {"pk": d.comment.pk},
+        expect(no_role=404, sibling_secretary=404, default=302),
+    ),
+    "pledges:import_upload": ("get", None, expect(no_role=403)),
+    "pledges:import_template": ("get", lambda d: {"fmt": "xlsx"}, expect(no_role=403)),
+    # The secretary's own dry-run preview.
+    "pledges:import_confirm": (
+        "post",
+        lambda d: {"job_pk": d.jobs["pledge_preview"].pk},
+        expect(no_role=404, sibling_secretary=404, committee=404, office=404, default=302),
+    ),
+    "pledges:document_start": (
+        "post",
+        lambda d: {"kind": "poster", "organization_pk": d.branch.pk},
+        expect(no_role=404, sibling_secretary=404, default=302),
+    ),
+    # The public board needs no login.
+    "board": ("get", lambda d: {"code": d.branch.code}, expect(anonymous=200)),
+    "board_comment": (
+        "post",
+        lambda d: {"code": d.branch.code, "pledge_pk": d.pledge.pk},
+        expect(anonymous=302, default=302),
+    ),
+    "board_photo": ("get", lambda d: {"pk": d.update.pk}, expect(anonymous=200)),
     # The committee's own export job.
     "core:job_detail": (
         "get",
@@ -182,6 +252,15 @@ RULES = {
 ADMIN_FOR_SUPERUSER = {
     "admin:logout": 302,
     "admin:login": 302,
+    # Pledges are read-only in the admin: every change goes through the workflow.
+    "admin:pledges_pledge_add": 403,
+    "admin:pledges_pledgerevision_add": 403,
+    "admin:pledges_pledgeupdate_add": 403,
+    "admin:pledges_pledgecomment_add": 403,
+    "admin:pledges_pledge_delete": 403,
+    "admin:pledges_pledgerevision_delete": 403,
+    "admin:pledges_pledgeupdate_delete": 403,
+    "admin:pledges_pledgecomment_delete": 403,
     "admin:view_on_site": 404,  # our models have no public page
     "admin:autocomplete": 403,  # needs app_label/model_name/field_name parameters
     "admin:core_job_add": 403,
@@ -240,14 +319,62 @@ def world(district):
         upload=SimpleUploadedFile("方案.pdf", b"%PDF-1.4\n%%EOF\n"),
     )
     plan_submit(plan=plan, user=secretary)
+    _pledge_world(district)
     return district
+
+
+def _pledge_world(d):
+    """A published member pledge with a photo update and a visitor's pending comment."""
+    secretary = d.users["secretary"]
+    pledge = pledge_create(
+        campaign=d.campaign,
+        user=secretary,
+        organization=d.branch,
+        member=d.member,
+        audience="public",
+        items=[ItemInput(content="每月走访", due_date=dt.date(2011, 6, 30), verification="记录")],
+    )
+    pledge = pledge_submit(pledge=pledge, user=secretary)
+    pledge = pledge_approve(pledge=pledge, user=secretary)
+    d.pledge = pledge_publish(pledge=pledge, user=secretary)
+    d.update = pledge_update_add(
+        pledge=d.pledge,
+        user=secretary,
+        item_key=1,
+        happened_on=dt.date(2011, 3, 1),
+        text="走访3户",
+        photo=SimpleUploadedFile("p.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 32),
+    )
+    d.far_pledge = pledge_create(
+        campaign=d.campaign,
+        user=d.users["admin"],
+        organization=d.far_branch,
+        audience="public",
+        items=[ItemInput(content="办实事", due_date=dt.date(2011, 6, 30), verification="记录")],
+    )
+    d.comment = comment_add(pledge=d.pledge, text="好", author="", address="10.0.0.1")
+    preview = Job.objects.create(
+        kind="pledge_import",
+        status=Job.Status.SUCCEEDED,
+        created_by=secretary,
+        params={
+            "campaign": d.campaign.pk,
+            "organization": d.branch.pk,
+            "dry_run": True,
+            "filename": "p.csv",
+        },
+        result={"dry_run": True, "created": 0},
+    )
+    preview.input_file.save("p.csv", ContentFile("党员编号\n".encode()), save=True)
+    d.jobs["pledge_preview"] = preview
 
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_url_role_matrix(name, role, world, login):
-    method, kwargs, expected = RULES[name]
+    method, kwargs, expected, *query = RULES[name]
     url = reverse(name, kwargs=kwargs(world) if kwargs else None)
+    url += query[0](world) if query else ""
     client = login(world.users[role])
     response = getattr(client, method)(url)
     assert response.status_code == expected[role], f"{method.upper()} {url} as {role}"
@@ -255,7 +382,7 @@ def test_url_role_matrix(name, role, world, login):
         response.status_code == 302
         and role == "anonymous"
         and expected[role] == LOGIN
-        and name not in ("logout", "set_language")
+        and name not in ("logout", "set_language", "board_comment")
     ):
         assert response["Location"].startswith(reverse("login"))
 
@@ -289,6 +416,10 @@ def _admin_kwargs(name, d):
         "orgs_organization": d.branch,
         "orgs_member": d.member,
         "orgs_rolegrant": d.users["secretary"].role_grants.first(),
+        "pledges_pledge": getattr(d, "pledge", None),
+        "pledges_pledgerevision": d.pledge.revisions.first() if hasattr(d, "pledge") else None,
+        "pledges_pledgeupdate": getattr(d, "update", None),
+        "pledges_pledgecomment": getattr(d, "comment", None),
         "orgs_membertransfer": MemberTransfer.objects.get_or_create(
             member=d.member, from_organization=d.sibling, to_organization=d.branch
         )[0],
@@ -340,9 +471,11 @@ def test_admin_is_for_the_system_administrator_only(name, role, world, login):
         ("orgs:member_detail", lambda d: {"pk": d.far_member.pk}),
         ("orgs:organization_edit", lambda d: {"pk": d.far_branch.pk}),
         ("orgs:member_edit", lambda d: {"pk": d.far_member.pk}),
+        ("pledges:pledge_detail", lambda d: {"pk": d.far_pledge.pk}),
     ],
 )
-def test_other_subtree_is_indistinguishable_from_missing(name, kwargs, district, login):
+def test_other_subtree_is_indistinguishable_from_missing(name, kwargs, world, login):
+    district = world
     client = login(district.users["committee"])
     outside_url = reverse(name, kwargs=kwargs(district))
     missing_url = reverse(name, kwargs={k: 987654 for k in kwargs(district)})

@@ -1,0 +1,179 @@
+"""Background work for pledges: the spreadsheet import and the PDF documents.
+
+Every handler re-applies the scoping rule with the user who started the job,
+so a job never reaches further than its starter could in a request. Documents
+are written over the job's previous file, so a job delivered twice leaves one.
+"""
+
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from campaign.models import Campaign
+from core import pdf
+from core.jobs import JobError, register
+from core.models import Job
+from core.tabular import TableError, read_table
+from orgs import selectors as org_selectors
+from orgs.models import Organization
+from pledges import selectors
+from pledges.models import Pledge, PledgeItem
+
+DOCUMENTS = {"poster": "pledge_poster", "summary": "pledge_summary"}
+
+
+def _scoped(job: Job, roles=org_selectors.READ) -> tuple[Organization, Campaign]:
+    user = job.created_by
+    if user is None:
+        raise JobError("发起人已不存在")
+    organization = (
+        org_selectors.organizations_for(user, roles).filter(pk=job.params["organization"]).first()
+    )
+    if organization is None:
+        raise JobError("党组织不存在或不在您的管辖范围内")
+    campaign = Campaign.objects.filter(
+        pk=job.params["campaign"], organization__tree_id=organization.tree_id
+    ).first()
+    if campaign is None:
+        raise JobError("活动不存在或不包含该党组织")
+    return organization, campaign
+
+
+@register("pledge_import", _("承诺导入"))
+def run_import(job: Job, report) -> None:
+    """Dry-run or commit a branch's file of members' pledges."""
+    from pledges.importer import import_pledges
+
+    organization, campaign = _scoped(job, org_selectors.EDIT_MEMBERS)
+    report(2, "正在读取文件")
+    with job.input_file.open("rb") as handle:
+        data = handle.read()
+    try:
+        table = read_table(data, job.params.get("filename", job.input_file.name))
+    except TableError as exc:
+        job.result = {
+            "kind": "pledges",
+            "dry_run": job.params["dry_run"],
+            "error_count": 1,
+            "errors": [{"row": 0, "column": "", "value": "", "reason": str(exc), "text": str(exc)}],
+        }
+        job.save(update_fields=["result"])
+        raise JobError(str(exc)) from None
+    result = import_pledges(
+        table,
+        user=job.created_by,
+        campaign=campaign,
+        organization=organization,
+        dry_run=job.params["dry_run"],
+        progress=report,
+    )
+    job.result = result.as_dict()
+    job.save(update_fields=["result"])
+    if not result.ok:
+        raise JobError(f"文件中有 {len(result.errors)} 处错误，未写入任何数据")
+
+
+def _stamp() -> str:
+    return timezone.localtime().strftime("%Y%m%d-%H%M")
+
+
+def board_url(organization: Organization) -> str:
+    return settings.PUBLIC_BASE_URL + reverse("board", args=[organization.code])
+
+
+def poster_context(organization: Organization, campaign: Campaign) -> dict[str, Any]:
+    """What a 公示栏 poster shows: the board's published pledges and a QR code to it."""
+    url = board_url(organization)
+    return {
+        "organization": organization,
+        "campaign": campaign,
+        "issuer": campaign.issuing_organ or campaign.organization.name,
+        "pledges": selectors.board(organization, campaign),
+        "board_url": url,
+        "qr": segno.make(url, error="m").svg_data_uri(scale=4, border=2),
+        "issued_on": timezone.localdate(),
+    }
+
+
+@register("pledge_poster", _("公示栏海报"))
+def run_poster(job: Job, report) -> None:
+    """One A4 公示栏 poster for an organisation, with a QR code to its board."""
+    organization, campaign = _scoped(job)
+    report(10, "正在生成海报")
+    data = pdf.render_pdf("pdf/pledge_poster.html", poster_context(organization, campaign))
+    pdf.save_output(job, f"公示栏-{organization.code}-{_stamp()}.pdf", data)
+    job.result = {"organization": organization.name, "bytes": len(data)}
+    job.save(update_fields=["result"])
+
+
+def summary_rows(organization: Organization, campaign: Campaign) -> list[dict[str, Any]]:
+    """Every published pledge in the subtree, grouped by organisation (tree order).
+
+    Two queries: the published items with their pledges, then nothing else; the
+    grouping is done in Python in tree order.
+    """
+    items = (
+        PledgeItem.objects.filter(
+            revision__pledge__campaign=campaign,
+            revision__pledge__organization__tree_id=organization.tree_id,
+            revision__pledge__organization__lft__gte=organization.lft,
+            revision__pledge__organization__lft__lte=organization.rght,
+            revision__pledge__published_revision__gt=0,
+            revision__number=F("revision__pledge__published_revision"),
+        )
+        .select_related("revision__pledge__organization", "revision__pledge__member")
+        .order_by(
+            "revision__pledge__organization__lft",
+            "revision__pledge__member__number",
+            "revision__pledge__audience",
+            "revision__pledge_id",
+            "position",
+        )
+    )
+    groups: list[dict[str, Any]] = []
+    pledge_rows: dict[int, dict[str, Any]] = {}
+    for item in items.iterator(chunk_size=2000):
+        pledge: Pledge = item.revision.pledge
+        if not groups or groups[-1]["organization"].pk != pledge.organization_id:
+            groups.append({"organization": pledge.organization, "pledges": []})
+        row = pledge_rows.get(pledge.pk)
+        if row is None:
+            row = {
+                "pledger": pledge.member.name if pledge.member else pledge.organization.name,
+                "is_member": pledge.member_id is not None,
+                "audience": pledge.get_audience_display(),
+                "outcome": pledge.get_outcome_display() if pledge.outcome else "",
+                "items": [],
+            }
+            pledge_rows[pledge.pk] = row
+            groups[-1]["pledges"].append(row)
+        row["items"].append(item)
+    return groups
+
+
+@register("pledge_summary", _("承诺汇总表"))
+def run_summary(job: Job, report) -> None:
+    """承诺汇总表: every published pledge in a subtree, grouped by organisation."""
+    organization, campaign = _scoped(job)
+    report(5, "正在读取承诺")
+    groups = summary_rows(organization, campaign)
+    count = sum(len(g["pledges"]) for g in groups)
+    report(20, f"正在排版 {count} 份承诺")
+    context = {
+        "organization": organization,
+        "campaign": campaign,
+        "issuer": campaign.issuing_organ or campaign.organization.name,
+        "groups": groups,
+        "pledge_count": count,
+        "issued_on": timezone.localdate(),
+    }
+    data = pdf.render_pdf("pdf/pledge_summary.html", context)
+    report(95, "正在保存")
+    pdf.save_output(job, f"承诺汇总表-{organization.code}-{_stamp()}.pdf", data)
+    job.result = {"organization": organization.name, "pledges": count, "bytes": len(data)}
+    job.save(update_fields=["result"])

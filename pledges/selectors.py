@@ -1,0 +1,240 @@
+"""Reads for pledges: the scoped lists staff see, and the public board's published text.
+
+Staff lists go through ``orgs.selectors.scope_q`` like everything else. The
+board is login-free, so it is built from published revisions only and never
+hands a template a model with private fields it could print by mistake.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from campaign.models import Campaign
+from orgs import selectors
+from orgs.models import Organization
+from pledges.models import Pledge, PledgeComment, PledgeItem, PledgeRevision, PledgeUpdate
+
+
+def pledges_for(user: Any) -> QuerySet[Pledge]:
+    """Pledges in the user's subtrees, and a member's own pledges."""
+    qs = Pledge.objects.select_related("campaign", "organization", "member")
+    q = selectors.scope_q(user, prefix="organization__")
+    if q is None:
+        return qs
+    if user.is_authenticated:
+        q |= Q(member__user_id=user.pk)
+    return qs.filter(q)
+
+
+def pledge_get(user: Any, pk: Any) -> Pledge:
+    """The pledge if the user can see it, else 404."""
+    try:
+        return pledges_for(user).select_related("organization__parent").get(pk=pk)
+    except (Pledge.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def revision_items(pledge: Pledge, number: int) -> list[PledgeItem]:
+    return list(
+        PledgeItem.objects.filter(revision__pledge=pledge, revision__number=number).select_related(
+            "criterion"
+        )
+    )
+
+
+def comments_to_moderate(user: Any) -> QuerySet[PledgeComment]:
+    """Visitors' comments waiting for the user's branches (or those below)."""
+    q = selectors.scope_q(user, selectors.EDIT_MEMBERS, prefix="pledge__organization__")
+    qs = PledgeComment.objects.filter(state=PledgeComment.State.PENDING).select_related(
+        "pledge__organization", "pledge__member"
+    )
+    return qs if q is None else qs.filter(q)
+
+
+def comment_get(user: Any, pk: Any) -> PledgeComment:
+    q = selectors.scope_q(user, selectors.EDIT_MEMBERS, prefix="pledge__organization__")
+    qs = PledgeComment.objects.select_related("pledge__organization", "pledge__member")
+    try:
+        return (qs if q is None else qs.filter(q)).get(pk=pk)
+    except (PledgeComment.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+# ---- the public board -----------------------------------------------------
+
+
+def campaign_for_board(organization: Organization) -> Campaign | None:
+    """The campaign a board shows: the root's running campaign, else its latest."""
+    campaigns = Campaign.objects.filter(
+        organization__tree_id=organization.tree_id, organization__parent__isnull=True
+    ).exclude(status=Campaign.Status.DRAFT)
+    today = timezone.localdate()
+    running = campaigns.filter(start_date__lte=today, end_date__gte=today).order_by("-start_date")
+    return running.first() or campaigns.order_by("-start_date").first()
+
+
+@dataclass
+class PublicItem:
+    key: int
+    content: str
+    due_date: Any
+    verification: str
+    criterion: str
+    updates: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class PublicRevision:
+    number: int
+    published_at: Any
+    change_note: str
+    items: list[PublicItem]
+
+
+@dataclass
+class PublicPledge:
+    """What the public may read of a pledge: the published text and nothing private."""
+
+    pk: int
+    pledger: str
+    is_member: bool
+    audience: str
+    published_at: Any
+    revision: int
+    items: list[PublicItem]
+    history: list[PublicRevision]
+    outcome: str
+    outcome_comment: str
+    outcome_phase: str
+    comments: list[dict]
+
+
+def board(organization: Organization, campaign: Campaign) -> list[PublicPledge]:
+    """The published pledges of an organisation and of its members, for the board.
+
+    A fixed number of queries whatever the number of pledges: pledges, their
+    published revisions with items, updates and approved comments.
+    """
+    pledges = list(
+        Pledge.objects.filter(
+            campaign=campaign, organization=organization, published_revision__gt=0
+        )
+        .select_related("member", "outcome_phase")
+        .order_by("member_id", "audience", "pk")
+    )
+    ids = [p.pk for p in pledges]
+    revisions = (
+        PledgeRevision.objects.filter(pledge_id__in=ids, published_at__isnull=False)
+        .prefetch_related(
+            Prefetch("items", queryset=PledgeItem.objects.select_related("criterion"))
+        )
+        .order_by("pledge_id", "-number")
+    )
+    by_pledge: dict[int, list[PledgeRevision]] = {}
+    for revision in revisions:
+        by_pledge.setdefault(revision.pledge_id, []).append(revision)
+    updates: dict[tuple[int, int], list[dict]] = {}
+    for update in PledgeUpdate.objects.filter(pledge_id__in=ids).order_by("happened_on", "pk"):
+        updates.setdefault((update.pledge_id, update.item_key), []).append(
+            {
+                "pk": update.pk,
+                "happened_on": update.happened_on,
+                "text": update.text,
+                "has_photo": bool(update.photo),
+            }
+        )
+    comments: dict[int, list[dict]] = {}
+    for comment in PledgeComment.objects.filter(
+        pledge_id__in=ids, state=PledgeComment.State.APPROVED
+    ).order_by("created_at"):
+        comments.setdefault(comment.pledge_id, []).append(
+            {"author": comment.author or "群众", "text": comment.text, "at": comment.created_at}
+        )
+    result = []
+    for pledge in pledges:
+        revs = [r for r in by_pledge.get(pledge.pk, []) if r.number <= pledge.published_revision]
+        public_revs = [
+            PublicRevision(
+                number=r.number,
+                published_at=r.published_at,
+                change_note=r.change_note,
+                items=[_public_item(i, updates, pledge.pk) for i in r.items.all()],
+            )
+            for r in revs
+        ]
+        if not public_revs:
+            continue
+        current = public_revs[0]
+        result.append(
+            PublicPledge(
+                pk=pledge.pk,
+                pledger=pledge.member.name if pledge.member else organization.name,
+                is_member=pledge.member_id is not None,
+                audience=pledge.get_audience_display(),
+                published_at=current.published_at,
+                revision=current.number,
+                items=current.items,
+                history=public_revs,
+                outcome=pledge.get_outcome_display() if pledge.outcome else "",
+                outcome_comment=pledge.outcome_comment if pledge.outcome else "",
+                outcome_phase=pledge.outcome_phase.name if pledge.outcome_phase else "",
+                comments=comments.get(pledge.pk, []),
+            )
+        )
+    return result
+
+
+def _public_item(item: PledgeItem, updates: dict, pledge_id: int) -> PublicItem:
+    return PublicItem(
+        key=item.key,
+        content=item.content,
+        due_date=item.due_date,
+        verification=item.verification,
+        criterion=str(item.criterion) if item.criterion else "",
+        updates=updates.get((pledge_id, item.key), []),
+    )
+
+
+def public_update_photo(pk: Any) -> PledgeUpdate:
+    """A progress photo, only if its pledge is on a board."""
+    try:
+        return PledgeUpdate.objects.select_related("pledge").get(
+            pk=pk, pledge__published_revision__gt=0
+        )
+    except (PledgeUpdate.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+# ---- counts for the dashboard ---------------------------------------------
+
+
+def subtree_pledge_counts(campaign: Campaign, nodes: QuerySet[Organization]) -> dict[int, dict]:
+    """Per node: pledges made, published and honoured in its subtree (one query)."""
+    pledged = (
+        Pledge.objects.filter(
+            campaign=campaign,
+            organization__tree_id=OuterRef("tree_id"),
+            organization__lft__gte=OuterRef("lft"),
+            organization__lft__lte=OuterRef("rght"),
+        )
+        .order_by()
+        .values("campaign")
+    )
+
+    def counted(qs):
+        from django.db.models import IntegerField, Subquery
+        from django.db.models.functions import Coalesce
+
+        return Coalesce(
+            Subquery(qs.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0
+        )
+
+    rows = nodes.annotate(
+        pledged=counted(pledged),
+        published=counted(pledged.filter(published_revision__gt=0)),
+        honoured=counted(pledged.filter(outcome=Pledge.Outcome.HONOURED)),
+    ).values("pk", "pledged", "published", "honoured")
+    return {row["pk"]: row for row in rows}

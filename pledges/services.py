@@ -1,0 +1,566 @@
+"""The pledge (公开承诺) workflow: every write to a pledge goes through these services.
+
+草稿 → 已提交 → 已审核 | 退回 (with a reason) → 已公示. A member's pledge is
+approved by the member's branch (its secretary, or staff above), an
+organisation's by its parent. Editing a published pledge opens the next
+revision; the board keeps the published text until that revision is published
+in turn. Each write records an audit entry.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from campaign.models import Campaign, Criterion, Phase, Rubric
+from core import audit
+from orgs import selectors
+from orgs.models import Member, Organization, Role
+from pledges.models import Pledge, PledgeComment, PledgeItem, PledgeRevision, PledgeUpdate
+
+REVIEW_ROLES = frozenset({Role.CAMPAIGN_OFFICE, Role.COMMITTEE_STAFF})
+MAX_ITEMS = 20
+CONTENT_MAX = 500
+VERIFICATION_MAX = 200
+UPDATE_TEXT_MAX = 1000
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_SIGNATURES = [(b"\x89PNG\r\n\x1a\n", (".png",)), (b"\xff\xd8\xff", (".jpg", ".jpeg"))]
+COMMENT_MAX = 300
+AUTHOR_MAX = 20
+
+
+class PledgeError(Exception):
+    """A move the workflow forbids or input it refuses; the message is for the user."""
+
+
+@dataclass
+class ItemInput:
+    """One 承诺事项 as entered; ``key`` is set for an item carried from the last revision."""
+
+    content: str
+    due_date: dt.date | None
+    verification: str
+    criterion: Criterion | None = None
+    key: int | None = None
+
+
+# ---- who may do what ------------------------------------------------------
+
+
+def _is_pledger(user: Any, pledge: Pledge) -> bool:
+    return bool(pledge.member_id and user.pk and pledge.member.user_id == user.pk)
+
+
+def can_write(user: Any, pledge: Pledge) -> bool:
+    """The unit's own people (and those above), or the member who pledged."""
+    return _is_pledger(user, pledge) or selectors.can(
+        user, selectors.EDIT_MEMBERS, pledge.organization
+    )
+
+
+def can_edit(user: Any, pledge: Pledge) -> bool:
+    """Open for editing: a draft, a returned pledge, or a published one (which opens a revision)."""
+    return pledge.state in (
+        Pledge.State.DRAFT,
+        Pledge.State.RETURNED,
+        Pledge.State.PUBLISHED,
+    ) and can_write(user, pledge)
+
+
+def can_approve(user: Any, pledge: Pledge) -> bool:
+    """A member's branch approves the member's pledge (never the member); an
+    organisation's parent approves the organisation's (a grant reaches down, so
+    a right on the parent is a right from above)."""
+    if pledge.member_id:
+        return not _is_pledger(user, pledge) and selectors.can(
+            user, selectors.EDIT_MEMBERS, pledge.organization
+        )
+    parent = pledge.organization.parent
+    if parent is None:
+        return bool(getattr(user, "is_superuser", False))
+    return selectors.can(user, REVIEW_ROLES, parent)
+
+
+def can_moderate(user: Any, pledge: Pledge) -> bool:
+    """The branch (or staff above) moderates visitors' comments on its pledges."""
+    return selectors.can(user, selectors.EDIT_MEMBERS, pledge.organization)
+
+
+# ---- checking input -------------------------------------------------------
+
+
+def item_problems(campaign: Campaign, subject: str, items: list[ItemInput]) -> list[str]:
+    """What is wrong with a pledge's items, each message naming the item."""
+    problems: list[str] = []
+    rubrics = set(
+        Rubric.objects.filter(campaign=campaign, subject=subject).values_list("pk", flat=True)
+    )
+    if not items:
+        problems.append("至少填写一项承诺事项")
+    if len(items) > MAX_ITEMS:
+        problems.append(f"承诺事项最多 {MAX_ITEMS} 项，现有 {len(items)} 项")
+    for number, item in enumerate(items, start=1):
+        where = f"第{number}项"
+        if not item.content.strip():
+            problems.append(f"{where}：承诺事项不能为空")
+        elif len(item.content.strip()) > CONTENT_MAX:
+            problems.append(
+                f"{where}：承诺事项不能超过 {CONTENT_MAX} 字（现有 {len(item.content)} 字）"
+            )
+        if item.due_date is None:
+            problems.append(f"{where}：请填写完成时限")
+        elif not campaign.start_date <= item.due_date <= campaign.end_date:
+            problems.append(
+                f"{where}：完成时限 {item.due_date:%Y-%m-%d} 不在活动期间"
+                f"（{campaign.start_date:%Y-%m-%d} 至 {campaign.end_date:%Y-%m-%d}）"
+            )
+        if not item.verification.strip():
+            problems.append(f"{where}：请填写检验方式")
+        elif len(item.verification.strip()) > VERIFICATION_MAX:
+            problems.append(f"{where}：检验方式不能超过 {VERIFICATION_MAX} 字")
+        if item.criterion is not None and item.criterion.rubric_id not in rubrics:
+            problems.append(
+                f"{where}：对应标准“{item.criterion}”不属于本次活动的{_subject(subject)}标准"
+            )
+    return problems
+
+
+def _subject(subject: str) -> str:
+    return str(Rubric.Subject(subject).label)
+
+
+def subject_of(pledge: Pledge) -> str:
+    """Which rubric a pledge's items may cite: members' (五带头) or organisations' (五个好)."""
+    return Rubric.Subject.MEMBER if pledge.member_id else Rubric.Subject.ORGANIZATION
+
+
+def _items_text(items: Any) -> str:
+    return "\n".join(
+        f"{i.key}. {i.content}（{i.due_date:%Y-%m-%d}前；{i.verification}）" for i in items
+    )
+
+
+# ---- writes ---------------------------------------------------------------
+
+
+def pledge_create(
+    *,
+    campaign: Campaign,
+    user: Any,
+    organization: Organization,
+    audience: str,
+    items: list[ItemInput],
+    member: Member | None = None,
+    on_behalf: bool = False,
+) -> Pledge:
+    """Start a pledge (draft, revision 1) for an organisation or one of its members."""
+    if member is not None:
+        organization = member.organization
+    if organization.tree_id != campaign.organization.tree_id:
+        raise PledgeError("该党组织不在本次活动范围内")
+    pledge = Pledge(
+        campaign=campaign,
+        organization=organization,
+        member=member,
+        audience=audience,
+        on_behalf=on_behalf,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    if not can_write(user, pledge):
+        raise PledgeError("您无权为该党组织或党员录入承诺")
+    allowed = (
+        (Pledge.Audience.ORGANIZATION, Pledge.Audience.PUBLIC)
+        if member
+        else (Pledge.Audience.PARENT, Pledge.Audience.PUBLIC)
+    )
+    if audience not in allowed:
+        raise PledgeError(
+            f"{'党员' if member else '党组织'}的承诺对象只能是"
+            + "或".join(str(Pledge.Audience(a).label) for a in allowed)
+        )
+    problems = item_problems(campaign, subject_of(pledge), items)
+    if problems:
+        raise PledgeError("；".join(problems))
+    with transaction.atomic():
+        if _duplicate(pledge).exists():
+            raise PledgeError(
+                f"{pledge.pledger_name}在本次活动中已有“{pledge.get_audience_display()}”的承诺，请在原承诺上修改"
+            )
+        pledge.save()
+        revision = PledgeRevision.objects.create(pledge=pledge, number=1)
+        _write_items(revision, items, start_key=1)
+        audit.record(pledge, audit.Action.CREATE, organization_id=organization.pk)
+        _audit_items(pledge, "", _items_text(revision.items.all()))
+    return pledge
+
+
+def _duplicate(pledge: Pledge):
+    found = Pledge.objects.filter(campaign=pledge.campaign, audience=pledge.audience)
+    if pledge.member_id:
+        return found.filter(member=pledge.member)
+    return found.filter(organization=pledge.organization, member__isnull=True)
+
+
+def _write_items(revision: PledgeRevision, items: list[ItemInput], start_key: int) -> None:
+    next_key = start_key
+    rows = []
+    for position, item in enumerate(items):
+        key = item.key
+        if key is None:
+            key, next_key = next_key, next_key + 1
+        rows.append(
+            PledgeItem(
+                revision=revision,
+                key=key,
+                position=position,
+                content=item.content.strip(),
+                due_date=item.due_date,
+                verification=item.verification.strip(),
+                criterion=item.criterion,
+            )
+        )
+    PledgeItem.objects.bulk_create(rows)
+
+
+def _same(stored: list[PledgeItem], entered: list[ItemInput]) -> bool:
+    def shape(content, due, verification, criterion_id, key):
+        return (key, content.strip(), due, verification.strip(), criterion_id)
+
+    return [
+        shape(i.content, i.due_date, i.verification, i.criterion_id, i.key) for i in stored
+    ] == [
+        shape(i.content, i.due_date, i.verification, i.criterion.pk if i.criterion else None, i.key)
+        for i in entered
+    ]
+
+
+def _audit_items(pledge: Pledge, before: str, after: str) -> None:
+    if before != after:
+        audit.entry(
+            action=audit.Action.UPDATE,
+            model="pledges.pledge",
+            object_id=pledge.pk,
+            object_repr=str(pledge),
+            changes={"items": [before or None, after]},
+            organization_id=pledge.organization_id,
+        ).save()
+
+
+def _locked(pledge: Pledge) -> Pledge:
+    # Lock the pledge row only: member and parent are nullable (outer) joins,
+    # which PostgreSQL refuses to lock.
+    return (
+        Pledge.objects.select_for_update(of=("self",))
+        .select_related("campaign", "organization__parent", "member")
+        .get(pk=pledge.pk)
+    )
+
+
+def working_revision(pledge: Pledge) -> PledgeRevision:
+    return PledgeRevision.objects.get(pledge=pledge, number=pledge.revision)
+
+
+def pledge_save(
+    *, pledge: Pledge, user: Any, items: list[ItemInput], change_note: str = ""
+) -> Pledge:
+    """Replace the items of the revision being worked on.
+
+    A published pledge is never changed in place: its items are copied into the
+    next revision, which goes back to 草稿 and needs approval again, while the
+    board keeps showing the published text.
+    """
+    with transaction.atomic():
+        fresh = _locked(pledge)
+        if not can_write(user, fresh):
+            raise PledgeError("您无权修改这份承诺")
+        if fresh.state not in (Pledge.State.DRAFT, Pledge.State.RETURNED, Pledge.State.PUBLISHED):
+            raise PledgeError(f"承诺{fresh.get_state_display()}，等待审核，暂不能修改")
+        problems = item_problems(fresh.campaign, subject_of(fresh), items)
+        if problems:
+            raise PledgeError("；".join(problems))
+        current = working_revision(fresh)
+        old_items = list(current.items.all())
+        if fresh.state == Pledge.State.PUBLISHED and _same(old_items, items):
+            return fresh  # saving without a change must not send the pledge back for approval
+        known = {i.key for i in old_items}
+        if any(i.key is not None and i.key not in known for i in items):
+            raise PledgeError("承诺事项已被他人修改，请刷新页面后重试")
+        before = audit.snapshot(fresh)
+        if fresh.state == Pledge.State.PUBLISHED:
+            fresh.revision += 1
+            current = PledgeRevision.objects.create(pledge=fresh, number=fresh.revision)
+            fresh.state = Pledge.State.DRAFT
+        else:
+            current.items.all().delete()
+        current.change_note = change_note.strip()[:200]
+        current.save(update_fields=["change_note"])
+        # Keys keep growing across revisions, so a removed item's 践诺 never
+        # attaches to a new item.
+        top = (
+            PledgeItem.objects.filter(revision__pledge=fresh)
+            .order_by("-key")
+            .values_list("key", flat=True)
+            .first()
+        )
+        _write_items(current, items, start_key=(top or 0) + 1)
+        fresh.save()
+        audit.record(fresh, audit.Action.UPDATE, before, organization_id=fresh.organization_id)
+        _audit_items(fresh, _items_text(old_items), _items_text(current.items.all()))
+    return fresh
+
+
+def _move(pledge: Pledge, user: Any, allowed: tuple[str, ...], check, **changes: Any) -> Pledge:
+    with transaction.atomic():
+        fresh = _locked(pledge)
+        if fresh.state not in allowed:
+            raise PledgeError(f"承诺当前为“{fresh.get_state_display()}”，不能执行此操作")
+        check(fresh)
+        before = audit.snapshot(fresh)
+        for name, value in changes.items():
+            # A callable computes the value from the locked row.
+            setattr(fresh, name, value(fresh) if callable(value) else value)
+        fresh.full_clean()
+        fresh.save()
+        audit.record(fresh, audit.Action.UPDATE, before, organization_id=fresh.organization_id)
+    return fresh
+
+
+def pledge_submit(*, pledge: Pledge, user: Any) -> Pledge:
+    """提交 a draft or a returned pledge for approval."""
+
+    def check(fresh: Pledge) -> None:
+        if not can_write(user, fresh):
+            raise PledgeError("只有承诺人或本组织可以提交")
+        if not working_revision(fresh).items.exists():
+            raise PledgeError("至少填写一项承诺事项")
+
+    return _move(
+        pledge,
+        user,
+        (Pledge.State.DRAFT, Pledge.State.RETURNED),
+        check,
+        state=Pledge.State.SUBMITTED,
+        submitted_at=timezone.now(),
+    )
+
+
+def _check_approver(user: Any, verb: str):
+    def check(fresh: Pledge) -> None:
+        if not can_approve(user, fresh):
+            who = "党员所在党支部" if fresh.member_id else "上级党组织"
+            raise PledgeError(f"只有{who}可以{verb}这份承诺")
+
+    return check
+
+
+def pledge_approve(*, pledge: Pledge, user: Any) -> Pledge:
+    """审核 a submitted pledge: the branch for a member's, the parent for an organisation's."""
+    return _move(
+        pledge,
+        user,
+        (Pledge.State.SUBMITTED,),
+        _check_approver(user, "审核"),
+        state=Pledge.State.APPROVED,
+        approved_at=timezone.now(),
+        approved_by=user,
+        return_reason="",
+    )
+
+
+def pledge_return(*, pledge: Pledge, user: Any, reason: str) -> Pledge:
+    """退回 with a reason: the pledger revises and submits again."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PledgeError("退回必须填写理由")
+    return _move(
+        pledge,
+        user,
+        (Pledge.State.SUBMITTED,),
+        _check_approver(user, "退回"),
+        state=Pledge.State.RETURNED,
+        return_reason=reason,
+    )
+
+
+def pledge_publish(*, pledge: Pledge, user: Any) -> Pledge:
+    """公示 an approved revision: it becomes the text on the public board."""
+
+    def check(fresh: Pledge) -> None:
+        if not (can_approve(user, fresh) or can_write(user, fresh)):
+            raise PledgeError("您无权公示这份承诺")
+
+    now = timezone.now()
+    with transaction.atomic():
+        fresh = _move(
+            pledge,
+            user,
+            (Pledge.State.APPROVED,),
+            check,
+            state=Pledge.State.PUBLISHED,
+            published_revision=lambda fresh: fresh.revision,
+            published_at=now,
+        )
+        PledgeRevision.objects.filter(pledge=fresh, number=fresh.revision).update(
+            published_at=now, approved_by=fresh.approved_by
+        )
+    return fresh
+
+
+def pledge_outcome_set(
+    *, pledge: Pledge, user: Any, outcome: str, comment: str, phase: Phase
+) -> Pledge:
+    """评诺: the approver records whether a published pledge was honoured in a phase."""
+    if outcome not in Pledge.Outcome.values:
+        raise PledgeError("请选择评诺结果：已兑现、部分兑现或未兑现")
+    comment = (comment or "").strip()
+    if outcome != Pledge.Outcome.HONOURED and not comment:
+        raise PledgeError("部分兑现或未兑现时必须填写评诺意见")
+    if phase.campaign_id != pledge.campaign_id:
+        raise PledgeError("评诺阶段不属于本次活动")
+    if phase.start_date > timezone.localdate():
+        raise PledgeError(f"“{phase.name}”阶段尚未开始（{phase.start_date:%Y-%m-%d}），不能评诺")
+
+    def check(fresh: Pledge) -> None:
+        _check_approver(user, "评诺")(fresh)
+        if not fresh.is_public:
+            raise PledgeError("承诺公示后才能评诺")
+
+    allowed = tuple(Pledge.State.values)  # a pledge being revised keeps its published text
+    return _move(
+        pledge,
+        user,
+        allowed,
+        check,
+        outcome=outcome,
+        outcome_comment=comment,
+        outcome_phase=phase,
+        outcome_at=timezone.now(),
+        outcome_by=user,
+    )
+
+
+def published_keys(pledge: Pledge) -> dict[int, PledgeItem]:
+    return {
+        item.key: item
+        for item in PledgeItem.objects.filter(
+            revision__pledge=pledge, revision__number=pledge.published_revision
+        )
+    }
+
+
+def pledge_update_add(
+    *,
+    pledge: Pledge,
+    user: Any,
+    item_key: int,
+    happened_on: dt.date,
+    text: str,
+    photo: Any = None,
+) -> PledgeUpdate:
+    """践诺: a dated progress entry (optionally with a photo) on a published item."""
+    text = (text or "").strip()
+    if not can_write(user, pledge):
+        raise PledgeError("您无权为这份承诺登记践诺情况")
+    if not pledge.is_public:
+        raise PledgeError("承诺公示后才能登记践诺情况")
+    if item_key not in published_keys(pledge):
+        raise PledgeError("所选承诺事项不在公示的承诺中")
+    if not text:
+        raise PledgeError("请填写进展情况")
+    if len(text) > UPDATE_TEXT_MAX:
+        raise PledgeError(f"进展情况不能超过 {UPDATE_TEXT_MAX} 字（现有 {len(text)} 字）")
+    today = timezone.localdate()
+    if happened_on > today:
+        raise PledgeError(f"日期 {happened_on:%Y-%m-%d} 晚于今天")
+    if happened_on < pledge.campaign.start_date:
+        raise PledgeError(f"日期 {happened_on:%Y-%m-%d} 早于活动开始日期")
+    name = ""
+    if photo is not None:
+        name = _checked_photo_name(photo)
+    with transaction.atomic():
+        update = PledgeUpdate(
+            pledge=pledge,
+            item_key=item_key,
+            happened_on=happened_on,
+            text=text,
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        if photo is not None:
+            update.photo.save(name, photo, save=False)
+        update.save()
+        audit.record(update, audit.Action.CREATE, organization_id=pledge.organization_id)
+    return update
+
+
+def _checked_photo_name(photo: Any) -> str:
+    name = photo.name.rsplit("/", 1)[-1][-100:]
+    if photo.size > PHOTO_MAX_BYTES:
+        raise PledgeError(
+            f"照片过大：{photo.size / 1024 / 1024:.1f} MB，上限为 {PHOTO_MAX_BYTES // 1024 // 1024} MB"
+        )
+    head = photo.read(8)
+    photo.seek(0)
+    match = next((ext for sig, ext in PHOTO_SIGNATURES if head.startswith(sig)), None)
+    if match is None:
+        raise PledgeError(f"照片只接受 PNG 或 JPG 图片：{name}")
+    if not name.lower().endswith(match):
+        name = f"photo{match[0]}"
+    return name
+
+
+# ---- 群众监督 ---------------------------------------------------------------
+
+
+def address_hash(address: str) -> str:
+    """A keyed hash of the visitor's address, so comments can be rate-limited
+    without storing where they came from."""
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, (address or "").encode(), hashlib.sha256).hexdigest()
+
+
+def comment_add(*, pledge: Pledge, text: str, author: str, address: str) -> PledgeComment:
+    """A visitor's comment on a published pledge, held until the branch approves it."""
+    text = "".join(ch for ch in (text or "") if ch == "\n" or ch >= " ").strip()
+    author = "".join(ch for ch in (author or "") if ch >= " ").strip()
+    if not pledge.is_public:
+        raise PledgeError("该承诺未公示，不能留言")
+    if not text:
+        raise PledgeError("请填写意见内容")
+    if len(text) > COMMENT_MAX:
+        raise PledgeError(f"意见内容不能超过 {COMMENT_MAX} 字（现有 {len(text)} 字）")
+    if len(author) > AUTHOR_MAX:
+        raise PledgeError(f"署名不能超过 {AUTHOR_MAX} 字")
+    digest = address_hash(address)
+    window = dt.timedelta(seconds=settings.PLEDGE_COMMENT_WINDOW_SECONDS)
+    with transaction.atomic():
+        recent = PledgeComment.objects.filter(
+            address_hash=digest, created_at__gte=timezone.now() - window
+        ).count()
+        if recent >= settings.PLEDGE_COMMENT_LIMIT:
+            minutes = max(1, settings.PLEDGE_COMMENT_WINDOW_SECONDS // 60)
+            raise PledgeError(f"留言过于频繁，请 {minutes} 分钟后再试")
+        return PledgeComment.objects.create(
+            pledge=pledge, text=text, author=author, address_hash=digest
+        )
+
+
+def comment_moderate(*, comment: PledgeComment, user: Any, approve: bool) -> PledgeComment:
+    """Show or hide a visitor's comment; only the pledge's branch (or above) decides."""
+    if not can_moderate(user, comment.pledge):
+        raise PledgeError("您无权审核这条留言")
+    with transaction.atomic():
+        fresh = PledgeComment.objects.select_for_update().get(pk=comment.pk)
+        before = audit.snapshot(fresh)
+        fresh.state = PledgeComment.State.APPROVED if approve else PledgeComment.State.REJECTED
+        fresh.moderated_at = timezone.now()
+        fresh.moderated_by = user
+        fresh.save()
+        audit.record(
+            fresh, audit.Action.UPDATE, before, organization_id=comment.pledge.organization_id
+        )
+    return fresh

@@ -1,0 +1,519 @@
+"""Pages for pledges (公开承诺): lists, filing and approving, 践诺, 评诺, moderation.
+
+Each view: look up through the scoping selectors (404 outside scope) → check the
+permission → validate a form → call one ``pledges.services`` function →
+redirect with a message. A move the workflow forbids comes back as a
+``PledgeError`` and is shown on the pledge page, never as a 500.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from campaign.models import Campaign, Criterion
+from campaign.selectors import campaign_get, campaigns_for
+from core.jobs import job_start
+from orgs import selectors as org_selectors
+from orgs.models import Member, Organization
+from pledges import selectors, services
+from pledges.forms import (
+    ChangeNoteForm,
+    ItemFormSet,
+    ModerateForm,
+    OutcomeForm,
+    PledgeFilterForm,
+    PledgeStartForm,
+    ReturnForm,
+    UpdateForm,
+)
+from pledges.models import Pledge, PledgeUpdate
+
+PAGE_SIZE = 50
+
+
+def _first_error(form: Any) -> str:
+    errors = [e for errs in form.errors.values() for e in errs] if hasattr(form, "errors") else []
+    return str(errors[0]) if errors else "输入有误"
+
+
+def _formset_error(formset: Any) -> str:
+    for form in formset.forms:
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else ""
+            return f"第{formset.forms.index(form) + 1}项 {label}：{errors[0]}"
+    errors = formset.non_form_errors()
+    return str(errors[0]) if errors else "输入有误"
+
+
+def _criteria(campaign: Campaign, member: bool):
+    return Criterion.objects.filter(
+        rubric__campaign=campaign, rubric__subject="member" if member else "organization"
+    ).select_related("rubric")
+
+
+def _back(pledge: Pledge) -> HttpResponse:
+    return redirect("pledges:pledge_detail", pk=pledge.pk)
+
+
+# ------------------------------------------------------------------ lists
+
+
+@login_required
+@require_GET
+def pledge_list(request: HttpRequest) -> HttpResponse:
+    """Pledges in the user's scope, by campaign, organisation subtree, state and pledger."""
+    campaigns = campaigns_for(request.user)
+    form = PledgeFilterForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    campaign = None
+    if data.get("campaign"):
+        campaign = campaign_get(request.user, data["campaign"])
+    else:
+        campaign = campaigns.order_by("-start_date").first()
+    pledges = selectors.pledges_for(request.user)
+    pledges = pledges.filter(campaign=campaign) if campaign else pledges.none()
+    scope_root = None
+    if data.get("organization"):
+        scope_root = org_selectors.organization_get(request.user, data["organization"])
+        pledges = pledges.filter(
+            organization__tree_id=scope_root.tree_id,
+            organization__lft__gte=scope_root.lft,
+            organization__lft__lte=scope_root.rght,
+        )
+    if data.get("state"):
+        pledges = pledges.filter(state=data["state"])
+    if data.get("pledger") == "member":
+        pledges = pledges.filter(member__isnull=False)
+    elif data.get("pledger") == "organization":
+        pledges = pledges.filter(member__isnull=True)
+    if data.get("q"):
+        q = data["q"]
+        pledges = pledges.filter(
+            Q(organization__name__contains=q) | Q(member__name__contains=q) | Q(member__number=q)
+        )
+    pledges = pledges.order_by("organization__tree_id", "organization__lft", "member__number", "pk")
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "campaign": campaign,
+        "campaigns": campaigns,
+        "scope_root": scope_root,
+        "page": Paginator(pledges, PAGE_SIZE).get_page(request.GET.get("page")),
+        "query": query.urlencode(),
+        "pending_comments": selectors.comments_to_moderate(request.user).count(),
+    }
+    return render(request, "pledges/pledge_list.html", context)
+
+
+# ------------------------------------------------------------------ filing
+
+
+def _pledger(request: HttpRequest) -> tuple[Organization, Member | None]:
+    """The organisation or member named in the query, through the scope."""
+    source = request.POST if request.method == "POST" else request.GET
+    if source.get("member"):
+        member = org_selectors.member_get(request.user, source["member"])
+        return member.organization, member
+    if source.get("organization"):
+        return org_selectors.organization_get(request.user, source["organization"]), None
+    own = Member.objects.filter(user_id=request.user.pk).select_related("organization").first()
+    if own is None:
+        raise Http404
+    return own.organization, own
+
+
+def _campaign_for(request: HttpRequest, organization: Organization) -> Campaign:
+    source = request.POST if request.method == "POST" else request.GET
+    if source.get("campaign"):
+        campaign = campaign_get(request.user, source["campaign"])
+    else:
+        found = selectors.campaign_for_board(organization)
+        if found is None:
+            raise Http404
+        campaign = found
+    if campaign.organization.tree_id != organization.tree_id:
+        raise Http404
+    return campaign
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pledge_create(request: HttpRequest) -> HttpResponse:
+    """Start a pledge for an organisation (``?organization=``) or a member (``?member=``)."""
+    organization, member = _pledger(request)
+    campaign = _campaign_for(request, organization)
+    probe = Pledge(campaign=campaign, organization=organization, member=member)
+    if not services.can_write(request.user, probe):
+        raise PermissionDenied
+    criteria = _criteria(campaign, member is not None)
+    start = PledgeStartForm(request.POST or None, for_member=member is not None)
+    formset = ItemFormSet(request.POST or None, form_kwargs={"criteria": criteria}, prefix="items")
+    if request.method == "POST":
+        if start.is_valid() and formset.is_valid():
+            on_behalf = member is not None and member.user_id != request.user.pk
+            try:
+                pledge = services.pledge_create(
+                    campaign=campaign,
+                    user=request.user,
+                    organization=organization,
+                    member=member,
+                    audience=start.cleaned_data["audience"],
+                    items=formset.items(),
+                    on_behalf=on_behalf,
+                )
+            except services.PledgeError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "承诺已保存为草稿，请提交审核")
+                return _back(pledge)
+        else:
+            messages.error(
+                request, _first_error(start) if start.errors else _formset_error(formset)
+            )
+    context = {
+        "campaign": campaign,
+        "organization": organization,
+        "member": member,
+        "start": start,
+        "formset": formset,
+    }
+    return render(request, "pledges/pledge_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pledge_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change the items; on a published pledge this opens the next revision."""
+    pledge = selectors.pledge_get(request.user, pk)
+    if not services.can_edit(request.user, pledge):
+        raise PermissionDenied
+    criteria = _criteria(pledge.campaign, pledge.member_id is not None)
+    current = selectors.revision_items(pledge, pledge.revision)
+    initial = [
+        {
+            "key": i.key,
+            "content": i.content,
+            "due_date": i.due_date,
+            "verification": i.verification,
+            "criterion": i.criterion_id,
+        }
+        for i in current
+    ]
+    formset = ItemFormSet(
+        request.POST or None, initial=initial, form_kwargs={"criteria": criteria}, prefix="items"
+    )
+    note = ChangeNoteForm(request.POST or None)
+    if request.method == "POST":
+        if formset.is_valid() and note.is_valid():
+            try:
+                services.pledge_save(
+                    pledge=pledge,
+                    user=request.user,
+                    items=formset.items(),
+                    change_note=note.cleaned_data["change_note"],
+                )
+            except services.PledgeError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "承诺已保存")
+                return _back(pledge)
+        else:
+            messages.error(
+                request, _formset_error(formset) if formset.errors else _first_error(note)
+            )
+    context = {
+        "pledge": pledge,
+        "campaign": pledge.campaign,
+        "organization": pledge.organization,
+        "member": pledge.member,
+        "formset": formset,
+        "note": note if pledge.is_public else None,
+    }
+    return render(request, "pledges/pledge_form.html", context)
+
+
+@login_required
+@require_GET
+def pledge_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pledge = selectors.pledge_get(request.user, pk)
+    user = request.user
+    working = selectors.revision_items(pledge, pledge.revision)
+    published = (
+        selectors.revision_items(pledge, pledge.published_revision) if pledge.is_public else []
+    )
+    can_approve = services.can_approve(user, pledge)
+    can_write = services.can_write(user, pledge)
+    context = {
+        "pledge": pledge,
+        "working": working,
+        "published": published,
+        "revisions": pledge.revisions.order_by("-number"),
+        "updates": PledgeUpdate.objects.filter(pledge=pledge).order_by("-happened_on", "-pk"),
+        "comments": pledge.comments.order_by("-created_at")[:50],
+        "can_edit": services.can_edit(user, pledge),
+        "can_write": can_write,
+        "can_approve": can_approve,
+        "can_publish": pledge.state == Pledge.State.APPROVED and (can_approve or can_write),
+        "can_moderate": services.can_moderate(user, pledge),
+        "return_form": ReturnForm(),
+        "outcome_form": OutcomeForm(
+            phases=pledge.campaign.phases.order_by("start_date"),
+            initial={"outcome": pledge.outcome, "comment": pledge.outcome_comment},
+        )
+        if can_approve and pledge.is_public
+        else None,
+        "update_form": UpdateForm(items=published) if can_write and pledge.is_public else None,
+    }
+    return render(request, "pledges/pledge_detail.html", context)
+
+
+def _apply(request: HttpRequest, pk: int, move, success: str, **kwargs: Any) -> HttpResponse:
+    pledge = selectors.pledge_get(request.user, pk)
+    try:
+        move(pledge=pledge, user=request.user, **kwargs)
+    except services.PledgeError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return _back(pledge)
+
+
+@login_required
+@require_POST
+def pledge_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _apply(request, pk, services.pledge_submit, "已提交审核")
+
+
+@login_required
+@require_POST
+def pledge_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _apply(request, pk, services.pledge_approve, "已审核通过，可以公示")
+
+
+@login_required
+@require_POST
+def pledge_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    return _apply(request, pk, services.pledge_publish, "已公示，群众可在公示栏查看")
+
+
+@login_required
+@require_POST
+def pledge_return(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ReturnForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    return _apply(request, pk, services.pledge_return, "已退回", reason=reason)
+
+
+@login_required
+@require_POST
+def pledge_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+    """评诺."""
+    pledge = selectors.pledge_get(request.user, pk)
+    form = OutcomeForm(request.POST, phases=pledge.campaign.phases.all())
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return _back(pledge)
+    return _apply(
+        request,
+        pk,
+        services.pledge_outcome_set,
+        "评诺结果已保存",
+        outcome=form.cleaned_data["outcome"],
+        comment=form.cleaned_data["comment"],
+        phase=form.cleaned_data["phase"],
+    )
+
+
+@login_required
+@require_POST
+def pledge_update_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """践诺: a progress entry with an optional photo."""
+    pledge = selectors.pledge_get(request.user, pk)
+    items = selectors.revision_items(pledge, pledge.published_revision)
+    form = UpdateForm(request.POST, request.FILES, items=items)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return _back(pledge)
+    return _apply(
+        request,
+        pk,
+        services.pledge_update_add,
+        "践诺情况已登记",
+        item_key=form.cleaned_data["item_key"],
+        happened_on=form.cleaned_data["happened_on"],
+        text=form.cleaned_data["text"],
+        photo=form.cleaned_data.get("photo"),
+    )
+
+
+# ------------------------------------------------------------------ 群众监督
+
+
+@login_required
+@require_GET
+def comment_list(request: HttpRequest) -> HttpResponse:
+    """Visitors' comments waiting for the user's branches."""
+    comments = selectors.comments_to_moderate(request.user).order_by("created_at")
+    page = Paginator(comments, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "pledges/comment_list.html", {"page": page})
+
+
+@login_required
+@require_POST
+def comment_moderate(request: HttpRequest, pk: int) -> HttpResponse:
+    comment = selectors.comment_get(request.user, pk)
+    form = ModerateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请选择显示或不予显示")
+    else:
+        try:
+            services.comment_moderate(
+                comment=comment,
+                user=request.user,
+                approve=form.cleaned_data["decision"] == "approve",
+            )
+        except services.PledgeError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "留言已处理")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    return redirect(target or "pledges:comment_list")
+
+
+# ------------------------------------------------------------------ documents
+
+
+@login_required
+@require_POST
+def document_start(request: HttpRequest, kind: str, organization_pk: int) -> HttpResponse:
+    """Ask for a poster (公示栏) or a summary table (承诺汇总表) as a background job."""
+    from pledges.jobs import DOCUMENTS
+
+    if kind not in DOCUMENTS:
+        raise Http404
+    organization = org_selectors.organization_get(request.user, organization_pk)
+    campaign = _campaign_for(request, organization)
+    job = job_start(
+        kind=DOCUMENTS[kind],
+        user=request.user,
+        params={"organization": organization.pk, "campaign": campaign.pk},
+        dedupe=True,
+    )
+    return redirect("core:job_detail", pk=job.pk)
+
+
+# ------------------------------------------------------------------ import
+
+
+IMPORT_HEADERS = ["党员编号", "承诺对象", "承诺事项", "完成时限", "检验方式", "对应标准"]
+
+
+def _import_organization(request: HttpRequest) -> Organization | None:
+    """The branch the file is for: given, or the user's first branch with edit rights."""
+    source = request.POST if request.method == "POST" else request.GET
+    units = org_selectors.organization_choices_for(request.user, org_selectors.EDIT_MEMBERS)
+    if source.get("organization"):
+        organization = org_selectors.organization_get(request.user, source["organization"])
+        if not org_selectors.can(request.user, org_selectors.EDIT_MEMBERS, organization):
+            raise PermissionDenied
+        return organization
+    return units.filter(kind=Organization.Kind.BRANCH).first() or units.first()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """Upload members' pledges for a branch; a dry-run job checks them and shows the preview."""
+    from pledges.forms import PledgeImportForm
+
+    if not org_selectors.can_anywhere(request.user, org_selectors.EDIT_MEMBERS):
+        raise PermissionDenied
+    organization = _import_organization(request)
+    if organization is None:
+        raise PermissionDenied
+    campaign = _campaign_for(request, organization)
+    form = PledgeImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        job = job_start(
+            kind="pledge_import",
+            user=request.user,
+            params={
+                "campaign": campaign.pk,
+                "organization": organization.pk,
+                "dry_run": True,
+                "filename": upload.name,
+            },
+            input_file=upload,
+        )
+        return redirect("core:job_detail", pk=job.pk)
+    context = {"form": form, "organization": organization, "campaign": campaign}
+    return render(request, "pledges/import_upload.html", context)
+
+
+@login_required
+@require_POST
+def import_confirm(request: HttpRequest, job_pk: int) -> HttpResponse:
+    """Commit a file whose dry run passed: a second job over the same upload."""
+    from core.jobs import jobs_for
+    from core.models import Job
+
+    try:
+        preview = jobs_for(request.user).get(pk=job_pk, kind="pledge_import")
+    except (Job.DoesNotExist, ValueError):
+        raise Http404 from None
+    if preview.status != Job.Status.SUCCEEDED or not preview.params.get("dry_run"):
+        messages.error(request, "只能确认校验通过的预览")
+        return redirect("core:job_detail", pk=preview.pk)
+    job = job_start(
+        kind="pledge_import",
+        user=request.user,
+        params=preview.params | {"dry_run": False, "preview_job": preview.pk},
+        stored_input=preview.input_file.name,
+    )
+    return redirect("core:job_detail", pk=job.pk)
+
+
+@login_required
+@require_GET
+def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
+    """A spreadsheet with the expected headers and one example row."""
+    from urllib.parse import quote
+
+    from core.tabular import write_csv, write_xlsx
+
+    if not org_selectors.can_anywhere(request.user, org_selectors.EDIT_MEMBERS):
+        raise PermissionDenied
+    if fmt not in ("xlsx", "csv"):
+        raise Http404
+    example = [
+        [
+            "（党员编号）",
+            "向群众",
+            "每月走访联系户不少于2户",
+            "2010-12-31",
+            "走访记录、群众评议",
+            "",
+        ]
+    ]
+    title = "党员承诺导入模板"
+    if fmt == "xlsx":
+        content = write_xlsx(IMPORT_HEADERS, example, title=title)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        content = write_csv(IMPORT_HEADERS, example)
+        content_type = "text/csv; charset=utf-8"
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(title)}.{fmt}"
+    return response

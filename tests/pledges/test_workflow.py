@@ -1,0 +1,292 @@
+"""The pledge workflow at the service level: legal and illegal moves, revisions, 践诺, 评诺."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from core.models import AuditEntry
+from pledges import services
+from pledges.models import Pledge, PledgeItem, PledgeRevision
+from tests.pledges.conftest import items, published
+
+pytestmark = pytest.mark.django_db
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def test_a_member_pledge_goes_from_draft_to_published(district, campaign):
+    secretary = district.users["secretary"]
+    pledge = services.pledge_create(
+        campaign=campaign,
+        user=secretary,
+        organization=district.branch,
+        member=district.member,
+        audience="organization",
+        items=items("带头学习", "每月服务群众"),
+        on_behalf=True,
+    )
+    assert pledge.state == Pledge.State.DRAFT and pledge.revision == 1 and not pledge.is_public
+    pledge = services.pledge_submit(pledge=pledge, user=secretary)
+    assert pledge.state == Pledge.State.SUBMITTED and pledge.submitted_at
+    pledge = services.pledge_approve(pledge=pledge, user=secretary)
+    assert pledge.state == Pledge.State.APPROVED and pledge.approved_by == secretary
+    pledge = services.pledge_publish(pledge=pledge, user=secretary)
+    assert pledge.state == Pledge.State.PUBLISHED and pledge.published_revision == 1
+    assert PledgeRevision.objects.get(pledge=pledge, number=1).published_at is not None
+    states = [
+        e.changes["state"]
+        for e in AuditEntry.objects.filter(model="pledges.pledge", action="update").order_by("id")
+        if "state" in e.changes
+    ]
+    assert states == [
+        ["draft", "submitted"],
+        ["submitted", "approved"],
+        ["approved", "published"],
+    ]
+
+
+def test_an_organisation_pledge_is_approved_by_the_parent_not_by_itself(district, campaign):
+    secretary, committee = district.users["secretary"], district.users["committee"]
+    pledge = services.pledge_create(
+        campaign=campaign,
+        user=secretary,
+        organization=district.branch,
+        audience="parent",
+        items=items("建好党员活动室"),
+    )
+    pledge = services.pledge_submit(pledge=pledge, user=secretary)
+    with pytest.raises(services.PledgeError, match="只有上级党组织可以审核"):
+        services.pledge_approve(pledge=pledge, user=secretary)
+    assert Pledge.objects.get(pk=pledge.pk).state == Pledge.State.SUBMITTED
+    assert services.pledge_approve(pledge=pledge, user=committee).state == Pledge.State.APPROVED
+
+
+@pytest.mark.parametrize(
+    "who,move,message",
+    [
+        ("secretary", "approve_draft", "不能执行此操作"),
+        ("secretary", "publish_submitted", "不能执行此操作"),
+        ("sibling_secretary", "approve", "只有党员所在党支部可以审核"),
+        ("far_secretary", "return", "只有党员所在党支部可以退回"),
+        ("secretary", "return_without_reason", "退回必须填写理由"),
+        ("sibling_secretary", "submit_draft", "只有承诺人或本组织可以提交"),
+        ("secretary", "edit_submitted", "等待审核"),
+        ("member_self", "approve_own", "只有党员所在党支部可以审核"),
+    ],
+)
+def test_illegal_moves_are_refused_and_change_nothing(district, campaign, who, move, message):
+    secretary = district.users["secretary"]
+    users = dict(district.users)
+    users["far_secretary"] = (
+        district.users.get("far_secretary") or district.users["sibling_secretary"]
+    )
+    member = district.member
+    if who == "member_self":
+        member.user = district.users["member"] if "member" in users else users["no_role"]
+        member.save()
+        users["member_self"] = member.user
+    pledge = services.pledge_create(
+        campaign=campaign,
+        user=secretary,
+        organization=district.branch,
+        member=member,
+        audience="public",
+        items=items("带头服务群众"),
+    )
+    if move not in ("approve_draft", "submit_draft"):
+        pledge = services.pledge_submit(pledge=pledge, user=secretary)
+    before = Pledge.objects.values().get(pk=pledge.pk)
+    user = users[who]
+    calls = {
+        "approve_draft": lambda: services.pledge_approve(pledge=pledge, user=user),
+        "publish_submitted": lambda: services.pledge_publish(pledge=pledge, user=user),
+        "approve": lambda: services.pledge_approve(pledge=pledge, user=user),
+        "return": lambda: services.pledge_return(pledge=pledge, user=user, reason="不具体"),
+        "return_without_reason": lambda: services.pledge_return(
+            pledge=pledge, user=user, reason=" "
+        ),
+        "submit_draft": lambda: services.pledge_submit(pledge=pledge, user=user),
+        "edit_submitted": lambda: services.pledge_save(
+            pledge=pledge, user=user, items=items("改了")
+        ),
+        "approve_own": lambda: services.pledge_approve(pledge=pledge, user=user),
+    }
+    with pytest.raises(services.PledgeError, match=message):
+        calls[move]()
+    assert Pledge.objects.values().get(pk=pledge.pk) == before
+
+
+def test_a_returned_pledge_keeps_its_reason_and_can_be_resubmitted(district, campaign):
+    secretary = district.users["secretary"]
+    pledge = services.pledge_create(
+        campaign=campaign,
+        user=secretary,
+        organization=district.branch,
+        member=district.member,
+        audience="public",
+        items=items("做好事"),
+    )
+    pledge = services.pledge_submit(pledge=pledge, user=secretary)
+    pledge = services.pledge_return(pledge=pledge, user=secretary, reason="承诺不具体，无法检验")
+    assert pledge.state == Pledge.State.RETURNED and pledge.return_reason
+    pledge = services.pledge_save(
+        pledge=pledge, user=secretary, items=items("每月为孤寡老人办一件实事")
+    )
+    assert services.pledge_submit(pledge=pledge, user=secretary).state == Pledge.State.SUBMITTED
+
+
+def test_bad_items_are_refused_naming_the_item(district, campaign):
+    bad = items("好好干") + [
+        services.ItemInput(content=" ", due_date=dt.date(2011, 1, 1), verification="x"),
+        services.ItemInput(content="迎世博", due_date=dt.date(2015, 1, 1), verification="x"),
+        services.ItemInput(content="学习", due_date=None, verification=""),
+    ]
+    with pytest.raises(services.PledgeError) as caught:
+        services.pledge_create(
+            campaign=campaign,
+            user=district.users["secretary"],
+            organization=district.branch,
+            member=district.member,
+            audience="public",
+            items=bad,
+        )
+    text = str(caught.value)
+    assert "第2项：承诺事项不能为空" in text
+    assert "第3项：完成时限 2015-01-01 不在活动期间" in text
+    assert "第4项：请填写完成时限" in text and "第4项：请填写检验方式" in text
+    assert not Pledge.objects.exists()
+
+
+def test_an_organisation_cannot_pledge_to_its_own_organisation(district, campaign):
+    with pytest.raises(services.PledgeError, match="党组织的承诺对象只能是"):
+        services.pledge_create(
+            campaign=campaign,
+            user=district.users["secretary"],
+            organization=district.branch,
+            audience="organization",
+            items=items("x"),
+        )
+
+
+def test_one_pledge_per_member_and_audience(district, campaign):
+    published(district, campaign, member=district.member)
+    with pytest.raises(services.PledgeError, match="已有“向群众”的承诺"):
+        services.pledge_create(
+            campaign=campaign,
+            user=district.users["secretary"],
+            organization=district.branch,
+            member=district.member,
+            audience="public",
+            items=items("另一份"),
+        )
+
+
+def test_editing_a_published_pledge_opens_a_new_revision_and_keeps_the_public_text(
+    district, campaign
+):
+    secretary = district.users["secretary"]
+    pledge = published(district, campaign, member=district.member, texts=("每月走访", "学习"))
+    first_keys = sorted(
+        PledgeItem.objects.filter(revision__pledge=pledge, revision__number=1).values_list(
+            "key", flat=True
+        )
+    )
+    kept = services.ItemInput(
+        content="每月走访两户", due_date=dt.date(2011, 6, 30), verification="走访记录", key=1
+    )
+    pledge = services.pledge_save(
+        pledge=pledge, user=secretary, items=[kept] + items("新增：结对帮扶"), change_note="细化"
+    )
+    assert pledge.state == Pledge.State.DRAFT
+    assert (pledge.revision, pledge.published_revision) == (2, 1) and pledge.is_revising
+    # The published text is untouched.
+    assert [
+        i.content for i in PledgeItem.objects.filter(revision__pledge=pledge, revision__number=1)
+    ] == [
+        "每月走访",
+        "学习",
+    ]
+    second = PledgeItem.objects.filter(revision__pledge=pledge, revision__number=2).order_by(
+        "position"
+    )
+    assert [(i.key, i.content) for i in second] == [(1, "每月走访两户"), (3, "新增：结对帮扶")]
+    assert first_keys == [1, 2]  # the removed item's key 2 is never reused
+    pledge = services.pledge_submit(pledge=pledge, user=secretary)
+    pledge = services.pledge_approve(pledge=pledge, user=secretary)
+    pledge = services.pledge_publish(pledge=pledge, user=secretary)
+    assert pledge.published_revision == 2
+    assert PledgeRevision.objects.get(pledge=pledge, number=2).change_note == "细化"
+
+
+def test_progress_updates_go_on_published_items_with_a_checked_photo(district, campaign):
+    secretary = district.users["secretary"]
+    pledge = published(district, campaign, member=district.member)
+    update = services.pledge_update_add(
+        pledge=pledge,
+        user=secretary,
+        item_key=1,
+        happened_on=dt.date(2011, 3, 1),
+        text="走访了3户",
+        photo=SimpleUploadedFile("p.png", PNG),
+    )
+    assert update.photo.name.endswith(".png")
+    with pytest.raises(services.PledgeError, match="照片只接受 PNG 或 JPG"):
+        services.pledge_update_add(
+            pledge=pledge,
+            user=secretary,
+            item_key=1,
+            happened_on=dt.date(2011, 3, 1),
+            text="x",
+            photo=SimpleUploadedFile("p.png", b"<svg onload=alert(1)>"),
+        )
+    with pytest.raises(services.PledgeError, match="不在公示的承诺中"):
+        services.pledge_update_add(
+            pledge=pledge, user=secretary, item_key=9, happened_on=dt.date(2011, 3, 1), text="x"
+        )
+    with pytest.raises(services.PledgeError, match="晚于今天"):
+        services.pledge_update_add(
+            pledge=pledge, user=secretary, item_key=1, happened_on=dt.date(2999, 1, 1), text="x"
+        )
+
+
+def test_the_approver_sets_the_outcome_with_a_comment_when_not_honoured(district, campaign):
+    secretary = district.users["secretary"]
+    pledge = published(district, campaign, member=district.member)
+    phase = campaign.phases.order_by("start_date").first()
+    with pytest.raises(services.PledgeError, match="必须填写评诺意见"):
+        services.pledge_outcome_set(
+            pledge=pledge, user=secretary, outcome="partial", comment="", phase=phase
+        )
+    with pytest.raises(services.PledgeError, match="只有党员所在党支部可以评诺"):
+        services.pledge_outcome_set(
+            pledge=pledge,
+            user=district.users["sibling_secretary"],
+            outcome="honoured",
+            comment="",
+            phase=phase,
+        )
+    pledge = services.pledge_outcome_set(
+        pledge=pledge, user=secretary, outcome="honoured", comment="", phase=phase
+    )
+    assert pledge.outcome == "honoured" and pledge.outcome_phase == phase
+
+
+def test_an_unpublished_pledge_gets_no_outcome(district, campaign):
+    secretary = district.users["secretary"]
+    pledge = services.pledge_create(
+        campaign=campaign,
+        user=secretary,
+        organization=district.branch,
+        member=district.member,
+        audience="public",
+        items=items("x"),
+    )
+    with pytest.raises(services.PledgeError, match="公示后才能评诺"):
+        services.pledge_outcome_set(
+            pledge=pledge,
+            user=secretary,
+            outcome="honoured",
+            comment="",
+            phase=campaign.phases.first(),
+        )
