@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from campaign.models import Campaign, Plan
 from orgs import selectors
 from orgs.models import Member, Organization
+from pledges.models import Pledge
 
 STATES: list[str] = [
     Plan.State.ACCEPTED.value,
@@ -25,6 +26,9 @@ STATES: list[str] = [
     Plan.State.RETURNED.value,
     Plan.State.DRAFT.value,
 ]
+
+# 公开承诺: made (any state), on the public board, and honoured at the last 评诺.
+PLEDGE_COUNTS = ("pledged", "published", "honoured")
 
 
 @dataclass
@@ -35,6 +39,7 @@ class Row:
     plans: dict[str, int]
     organization: Organization | None = None
     bars: list[tuple[str, str, float]] = field(default_factory=list)
+    pledges: dict[str, int] = field(default_factory=dict)
 
     @property
     def without_plan(self) -> int:
@@ -66,11 +71,15 @@ def _count(queryset) -> Coalesce:
 
 
 def annotate_progress(nodes, campaign: Campaign):
-    """Each node with its subtree's member count and plan counts per state."""
+    """Each node with its subtree's member count, plan counts per state and pledge counts."""
     plans = Plan.objects.filter(campaign=campaign, **_in_subtree("organization__"))
     annotations = {"n_members": _count(Member.objects.filter(**_in_subtree("organization__")))}
     for state in STATES:
         annotations[f"n_{state}"] = _count(plans.filter(state=state))
+    pledges = Pledge.objects.filter(campaign=campaign, **_in_subtree("organization__"))
+    annotations["p_pledged"] = _count(pledges)
+    annotations["p_published"] = _count(pledges.filter(published_revision__gt=0))
+    annotations["p_honoured"] = _count(pledges.filter(outcome=Pledge.Outcome.HONOURED))
     return nodes.annotate(**annotations)
 
 
@@ -82,6 +91,7 @@ def _row(node: Organization, label: str | None = None) -> Row:
         members=node.n_members,
         plans=plans,
         organization=node,
+        pledges={k: getattr(node, f"p_{k}") for k in PLEDGE_COUNTS},
     )
 
 

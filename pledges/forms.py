@@ -148,6 +148,7 @@ class PledgeFilterForm(forms.Form):
         choices=[("", _("全部")), ("organization", _("党组织")), ("member", _("党员"))],
     )
     q = forms.CharField(label=_("名称或姓名"), required=False, max_length=32)
+    public = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class ModerateForm(forms.Form):

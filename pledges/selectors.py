@@ -8,7 +8,7 @@ hands a template a model with private fields it could print by mistake.
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -206,35 +206,3 @@ def public_update_photo(pk: Any) -> PledgeUpdate:
         )
     except (PledgeUpdate.DoesNotExist, ValueError):
         raise Http404 from None
-
-
-# ---- counts for the dashboard ---------------------------------------------
-
-
-def subtree_pledge_counts(campaign: Campaign, nodes: QuerySet[Organization]) -> dict[int, dict]:
-    """Per node: pledges made, published and honoured in its subtree (one query)."""
-    pledged = (
-        Pledge.objects.filter(
-            campaign=campaign,
-            organization__tree_id=OuterRef("tree_id"),
-            organization__lft__gte=OuterRef("lft"),
-            organization__lft__lte=OuterRef("rght"),
-        )
-        .order_by()
-        .values("campaign")
-    )
-
-    def counted(qs):
-        from django.db.models import IntegerField, Subquery
-        from django.db.models.functions import Coalesce
-
-        return Coalesce(
-            Subquery(qs.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0
-        )
-
-    rows = nodes.annotate(
-        pledged=counted(pledged),
-        published=counted(pledged.filter(published_revision__gt=0)),
-        honoured=counted(pledged.filter(outcome=Pledge.Outcome.HONOURED)),
-    ).values("pk", "pledged", "published", "honoured")
-    return {row["pk"]: row for row in rows}

@@ -90,6 +90,8 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
         )
     if data.get("state"):
         pledges = pledges.filter(state=data["state"])
+    if data.get("public"):  # on the board, including those with a revision under way
+        pledges = pledges.filter(published_revision__gt=0)
     if data.get("pledger") == "member":
         pledges = pledges.filter(member__isnull=False)
     elif data.get("pledger") == "organization":
@@ -117,14 +119,18 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
 # ------------------------------------------------------------------ filing
 
 
+def _param(request: HttpRequest, name: str) -> str:
+    """A value from the query string (a form posts back to its own address) or the form."""
+    return request.GET.get(name) or request.POST.get(name) or ""
+
+
 def _pledger(request: HttpRequest) -> tuple[Organization, Member | None]:
     """The organisation or member named in the query, through the scope."""
-    source = request.POST if request.method == "POST" else request.GET
-    if source.get("member"):
-        member = org_selectors.member_get(request.user, source["member"])
+    if _param(request, "member"):
+        member = org_selectors.member_get(request.user, _param(request, "member"))
         return member.organization, member
-    if source.get("organization"):
-        return org_selectors.organization_get(request.user, source["organization"]), None
+    if _param(request, "organization"):
+        return org_selectors.organization_get(request.user, _param(request, "organization")), None
     own = Member.objects.filter(user_id=request.user.pk).select_related("organization").first()
     if own is None:
         raise Http404
@@ -132,9 +138,8 @@ def _pledger(request: HttpRequest) -> tuple[Organization, Member | None]:
 
 
 def _campaign_for(request: HttpRequest, organization: Organization) -> Campaign:
-    source = request.POST if request.method == "POST" else request.GET
-    if source.get("campaign"):
-        campaign = campaign_get(request.user, source["campaign"])
+    if _param(request, "campaign"):
+        campaign = campaign_get(request.user, _param(request, "campaign"))
     else:
         found = selectors.campaign_for_board(organization)
         if found is None:
@@ -421,10 +426,9 @@ IMPORT_HEADERS = ["党员编号", "承诺对象", "承诺事项", "完成时限"
 
 def _import_organization(request: HttpRequest) -> Organization | None:
     """The branch the file is for: given, or the user's first branch with edit rights."""
-    source = request.POST if request.method == "POST" else request.GET
     units = org_selectors.organization_choices_for(request.user, org_selectors.EDIT_MEMBERS)
-    if source.get("organization"):
-        organization = org_selectors.organization_get(request.user, source["organization"])
+    if _param(request, "organization"):
+        organization = org_selectors.organization_get(request.user, _param(request, "organization"))
         if not org_selectors.can(request.user, org_selectors.EDIT_MEMBERS, organization):
             raise PermissionDenied
         return organization

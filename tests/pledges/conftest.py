@@ -19,19 +19,28 @@ def items(*contents: str, due=dt.date(2011, 6, 30)) -> list[ItemInput]:
 
 
 def published(
-    district, campaign, *, member=None, organization=None, audience=None, texts=("每月走访群众",)
+    district,
+    campaign,
+    *,
+    member=None,
+    organization=None,
+    audience=None,
+    texts=("每月走访群众",),
+    due=dt.date(2011, 6, 30),
 ):
     """A pledge taken through the whole workflow to 已公示."""
-    secretary = district.users["secretary"]
-    organization = organization or district.branch
-    approver = secretary if member is not None else district.users["committee"]
+    organization = organization or (member.organization if member else district.branch)
+    # The branch's own people where the fixtures have them; the admin elsewhere.
+    own = organization == district.branch
+    secretary = district.users["secretary"] if own else district.users["admin"]
+    approver = secretary if member is not None or not own else district.users["committee"]
     pledge = services.pledge_create(
         campaign=campaign,
         user=secretary,
         organization=organization,
         member=member,
         audience=audience or "public",
-        items=items(*texts),
+        items=items(*texts, due=due),
         on_behalf=member is not None,
     )
     pledge = services.pledge_submit(pledge=pledge, user=secretary)

@@ -1,0 +1,149 @@
+"""Pledge pages: filing through the forms, the workflow buttons, lists and the dashboard."""
+
+import pytest
+from django.urls import reverse
+
+from pledges import services
+from pledges.models import Pledge
+from tests.pledges.conftest import items, published
+
+pytestmark = pytest.mark.django_db
+
+
+def _form(audience="public", rows=(("每月走访两户", "2011-06-30", "走访记录"),), **extra):
+    data = {
+        "audience": audience,
+        "items-TOTAL_FORMS": str(len(rows) + 1),
+        "items-INITIAL_FORMS": "0",
+        "items-MIN_NUM_FORMS": "0",
+        "items-MAX_NUM_FORMS": "20",
+    }
+    for n, (content, due, check) in enumerate(rows):
+        data |= {
+            f"items-{n}-content": content,
+            f"items-{n}-due_date": due,
+            f"items-{n}-verification": check,
+        }
+    return data | extra
+
+
+def test_a_secretary_files_a_pledge_for_a_member_without_a_login(district, campaign, login):
+    client = login(district.users["secretary"])
+    url = reverse("pledges:pledge_create") + f"?member={district.member.pk}"
+    assert "代为录入" in client.get(url).content.decode()
+    response = client.post(url, _form(member=district.member.pk))
+    pledge = Pledge.objects.get()
+    assert response["Location"] == reverse("pledges:pledge_detail", args=[pledge.pk])
+    assert pledge.member == district.member and pledge.on_behalf
+    assert pledge.state == Pledge.State.DRAFT and pledge.campaign == campaign
+    page = client.get(response["Location"]).content.decode()
+    assert "每月走访两户" in page and "提交审核" in page
+
+
+def test_a_bad_item_comes_back_with_a_message_naming_it(district, campaign, login):
+    client = login(district.users["secretary"])
+    url = reverse("pledges:pledge_create") + f"?member={district.member.pk}"
+    response = client.post(
+        url,
+        _form(rows=(("好好干", "2011-06-30", "记录"), ("迎世博", "2030-01-01", "记录"))),
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "第2项：完成时限 2030-01-01 不在活动期间" in page
+    assert not Pledge.objects.exists()
+    missing = client.post(url, _form(rows=(("", "2011-06-30", "记录"), ("x", "", ""))))
+    assert "第1项 承诺事项" in missing.content.decode() and not Pledge.objects.exists()
+
+
+def test_a_sibling_branch_cannot_file_for_another_branchs_member(district, campaign, login):
+    client = login(district.users["sibling_secretary"])
+    url = reverse("pledges:pledge_create") + f"?member={district.member.pk}"
+    assert client.get(url).status_code == 404
+    assert client.post(url, _form()).status_code == 404
+    assert not Pledge.objects.exists()
+
+
+def test_the_workflow_buttons_move_the_pledge_and_errors_become_messages(district, campaign, login):
+    secretary = login(district.users["secretary"])
+    pledge = services.pledge_create(
+        campaign=campaign,
+        user=district.users["secretary"],
+        organization=district.branch,
+        member=district.member,
+        audience="public",
+        items=items("带头学习"),
+    )
+    approve = reverse("pledges:pledge_approve", args=[pledge.pk])
+    page = secretary.post(approve, follow=True).content.decode()
+    assert "不能执行此操作" in page  # a draft cannot be approved
+    secretary.post(reverse("pledges:pledge_submit", args=[pledge.pk]))
+    returned = secretary.post(reverse("pledges:pledge_return", args=[pledge.pk]), {"reason": ""})
+    assert returned.status_code == 302
+    assert Pledge.objects.get().state == Pledge.State.SUBMITTED  # no reason, no return
+    secretary.post(approve)
+    secretary.post(reverse("pledges:pledge_publish", args=[pledge.pk]))
+    assert Pledge.objects.get().state == Pledge.State.PUBLISHED
+
+
+def test_editing_a_published_pledge_through_the_page_opens_a_revision(district, campaign, login):
+    pledge = published(district, campaign, member=district.member, texts=("每月走访一户",))
+    client = login(district.users["secretary"])
+    url = reverse("pledges:pledge_edit", args=[pledge.pk])
+    assert "形成新的修订版本" in client.get(url).content.decode()
+    data = _form(rows=(("每月走访三户", "2011-06-30", "走访记录"),), change_note="加码")
+    data["items-0-key"] = "1"
+    client.post(url, data)
+    pledge.refresh_from_db()
+    assert (pledge.revision, pledge.published_revision, pledge.state) == (2, 1, "draft")
+
+
+def test_saving_a_published_pledge_unchanged_keeps_it_published(district, campaign, login):
+    pledge = published(district, campaign, member=district.member, texts=("每月走访一户",))
+    client = login(district.users["secretary"])
+    data = _form(rows=(("每月走访一户", "2011-06-30", "群众评议"),))
+    data["items-0-key"] = "1"
+    client.post(reverse("pledges:pledge_edit", args=[pledge.pk]), data)
+    pledge.refresh_from_db()
+    assert (pledge.revision, pledge.state) == (1, "published")
+
+
+def test_the_list_shows_only_pledges_in_scope(district, campaign, login):
+    published(district, campaign, member=district.member, texts=("本支部",))
+    published(district, campaign, member=district.far_member, texts=("远处",))
+    page = login(district.users["secretary"]).get(reverse("pledges:pledge_list")).content.decode()
+    assert district.member.name in page and district.far_member.name not in page
+    office = login(district.users["office"]).get(reverse("pledges:pledge_list")).content.decode()
+    assert district.member.name in office and district.far_member.name in office
+
+
+def test_the_dashboard_counts_pledges_per_subtree(district, campaign, login):
+    pledge = published(district, campaign, member=district.member)
+    services.pledge_outcome_set(
+        pledge=pledge,
+        user=district.users["secretary"],
+        outcome="honoured",
+        comment="",
+        phase=campaign.phases.order_by("start_date").first(),
+    )
+    published(district, campaign, member=district.far_member)
+    services.pledge_create(
+        campaign=campaign,
+        user=district.users["secretary"],
+        organization=district.branch,
+        audience="parent",
+        items=items("草稿"),
+    )
+    client = login(district.users["office"])
+    response = client.get(reverse("campaign:dashboard", args=[district.root.pk]))
+    total = response.context["total"]
+    assert total.pledges == {"pledged": 3, "published": 2, "honoured": 1}
+    by_child = {row.organization: row.pledges for row in response.context["children"]}
+    assert by_child[district.street] == {"pledged": 2, "published": 1, "honoured": 1}
+    assert by_child[district.street2] == {"pledged": 1, "published": 1, "honoured": 0}
+
+
+def test_the_pledge_import_template_has_the_columns(district, login):
+    client = login(district.users["secretary"])
+    response = client.get(reverse("pledges:import_template", args=["csv"]))
+    header = response.content.decode("utf-8-sig").splitlines()[0]
+    assert header == "党员编号,承诺对象,承诺事项,完成时限,检验方式,对应标准"
