@@ -33,6 +33,7 @@ run: venv
 	$(PY) manage.py migrate --no-input -v 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py load_campaign licheng --root MH
+	$(PY) manage.py seed_pledges --root MH
 	@echo "打开 http://127.0.0.1:8000/ 用上面的演示账号登录"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
