@@ -40,7 +40,7 @@ run: venv
 test: venv
 	$(call apt_install,$(TEST_PACKAGES))
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy config core orgs campaign
+	$(VENV)/bin/mypy config core orgs campaign pledges
 	$(PY) manage.py makemigrations --check --dry-run -v 0
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -q
 
@@ -49,7 +49,7 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 typecheck: venv
-	$(VENV)/bin/mypy config core orgs campaign
+	$(VENV)/bin/mypy config core orgs campaign pledges
 
 messages: venv
 	$(PY) manage.py makemessages -l en --no-obsolete

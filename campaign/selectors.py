@@ -19,7 +19,7 @@ def campaigns_for(user: Any) -> QuerySet[Campaign]:
     return Campaign.objects.filter(organization__tree_id__in=trees).select_related("organization")
 
 
-def campaign_get(user: Any, pk: int) -> Campaign:
+def campaign_get(user: Any, pk: int | str) -> Campaign:
     try:
         return campaigns_for(user).get(pk=pk)
     except (Campaign.DoesNotExist, ValueError):

@@ -87,7 +87,7 @@ def can_anywhere(user: User, roles: Iterable[str]) -> bool:
     return ranges is None or bool(ranges)
 
 
-def organization_get(user: User, pk: int) -> Organization:
+def organization_get(user: User, pk: int | str) -> Organization:
     """The organisation if the user can see it, else 404."""
     try:
         return organizations_for(user).get(pk=pk)
@@ -95,7 +95,7 @@ def organization_get(user: User, pk: int) -> Organization:
         raise Http404 from None
 
 
-def member_get(user: User, pk: int) -> Member:
+def member_get(user: User, pk: int | str) -> Member:
     try:
         return members_for(user).get(pk=pk)
     except (Member.DoesNotExist, ValueError):

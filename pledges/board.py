@@ -81,7 +81,7 @@ def update_photo(request: HttpRequest, pk: int) -> FileResponse:
     if not update.photo:
         raise Http404
     response = FileResponse(update.photo.open("rb"))
-    name = update.photo.name.lower()
+    name = (update.photo.name or "").lower()
     response["Content-Type"] = "image/png" if name.endswith(".png") else "image/jpeg"
     response["Content-Disposition"] = "inline"
     return response

@@ -1,6 +1,6 @@
 """Forms for pledges; they check the shape of input, the services check the rules."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -39,14 +39,18 @@ class ItemForm(forms.Form):
     def __init__(self, *args: Any, criteria=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if criteria is not None:
-            self.fields["criterion"].queryset = criteria
+            cast(forms.ModelChoiceField, self.fields["criterion"]).queryset = criteria
+
+
+def _deleted(form: forms.Form) -> bool:
+    return bool(form.cleaned_data.get("DELETE"))
 
 
 class BaseItemFormSet(forms.BaseFormSet):
     def clean(self) -> None:
         if any(self.errors):
             return
-        kept = [f for f in self.forms if f.has_changed() and not self._should_delete_form(f)]
+        kept = [f for f in self.forms if f.has_changed() and not _deleted(f)]
         if not kept:
             raise forms.ValidationError("至少填写一项承诺事项")
 
@@ -60,7 +64,7 @@ class BaseItemFormSet(forms.BaseFormSet):
                 key=f.cleaned_data.get("key"),
             )
             for f in self.forms
-            if f.has_changed() and not self._should_delete_form(f)
+            if f.has_changed() and not _deleted(f)
         ]
 
 
@@ -80,7 +84,9 @@ class PledgeStartForm(forms.Form):
             if for_member
             else (Pledge.Audience.PARENT, Pledge.Audience.PUBLIC)
         )
-        self.fields["audience"].choices = [(a.value, a.label) for a in allowed]
+        cast(forms.ChoiceField, self.fields["audience"]).choices = [
+            (a.value, a.label) for a in allowed
+        ]
 
 
 class ChangeNoteForm(forms.Form):
@@ -111,7 +117,7 @@ class OutcomeForm(forms.Form):
     def __init__(self, *args: Any, phases=None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if phases is not None:
-            self.fields["phase"].queryset = phases
+            cast(forms.ModelChoiceField, self.fields["phase"]).queryset = phases
 
 
 class UpdateForm(forms.Form):
@@ -124,7 +130,9 @@ class UpdateForm(forms.Form):
 
     def __init__(self, *args: Any, items=(), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["item_key"].choices = [(i.key, f"{i.key}. {i.content[:30]}") for i in items]
+        cast(forms.ChoiceField, self.fields["item_key"]).choices = [
+            (i.key, f"{i.key}. {i.content[:30]}") for i in items
+        ]
 
 
 class CommentForm(forms.Form):

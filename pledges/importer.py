@@ -164,7 +164,7 @@ def _import(table, index, user, campaign, organization, report, errors: _Errors,
                     member=member,
                     on_behalf=member.user_id != user.pk,
                 )
-            else:
+            elif pledge is not None:
                 pledge_save(pledge=pledge, user=user, items=group.items, change_note=CHANGE_NOTE)
         except PledgeError as exc:
             errors.add(group.lines[0], NUMBER, group.number, str(exc))
@@ -314,7 +314,7 @@ def _existing(
     items: dict[int, list[PledgeItem]] = {}
     for chunk in iter_chunks(member_ids, 500):
         for pledge in Pledge.objects.filter(campaign=campaign, member_id__in=chunk):
-            pledges[(pledge.member_id, pledge.audience)] = pledge
+            pledges[(pledge.member_id or 0, pledge.audience)] = pledge
     revision_of = {p.pk: p.revision for p in pledges.values()}
     for chunk in iter_chunks(list(revision_of), 500):
         rows = PledgeItem.objects.filter(revision__pledge_id__in=chunk).select_related("revision")
@@ -343,8 +343,8 @@ def _signature(items) -> list[tuple]:
 def _carry_keys(items: list[ItemInput], old: list[PledgeItem]) -> None:
     """An item whose text is unchanged keeps its key, so its 践诺 entries stay attached."""
     free: dict[str, list[int]] = {}
-    for item in old:
-        free.setdefault(item.content.strip(), []).append(item.key)
+    for stored in old:
+        free.setdefault(stored.content.strip(), []).append(stored.key)
     for item in items:
         keys = free.get(item.content.strip())
         if keys:

@@ -29,6 +29,47 @@ def pledges_for(user: Any) -> QuerySet[Pledge]:
     return qs.filter(q)
 
 
+def filtered_pledges(
+    user: Any, filters: dict[str, Any]
+) -> tuple[Campaign | None, Organization | None, QuerySet[Pledge]]:
+    """The pledge list's rows: campaign (default the latest), subtree, state, pledger, text.
+
+    Shared by the list page and its export job, so a download holds exactly the
+    rows the page showed. An organisation or campaign outside the scope is a 404.
+    """
+    from campaign.selectors import campaign_get, campaigns_for
+
+    if filters.get("campaign"):
+        campaign: Campaign | None = campaign_get(user, filters["campaign"])
+    else:
+        campaign = campaigns_for(user).order_by("-start_date").first()
+    pledges = pledges_for(user)
+    pledges = pledges.filter(campaign=campaign) if campaign else pledges.none()
+    scope_root = None
+    if filters.get("organization"):
+        scope_root = selectors.organization_get(user, filters["organization"])
+        pledges = pledges.filter(
+            organization__tree_id=scope_root.tree_id,
+            organization__lft__gte=scope_root.lft,
+            organization__lft__lte=scope_root.rght,
+        )
+    if filters.get("state"):
+        pledges = pledges.filter(state=filters["state"])
+    if filters.get("public"):  # on the board, including those with a revision under way
+        pledges = pledges.filter(published_revision__gt=0)
+    if filters.get("pledger") == "member":
+        pledges = pledges.filter(member__isnull=False)
+    elif filters.get("pledger") == "organization":
+        pledges = pledges.filter(member__isnull=True)
+    if filters.get("q"):
+        q = filters["q"]
+        pledges = pledges.filter(
+            Q(organization__name__contains=q) | Q(member__name__contains=q) | Q(member__number=q)
+        )
+    pledges = pledges.order_by("organization__tree_id", "organization__lft", "member__number", "pk")
+    return campaign, scope_root, pledges
+
+
 def pledge_get(user: Any, pk: Any) -> Pledge:
     """The pledge if the user can see it, else 404."""
     try:

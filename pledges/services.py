@@ -53,7 +53,8 @@ class ItemInput:
 
 
 def _is_pledger(user: Any, pledge: Pledge) -> bool:
-    return bool(pledge.member_id and user.pk and pledge.member.user_id == user.pk)
+    member = pledge.member if pledge.member_id else None
+    return bool(member is not None and user.pk and member.user_id == user.pk)
 
 
 def can_write(user: Any, pledge: Pledge) -> bool:
@@ -219,7 +220,7 @@ def _write_items(revision: PledgeRevision, items: list[ItemInput], start_key: in
                 key=key,
                 position=position,
                 content=item.content.strip(),
-                due_date=item.due_date,
+                due_date=item.due_date,  # type: ignore[misc]  # checked by item_problems
                 verification=item.verification.strip(),
                 criterion=item.criterion,
             )
@@ -519,7 +520,7 @@ def _checked_photo_name(photo: Any) -> str:
 def address_hash(address: str) -> str:
     """A keyed hash of the visitor's address, so comments can be rate-limited
     without storing where they came from."""
-    key = settings.SECRET_KEY.encode()
+    key = str(settings.SECRET_KEY).encode()
     return hmac.new(key, (address or "").encode(), hashlib.sha256).hexdigest()
 
 

@@ -7,6 +7,7 @@ app_name = "pledges"
 urlpatterns = [
     path("", views.pledge_list, name="pledge_list"),
     path("new/", views.pledge_create, name="pledge_create"),
+    path("export/<str:fmt>/", views.pledge_export, name="pledge_export"),
     path("<int:pk>/", views.pledge_detail, name="pledge_detail"),
     path("<int:pk>/edit/", views.pledge_edit, name="pledge_edit"),
     path("<int:pk>/submit/", views.pledge_submit, name="pledge_submit"),

@@ -6,13 +6,12 @@ redirect with a message. A move the workflow forbids comes back as a
 ``PledgeError`` and is shown on the pledge page, never as a 500.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,6 +24,7 @@ from orgs import selectors as org_selectors
 from orgs.models import Member, Organization
 from pledges import selectors, services
 from pledges.forms import (
+    BaseItemFormSet,
     ChangeNoteForm,
     ItemFormSet,
     ModerateForm,
@@ -72,36 +72,8 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
     """Pledges in the user's scope, by campaign, organisation subtree, state and pledger."""
     campaigns = campaigns_for(request.user)
     form = PledgeFilterForm(request.GET)
-    data = form.cleaned_data if form.is_valid() else {}
-    campaign = None
-    if data.get("campaign"):
-        campaign = campaign_get(request.user, data["campaign"])
-    else:
-        campaign = campaigns.order_by("-start_date").first()
-    pledges = selectors.pledges_for(request.user)
-    pledges = pledges.filter(campaign=campaign) if campaign else pledges.none()
-    scope_root = None
-    if data.get("organization"):
-        scope_root = org_selectors.organization_get(request.user, data["organization"])
-        pledges = pledges.filter(
-            organization__tree_id=scope_root.tree_id,
-            organization__lft__gte=scope_root.lft,
-            organization__lft__lte=scope_root.rght,
-        )
-    if data.get("state"):
-        pledges = pledges.filter(state=data["state"])
-    if data.get("public"):  # on the board, including those with a revision under way
-        pledges = pledges.filter(published_revision__gt=0)
-    if data.get("pledger") == "member":
-        pledges = pledges.filter(member__isnull=False)
-    elif data.get("pledger") == "organization":
-        pledges = pledges.filter(member__isnull=True)
-    if data.get("q"):
-        q = data["q"]
-        pledges = pledges.filter(
-            Q(organization__name__contains=q) | Q(member__name__contains=q) | Q(member__number=q)
-        )
-    pledges = pledges.order_by("organization__tree_id", "organization__lft", "member__number", "pk")
+    filters = form.cleaned_data if form.is_valid() else {}
+    campaign, scope_root, pledges = selectors.filtered_pledges(request.user, filters)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -112,8 +84,34 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
         "page": Paginator(pledges, PAGE_SIZE).get_page(request.GET.get("page")),
         "query": query.urlencode(),
         "pending_comments": selectors.comments_to_moderate(request.user).count(),
+        "filters": {
+            k: v for k, v in filters.items() if v not in (None, "", False) and k != "campaign"
+        },
     }
     return render(request, "pledges/pledge_list.html", context)
+
+
+@login_required
+@require_POST
+def pledge_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The list as it is filtered, one row per item, as a background job (XLSX or CSV)."""
+    if fmt not in ("xlsx", "csv"):
+        raise Http404
+    form = PledgeFilterForm(request.POST)
+    filters = form.cleaned_data if form.is_valid() else {}
+    campaign, scope_root, _ = selectors.filtered_pledges(request.user, filters)  # 404s here
+    if campaign is None:
+        raise Http404
+    job = job_start(
+        kind="pledge_export",
+        user=request.user,
+        params={
+            "format": fmt,
+            "filters": {k: v for k, v in filters.items() if v not in (None, "", False)}
+            | {"campaign": campaign.pk},
+        },
+    )
+    return redirect("core:job_detail", pk=job.pk)
 
 
 # ------------------------------------------------------------------ filing
@@ -131,7 +129,7 @@ def _pledger(request: HttpRequest) -> tuple[Organization, Member | None]:
         return member.organization, member
     if _param(request, "organization"):
         return org_selectors.organization_get(request.user, _param(request, "organization")), None
-    own = Member.objects.filter(user_id=request.user.pk).select_related("organization").first()
+    own = Member.objects.filter(user_id=request.user.pk or 0).select_related("organization").first()
     if own is None:
         raise Http404
     return own.organization, own
@@ -172,7 +170,7 @@ def pledge_create(request: HttpRequest) -> HttpResponse:
                     organization=organization,
                     member=member,
                     audience=start.cleaned_data["audience"],
-                    items=formset.items(),
+                    items=cast(BaseItemFormSet, formset).items(),
                     on_behalf=on_behalf,
                 )
             except services.PledgeError as exc:
@@ -223,7 +221,7 @@ def pledge_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 services.pledge_save(
                     pledge=pledge,
                     user=request.user,
-                    items=formset.items(),
+                    items=cast(BaseItemFormSet, formset).items(),
                     change_note=note.cleaned_data["change_note"],
                 )
             except services.PledgeError as exc:

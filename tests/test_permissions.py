@@ -170,6 +170,11 @@ RULES = {
             "pledge_update_add",
         )
     },
+    "pledges:pledge_export": (
+        "post",
+        lambda d: {"fmt": "csv"},
+        expect(no_role=404, default=302),
+    ),
     "pledges:comment_list": ("get", None, expect()),
     "pledges:comment_moderate": (
         "post",

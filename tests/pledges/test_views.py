@@ -147,3 +147,24 @@ def test_the_pledge_import_template_has_the_columns(district, login):
     response = client.get(reverse("pledges:import_template", args=["csv"]))
     header = response.content.decode("utf-8-sig").splitlines()[0]
     assert header == "党员编号,承诺对象,承诺事项,完成时限,检验方式,对应标准"
+
+
+def test_the_export_holds_the_filtered_rows_in_scope_in_the_import_columns(
+    district, campaign, login, django_capture_on_commit_callbacks
+):
+    from core.models import Job
+
+    published(district, campaign, member=district.member, texts=("=HYPERLINK(1)", "第二项"))
+    published(district, campaign, member=district.sibling_member, texts=("兄弟支部",))
+    client = login(district.users["secretary"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("pledges:pledge_export", args=["csv"]), {"pledger": "member"})
+    job = Job.objects.get(kind="pledge_export")
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    response = client.get(reverse("core:job_download", args=[job.pk]))
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("党组织,组织代码,党员编号,姓名,承诺对象,承诺事项,完成时限,检验方式")
+    body = "\n".join(lines[1:])
+    assert district.member.number in body and "第二项" in body
+    assert "'=HYPERLINK(1)" in body  # a formula is neutralised
+    assert "兄弟支部" not in body and district.sibling_member.number not in body

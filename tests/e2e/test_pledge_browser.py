@@ -1,0 +1,200 @@
+"""A branch secretary enters a member's 公开承诺 and takes it to the public board; a
+visitor on a phone reads it and leaves a comment, which shows once the branch
+approves it. Desktop and phone for the secretary, always a phone for the visitor.
+Every key step is screenshotted to test-artifacts/."""
+
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from campaign.seeds import seed_data
+from tests.e2e.conftest import CHROMIUM, VIEWPORTS
+from tests.factories import make_district, sector
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+expect = pytest.importorskip("playwright.sync_api").expect
+expect.set_options(timeout=10_000)
+
+from tests.e2e.test_browser import (  # noqa: E402 (after the skips, like the helpers' module)
+    assert_no_sideways_scroll,
+    log_in,
+    open_nav,
+    press,
+)
+
+pytestmark = pytest.mark.browser
+
+ITEMS = [
+    ("每月走访联系困难群众不少于2户，帮助解决实际困难", "2011-06-30", "走访记录、群众评议"),
+    ("带头参加社区“红色管家”志愿服务，每季度不少于4次", "2011-12-31", "志愿服务台账"),
+]
+COMMENT = "王大爷家的水管已经修好了，谢谢党员同志！"
+MOBILE = "13800138000"
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def visitor(chromium_browser):
+    """A new, anonymous phone context, collecting problems like the ``page`` fixture.
+    (Requested before ``screenshot`` so it is still open for a ``-FAILED`` shot.)"""
+    context = chromium_browser.new_context(
+        locale="zh-CN", timezone_id="Asia/Shanghai", **VIEWPORTS["phone"]
+    )
+    context.set_default_timeout(10_000)
+    visitor = context.new_page()
+    problems: list[str] = []
+    visitor.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
+    visitor.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    visitor.on(
+        "response",
+        lambda response: (
+            problems.append(f"HTTP {response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico")
+            else None
+        ),
+    )
+    visitor.problems = problems
+    yield visitor
+    context.close()
+
+
+def assert_fits_width(page) -> None:
+    sizes = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert sizes[0] <= sizes[1] + 1, f"{page.url} scrolls sideways: {sizes}"
+
+
+def test_secretary_publishes_member_pledge_and_visitor_comments(
+    live_server, page, viewport, visitor, screenshot
+):
+    district = make_district()
+    member = district.member
+    if not member.mobile:
+        member.mobile = MOBILE
+        member.save(update_fields=["mobile"])
+    assert member.mobile
+    assert member.user_id is None  # no login: the branch enters the pledge for them
+    for guidance in seed_data("licheng")["sector_guidance"]:
+        sector(guidance["sector"])
+    call_command("load_campaign", "licheng", "--root", district.root.code, stdout=None)
+
+    # The branch secretary opens 公开承诺 (nothing yet), then 录入承诺 on the member's page.
+    page.goto(live_server.url + "/")
+    log_in(page, "secretary")
+    expect(page.get_by_role("heading", name="工作台")).to_be_visible()
+    open_nav(page, viewport, "公开承诺")
+    expect(page.get_by_role("heading", name="公开承诺", exact=True)).to_be_visible()
+    expect(page.locator("table.table")).to_contain_text("没有符合条件的承诺")
+    assert_no_sideways_scroll(page)
+    open_nav(page, viewport, "党员名册")
+    press(page.locator("table.members").get_by_role("link", name=member.name), viewport)
+    expect(page.get_by_role("heading", level=1)).to_have_text(member.name)
+    press(page.get_by_role("link", name="录入承诺"), viewport)
+    expect(page).to_have_url(f"{live_server.url}/pledges/new/?member={member.pk}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(member.name)
+    expect(page.locator("main")).to_contain_text("为没有账号的党员代为录入承诺")
+
+    page.locator("[name=audience]").select_option("public")
+    for n, (content, due, verification) in enumerate(ITEMS):
+        page.locator(f"[name=items-{n}-content]").fill(content)
+        page.locator(f"[name=items-{n}-due_date]").fill(due)
+        page.locator(f"[name=items-{n}-verification]").fill(verification)
+    criterion = page.locator("[name=items-0-criterion]")
+    criterion_text = ""
+    if criterion.locator("option").count() > 1:
+        criterion.select_option(index=1)
+        criterion_text = criterion.locator("option").nth(1).inner_text().strip()
+    assert_no_sideways_scroll(page)
+    screenshot(page, "filled-form")
+
+    press(page.get_by_role("button", name="保存", exact=True), viewport)
+    expect(page.locator(".messages")).to_contain_text("承诺已保存为草稿")
+    state = page.locator("dl.facts span.tag")
+    expect(state).to_have_text("草稿")
+    expect(page.locator("dl.facts")).to_contain_text("由党支部代为录入")
+    items = page.locator(".pledge-items")
+    for content, _due, _verification in ITEMS:
+        expect(items).to_contain_text(content)
+    expect(items).to_contain_text("2011年6月30日")
+    if criterion_text:
+        expect(items).to_contain_text("对应标准")
+    assert_no_sideways_scroll(page)
+    screenshot(page, "draft")
+
+    press(page.get_by_role("button", name="提交审核"), viewport)
+    expect(page.locator(".messages")).to_contain_text("已提交审核")
+    expect(state).to_have_text("已提交")
+    press(page.get_by_role("button", name="审核通过"), viewport)
+    expect(page.locator(".messages")).to_contain_text("已审核通过")
+    expect(state).to_have_text("已审核")
+    press(page.get_by_role("button", name="公示", exact=True), viewport)
+    expect(page.locator(".messages")).to_contain_text("已公示")
+    expect(state).to_have_text("已公示")
+    expect(page.locator("section.comments")).to_contain_text("暂无留言")
+    assert_no_sideways_scroll(page)
+    screenshot(page, "published")
+    pledge_url = page.url
+
+    # An anonymous visitor reads the board on a phone and leaves a comment.
+    board_url = f"{live_server.url}/gongshi/{district.branch.code}/"
+    visitor.goto(board_url)
+    expect(visitor.get_by_role("heading", level=1)).to_have_text(district.branch.name)
+    card = visitor.locator("article.pledge")
+    expect(card).to_have_count(1)
+    expect(card.get_by_role("heading", level=3)).to_contain_text(member.name)
+    for content, _due, _verification in ITEMS:
+        expect(card).to_contain_text(content)
+    assert member.mobile not in visitor.content()
+    assert_fits_width(visitor)
+    screenshot(visitor, "board-phone")
+
+    card.get_by_text("我要监督（留言）").tap()
+    card.get_by_label("意见建议").fill(COMMENT)
+    card.get_by_label("署名（可不填）").fill("社区居民")
+    screenshot(visitor, "board-comment-form")
+    card.get_by_role("button", name="提交留言").tap()
+    expect(visitor.locator(".messages")).to_contain_text("感谢您的监督")
+    expect(visitor.locator("article.pledge")).to_have_count(1)
+    expect(visitor.locator("main")).not_to_contain_text(COMMENT)  # held for moderation
+    assert_fits_width(visitor)
+    screenshot(visitor, "board-commented")
+
+    # The secretary sees it waiting and lets it show.
+    page.goto(pledge_url)
+    comments = page.locator("section.comments")
+    entry = comments.locator("li").filter(has_text=COMMENT)
+    expect(entry).to_have_count(1)
+    expect(entry.locator(".tag")).to_have_text("待审核")
+    assert_no_sideways_scroll(page)
+    screenshot(page, "comment-pending")
+    press(entry.get_by_role("button", name="显示", exact=True), viewport)
+    expect(page.locator(".messages")).to_contain_text("留言已处理")
+    expect(page).to_have_url(pledge_url)
+    entry = page.locator("section.comments li").filter(has_text=COMMENT)
+    expect(entry.locator(".tag")).to_have_text("已显示")
+    expect(entry.get_by_role("button", name="显示", exact=True)).to_have_count(0)
+    screenshot(page, "comment-approved")
+
+    visitor.reload()
+    expect(visitor.locator("article.pledge .comments")).to_contain_text(COMMENT)
+    expect(visitor.locator("article.pledge .comments")).to_contain_text("社区居民")
+    assert member.mobile not in visitor.content()
+    assert_fits_width(visitor)
+    screenshot(visitor, "board-with-comment")
+
+    assert visitor.problems == []
+    assert page.problems == []
