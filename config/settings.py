@@ -128,6 +128,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1800, minimum=10)
+# WeasyPrint keeps what it grew to; a worker child past this (in KB) is replaced
+# after its task, so one large document does not leave a process at 600 MB.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int(
+    "CELERY_WORKER_MAX_MEMORY_PER_CHILD", 600_000, minimum=100_000
+)
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "max_retries": 1}
 CELERY_TIMEZONE = TIME_ZONE
@@ -144,6 +149,10 @@ PLEDGE_COMMENT_LIMIT = env_int("PLEDGE_COMMENT_LIMIT", 3, minimum=1)
 PLEDGE_COMMENT_WINDOW_SECONDS = env_int("PLEDGE_COMMENT_WINDOW_SECONDS", 600, minimum=1)
 # The address printed on posters (QR codes) for the public pledge board.
 PUBLIC_BASE_URL: str = (env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+
+# A 承诺汇总表 over more published pledges than this is cut into parts (a ZIP of PDFs),
+# so one render stays within ~10 s and ~400 MB (benchmarks/pdf_documents.py).
+PDF_SUMMARY_MAX_PLEDGES = env_int("PDF_SUMMARY_MAX_PLEDGES", 2000, minimum=10)
 
 # PDF font families: a deployment that has licensed 方正小标宋/仿宋_GB2312 names them here.
 PDF_TITLE_FONT: str = env_str("PDF_TITLE_FONT") or "Noto Serif CJK SC"

@@ -5,11 +5,13 @@ so a job never reaches further than its starter could in a request. Documents
 are written over the job's previous file, so a job delivered twice leaves one.
 """
 
+import io
+import zipfile
 from typing import Any
 
 import segno
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Count, F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -111,18 +113,52 @@ def run_poster(job: Job, report) -> None:
     job.save(update_fields=["result"])
 
 
-def summary_rows(organization: Organization, campaign: Campaign) -> list[dict[str, Any]]:
-    """Every published pledge in the subtree, grouped by organisation (tree order).
+def summary_parts(organization: Organization, campaign: Campaign, limit: int) -> list[range]:
+    """Cut the subtree into runs of organisations (in tree order) of at most ``limit``
+    published pledges each, as ``lft`` ranges; one organisation is never split.
 
-    Two queries: the published items with their pledges, then nothing else; the
-    grouping is done in Python in tree order.
+    The table is grouped by organisation in tree order, so consecutive runs put
+    together again are the whole table.
     """
+    counts = (
+        Pledge.objects.filter(
+            campaign=campaign,
+            published_revision__gt=0,
+            organization__tree_id=organization.tree_id,
+            organization__lft__gte=organization.lft,
+            organization__lft__lte=organization.rght,
+        )
+        .values_list("organization__lft")
+        .annotate(n=Count("pk"))
+        .order_by("organization__lft")
+    )
+    parts: list[range] = []
+    start, size = organization.lft, 0
+    for lft, n in counts:
+        if size and size + n > limit:
+            parts.append(range(start, lft))
+            start, size = lft, 0
+        size += n
+    parts.append(range(start, organization.rght + 1))
+    return parts
+
+
+def summary_rows(
+    organization: Organization, campaign: Campaign, lfts: range | None = None
+) -> list[dict[str, Any]]:
+    """Every published pledge in the subtree (or the part ``lfts`` of it), grouped by
+    organisation in tree order.
+
+    One query for the published items with their pledges; the grouping is done
+    in Python.
+    """
+    lfts = lfts or range(organization.lft, organization.rght + 1)
     items = (
         PledgeItem.objects.filter(
             revision__pledge__campaign=campaign,
             revision__pledge__organization__tree_id=organization.tree_id,
-            revision__pledge__organization__lft__gte=organization.lft,
-            revision__pledge__organization__lft__lte=organization.rght,
+            revision__pledge__organization__lft__gte=lfts.start,
+            revision__pledge__organization__lft__lt=lfts.stop,
             revision__pledge__published_revision__gt=0,
             revision__number=F("revision__pledge__published_revision"),
         )
@@ -158,25 +194,57 @@ def summary_rows(organization: Organization, campaign: Campaign) -> list[dict[st
 
 @register("pledge_summary", _("承诺汇总表"))
 def run_summary(job: Job, report) -> None:
-    """承诺汇总表: every published pledge in a subtree, grouped by organisation."""
+    """承诺汇总表: every published pledge in a subtree, grouped by organisation.
+
+    A subtree with more than PDF_SUMMARY_MAX_PLEDGES published pledges is cut
+    into parts (by runs of organisations), each its own PDF, delivered as one
+    ZIP: a part's time and memory stay those of one bounded document.
+    """
     organization, campaign = _scoped(job)
-    report(5, "正在读取承诺")
-    groups = summary_rows(organization, campaign)
-    count = sum(len(g["pledges"]) for g in groups)
-    report(20, f"正在排版 {count} 份承诺")
-    context = {
-        "organization": organization,
-        "campaign": campaign,
-        "issuer": campaign.issuing_organ or campaign.organization.name,
-        "groups": groups,
-        "pledge_count": count,
-        "issued_on": timezone.localdate(),
+    report(5, "正在统计承诺")
+    parts = summary_parts(organization, campaign, settings.PDF_SUMMARY_MAX_PLEDGES)
+    files: list[tuple[str, bytes]] = []
+    total = 0
+    for number, lfts in enumerate(parts, start=1):
+        label = f"第{number}部分（共{len(parts)}部分）" if len(parts) > 1 else ""
+        report(5 + 90 * (number - 1) // len(parts), f"正在排版{label or '汇总表'}")
+        groups = summary_rows(organization, campaign, lfts)
+        count = sum(len(g["pledges"]) for g in groups)
+        total += count
+        context = {
+            "organization": organization,
+            "campaign": campaign,
+            "issuer": campaign.issuing_organ or campaign.organization.name,
+            "groups": groups,
+            "pledge_count": count,
+            "part": label,
+            "issued_on": timezone.localdate(),
+        }
+        data = pdf.render_pdf("pdf/pledge_summary.html", context)
+        suffix = f"-{number:02d}" if len(parts) > 1 else ""
+        files.append((f"承诺汇总表-{organization.code}{suffix}.pdf", data))
+    report(96, "正在保存")
+    if len(files) == 1:
+        name, content = f"承诺汇总表-{organization.code}-{_stamp()}.pdf", files[0][1]
+    else:
+        name, content = f"承诺汇总表-{organization.code}-{_stamp()}.zip", _zip(files)
+    pdf.save_output(job, name, content)
+    job.result = {
+        "organization": organization.name,
+        "pledges": total,
+        "parts": len(files),
+        "bytes": len(content),
     }
-    data = pdf.render_pdf("pdf/pledge_summary.html", context)
-    report(95, "正在保存")
-    pdf.save_output(job, f"承诺汇总表-{organization.code}-{_stamp()}.pdf", data)
-    job.result = {"organization": organization.name, "pledges": count, "bytes": len(data)}
     job.save(update_fields=["result"])
+
+
+def _zip(files: list[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    # PDFs are already compressed: store them.
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in files:
+            archive.writestr(name, data)
+    return buffer.getvalue()
 
 
 EXPORT_HEADERS = [

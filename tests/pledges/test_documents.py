@@ -234,3 +234,36 @@ def test_a_poster_job_runs_end_to_end_on_a_real_worker(celery_worker_on_redis, l
         time.sleep(0.2)
     assert job.status == Job.Status.SUCCEEDED, (job.status, job.message, job.error)
     assert _download(client, job).startswith(b"%PDF-")
+
+
+def test_a_large_summary_comes_in_parts_that_together_hold_every_pledge(
+    district, campaign, login, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    import io
+    import zipfile
+
+    from pledges.jobs import summary_parts
+
+    settings.PDF_SUMMARY_MAX_PLEDGES = 2
+    published(district, campaign, texts=("支部一的承诺",))
+    published(district, campaign, member=district.member, texts=("党员甲",))
+    published(district, campaign, member=district.sibling_member, texts=("党员乙",))
+    published(district, campaign, member=district.far_member, texts=("党员丙",))
+    parts = summary_parts(district.root, campaign, 2)
+    assert len(parts) == 2
+    assert parts[0].start == district.root.lft and parts[-1].stop == district.root.rght + 1
+    client = login(district.users["office"])
+    job = _request(client, "summary", district.root, django_capture_on_commit_callbacks)
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert job.result["parts"] == 2 and job.result["pledges"] == 4
+    archive = zipfile.ZipFile(io.BytesIO(_download(client, job)))
+    names = sorted(archive.namelist())
+    assert names == [
+        f"承诺汇总表-{district.root.code}-01.pdf",
+        f"承诺汇总表-{district.root.code}-02.pdf",
+    ]
+    assert all(archive.read(n).startswith(b"%PDF-") for n in names)
+    if shutil.which("pdftotext"):
+        text = "".join(_text(archive.read(n), tmp_path, n) for n in names)
+        for pledge_text in ("支部一的承诺", "党员甲", "党员乙", "党员丙"):
+            assert text.count(pledge_text) == 1, pledge_text
