@@ -168,3 +168,54 @@ def test_the_export_holds_the_filtered_rows_in_scope_in_the_import_columns(
     assert district.member.number in body and "第二项" in body
     assert "'=HYPERLINK(1)" in body  # a formula is neutralised
     assert "兄弟支部" not in body and district.sibling_member.number not in body
+
+
+def test_a_secretary_uploads_previews_and_confirms_a_pledge_file(
+    district, campaign, login, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.models import Job
+
+    client = login(district.users["secretary"])
+    assert district.branch.name in client.get(reverse("pledges:import_upload")).content.decode()
+    rows = (
+        "党员编号,承诺对象,承诺事项,完成时限,检验方式,对应标准\n"
+        f"{district.member.number},向群众,每月走访两户,2011-06-30,走访记录,\n"
+        f"{district.member.number},向群众,带头学习,2011-09-30,学习笔记,\n"
+    )
+    upload = SimpleUploadedFile("承诺.csv", rows.encode("gb18030"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("pledges:import_upload"), {"file": upload})
+    preview = Job.objects.get(kind="pledge_import")
+    assert preview.status == Job.Status.SUCCEEDED, preview.error
+    page = client.get(response["Location"]).content.decode()
+    assert "新增承诺 1 份" in page and "确认导入" in page
+    assert not Pledge.objects.exists()  # a dry run writes nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("pledges:import_confirm", args=[preview.pk]))
+    pledge = Pledge.objects.get()
+    assert pledge.member == district.member and pledge.on_behalf
+    assert [i.content for i in pledge.revisions.get().items.all()] == ["每月走访两户", "带头学习"]
+
+
+def test_a_bad_pledge_file_lists_each_error_and_writes_nothing(
+    district, campaign, login, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = login(district.users["secretary"])
+    rows = (
+        "党员编号,承诺事项,完成时限,检验方式\n"
+        f"{district.sibling_member.number},在别的支部,2011-06-30,记录\n"
+        f"{district.member.number},,2011-13-01,记录\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("pledges:import_upload"),
+            {"file": SimpleUploadedFile("p.csv", rows.encode("utf-8"))},
+        )
+    page = client.get(response["Location"]).content.decode()
+    assert "党员编号不存在或不在本组织" in page and "未写入任何数据" in page
+    assert "承诺事项" in page and "完成时限" in page
+    assert not Pledge.objects.exists()
