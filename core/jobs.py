@@ -182,3 +182,48 @@ def jobs_for(user: Any):
     if user.is_superuser:
         return Job.objects.all()
     return Job.objects.filter(created_by=user)
+
+
+def job_input_table(job: Job, kind: str):
+    """The job's uploaded spreadsheet as a Table; a file that cannot be read is
+    recorded as the import's single error (the job page lists it) and fails the job."""
+    from core.tabular import TableError, read_table
+
+    with job.input_file.open("rb") as handle:
+        data = handle.read()
+    try:
+        return read_table(data, job.params.get("filename", job.input_file.name))
+    except TableError as exc:
+        reason = str(exc)
+        job.result = {
+            "kind": kind,
+            "dry_run": job.params["dry_run"],
+            "error_count": 1,
+            "errors": [{"row": 0, "column": "", "value": "", "reason": reason, "text": reason}],
+        }
+        job.save(update_fields=["result"])
+        raise JobError(reason) from None
+
+
+class PreviewNotConfirmable(Exception):
+    """The dry run failed or is still running; only a passed preview is committed."""
+
+
+def job_confirm_preview(*, user: Any, preview_pk: Any, kind: str) -> Job:
+    """Commit an import whose dry run passed: a second job over the same stored upload.
+
+    Only the user's own preview (jobs_for) of that kind; anything else is
+    Job.DoesNotExist, which views turn into 404.
+    """
+    try:
+        preview = jobs_for(user).get(pk=preview_pk, kind=kind)
+    except ValueError:
+        raise Job.DoesNotExist from None
+    if preview.status != Job.Status.SUCCEEDED or not preview.params.get("dry_run"):
+        raise PreviewNotConfirmable(preview.pk)
+    return job_start(
+        kind=kind,
+        user=user,
+        params=preview.params | {"dry_run": False, "preview_job": preview.pk},
+        stored_input=preview.input_file.name,  # the same upload, not a second copy
+    )

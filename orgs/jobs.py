@@ -8,9 +8,9 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.jobs import JobError, register
+from core.jobs import JobError, job_input_table, register
 from core.models import Job
-from core.tabular import TableError, read_table, write_csv, write_xlsx
+from core.tabular import write_csv, write_xlsx
 from orgs import importers, selectors
 from orgs.resources import MemberResource, OrganizationResource
 
@@ -28,19 +28,7 @@ def run_import(job: Job, report) -> None:
     if user is None or not selectors.can_anywhere(user, selectors.IMPORT):
         raise JobError("您没有导入权限")
     report(2, "正在读取文件")
-    with job.input_file.open("rb") as handle:
-        data = handle.read()
-    try:
-        table = read_table(data, job.params.get("filename", job.input_file.name))
-    except TableError as exc:
-        job.result = {
-            "kind": target,
-            "dry_run": job.params["dry_run"],
-            "error_count": 1,
-            "errors": [{"row": 0, "column": "", "value": "", "reason": str(exc), "text": str(exc)}],
-        }
-        job.save(update_fields=["result"])
-        raise JobError(str(exc)) from None
+    table = job_input_table(job, target)
     result = IMPORTERS[target](table, user=user, dry_run=job.params["dry_run"], progress=report)
     job.result = result.as_dict()
     job.save(update_fields=["result"])

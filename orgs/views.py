@@ -10,14 +10,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import audit
-from core.jobs import job_start
+from core.jobs import PreviewNotConfirmable, job_confirm_preview, job_start
+from core.models import Job
 from core.tabular import write_csv, write_xlsx
 from orgs import selectors, services
 from orgs.forms import (
@@ -366,25 +367,14 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 @require_POST
 def import_confirm(request: HttpRequest, job_pk: int) -> HttpResponse:
     """Commit a file whose dry run passed: a second job over the same upload."""
-    from core.jobs import jobs_for
-    from core.models import Job
-
     _require_anywhere(request, selectors.IMPORT)
     try:
-        preview = jobs_for(request.user).get(pk=job_pk, kind="import")
-    except (Job.DoesNotExist, ValueError):
-        from django.http import Http404
-
+        job = job_confirm_preview(user=request.user, preview_pk=job_pk, kind="import")
+    except Job.DoesNotExist:
         raise Http404 from None
-    if preview.status != Job.Status.SUCCEEDED or not preview.params.get("dry_run"):
+    except PreviewNotConfirmable:
         messages.error(request, "只能确认校验通过的预览")
-        return redirect("core:job_detail", pk=preview.pk)
-    job = job_start(
-        kind="import",
-        user=request.user,
-        params=preview.params | {"dry_run": False, "preview_job": preview.pk},
-        stored_input=preview.input_file.name,  # the same upload, not a second copy
-    )
+        return redirect("core:job_detail", pk=job_pk)
     return redirect("core:job_detail", pk=job.pk)
 
 

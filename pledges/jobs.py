@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign
 from core import pdf
-from core.jobs import JobError, register
+from core.jobs import JobError, job_input_table, register
 from core.models import Job
-from core.tabular import TableError, read_table, write_csv, write_xlsx
+from core.tabular import write_csv, write_xlsx
 from orgs import selectors as org_selectors
 from orgs.models import Organization
 from pledges import selectors
@@ -53,19 +53,7 @@ def run_import(job: Job, report) -> None:
 
     organization, campaign = _scoped(job, org_selectors.EDIT_MEMBERS)
     report(2, "正在读取文件")
-    with job.input_file.open("rb") as handle:
-        data = handle.read()
-    try:
-        table = read_table(data, job.params.get("filename", job.input_file.name))
-    except TableError as exc:
-        job.result = {
-            "kind": "pledges",
-            "dry_run": job.params["dry_run"],
-            "error_count": 1,
-            "errors": [{"row": 0, "column": "", "value": "", "reason": str(exc), "text": str(exc)}],
-        }
-        job.save(update_fields=["result"])
-        raise JobError(str(exc)) from None
+    table = job_input_table(job, "pledges")
     result = import_pledges(
         table,
         user=job.created_by,

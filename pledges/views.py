@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaign.models import Campaign, Criterion
 from campaign.selectors import campaign_get, campaigns_for
-from core.jobs import job_start
+from core.jobs import PreviewNotConfirmable, job_confirm_preview, job_start
+from core.models import Job
 from orgs import selectors as org_selectors
 from orgs.models import Member, Organization
 from pledges import selectors, services
@@ -468,22 +469,13 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 @require_POST
 def import_confirm(request: HttpRequest, job_pk: int) -> HttpResponse:
     """Commit a file whose dry run passed: a second job over the same upload."""
-    from core.jobs import jobs_for
-    from core.models import Job
-
     try:
-        preview = jobs_for(request.user).get(pk=job_pk, kind="pledge_import")
-    except (Job.DoesNotExist, ValueError):
+        job = job_confirm_preview(user=request.user, preview_pk=job_pk, kind="pledge_import")
+    except Job.DoesNotExist:
         raise Http404 from None
-    if preview.status != Job.Status.SUCCEEDED or not preview.params.get("dry_run"):
+    except PreviewNotConfirmable:
         messages.error(request, "只能确认校验通过的预览")
-        return redirect("core:job_detail", pk=preview.pk)
-    job = job_start(
-        kind="pledge_import",
-        user=request.user,
-        params=preview.params | {"dry_run": False, "preview_job": preview.pk},
-        stored_input=preview.input_file.name,
-    )
+        return redirect("core:job_detail", pk=job_pk)
     return redirect("core:job_detail", pk=job.pk)
 
 
