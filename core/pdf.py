@@ -5,6 +5,7 @@ included; here it fetches only our own static files and `data:` URLs, so a
 document can never leak a server file or make a network request.
 """
 
+import gc
 import logging
 import mimetypes
 import posixpath
@@ -103,8 +104,25 @@ def html_to_pdf(html: str) -> bytes:
     Separate from render_pdf so callers and tests can hand over HTML that did
     not come from a template and still get the same fetching rules.
     """
+    global _gc_frozen
+    if not _gc_frozen:
+        # What is alive before the first document (Django, the app) is moved out
+        # of the collector's reach once, so each collection below walks only a
+        # document's own leftovers.
+        gc.collect()
+        gc.freeze()
+        _gc_frozen = True
     document = HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticOnlyURLFetcher())
-    return document.write_pdf()
+    data = document.write_pdf()
+    # A layout is a large web of cycles (boxes, fonts) that waits for a full
+    # collection; a worker rendering document after document grew to ~900 MB
+    # without this, and stays under 300 MB with it, for ~5 ms per document.
+    del document
+    gc.collect()
+    return data
+
+
+_gc_frozen = False
 
 
 def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
