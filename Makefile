@@ -57,6 +57,7 @@ messages: venv
 
 bench: venv
 	$(PY) benchmarks/import_district.py
+	$(PY) benchmarks/pdf_documents.py
 
 clean-db:
 	rm -f db.sqlite3
