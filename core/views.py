@@ -61,11 +61,16 @@ def job_download(request: HttpRequest, pk: int) -> FileResponse:
     job = _job(request, pk)
     if not job.output_file:
         raise Http404
-    organization_pk = job.params.get("organization") if isinstance(job.params, dict) else None
+    params = job.params if isinstance(job.params, dict) else {}
+    filters = params.get("filters") if isinstance(params.get("filters"), dict) else {}
+    organization_pk = params.get("organization") or filters.get("organization")
     if (
         organization_pk is not None
         and not selectors.organizations_for(request.user).filter(pk=organization_pk).exists()
     ):
+        raise Http404
+    # An export of everything in scope: the right to export must still be held.
+    if job.kind.endswith("export") and not selectors.can_anywhere(request.user, selectors.EXPORT):
         raise Http404
     name = (job.output_file.name or "").rsplit("/", 1)[-1]
     return FileResponse(job.output_file.open("rb"), as_attachment=True, filename=name)

@@ -48,12 +48,9 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
 def comment_post(request: HttpRequest, code: str, pledge_pk: int) -> HttpResponse:
     """群众监督: a visitor's comment, held for the branch to approve."""
     organization = _organization(code)
-    try:
-        pledge = Pledge.objects.get(
-            pk=pledge_pk, organization=organization, published_revision__gt=0
-        )
-    except Pledge.DoesNotExist:
-        raise Http404 from None
+    pledge = Pledge.objects.filter(pk=pledge_pk, organization=organization).first()
+    if pledge is None or not selectors.on_board(pledge):
+        raise Http404
     form = CommentForm(request.POST)
     if not form.is_valid():
         field, errors = next(iter(form.errors.items()))

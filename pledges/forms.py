@@ -20,7 +20,7 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class ItemForm(forms.Form):
-    key = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    key = forms.IntegerField(required=False, min_value=1, max_value=32767, widget=forms.HiddenInput)
     content = forms.CharField(
         label=_("承诺事项"),
         max_length=CONTENT_MAX,
@@ -50,8 +50,7 @@ class BaseItemFormSet(forms.BaseFormSet):
     def clean(self) -> None:
         if any(self.errors):
             return
-        kept = [f for f in self.forms if f.has_changed() and not _deleted(f)]
-        if not kept:
+        if not self.kept_forms():
             raise forms.ValidationError("至少填写一项承诺事项")
 
     def items(self) -> list[ItemInput]:
@@ -63,8 +62,16 @@ class BaseItemFormSet(forms.BaseFormSet):
                 criterion=f.cleaned_data.get("criterion"),
                 key=f.cleaned_data.get("key"),
             )
-            for f in self.forms
-            if f.has_changed() and not _deleted(f)
+            for f in self.kept_forms()
+        ]
+
+    def kept_forms(self) -> list[forms.Form]:
+        """The items to save: every item already there (changed or not) unless
+        marked 删除, and the blank rows the user filled in."""
+        return [
+            f
+            for i, f in enumerate(self.forms)
+            if (i < self.initial_form_count() or f.has_changed()) and not _deleted(f)
         ]
 
 

@@ -260,8 +260,8 @@ def run_export(job: Job, report) -> None:
     re-import its members' pledges.
     """
     user = job.created_by
-    if user is None:
-        raise JobError("发起人已不存在")
+    if user is None or not org_selectors.can_anywhere(user, org_selectors.EXPORT):
+        raise JobError("您没有导出权限")
     from django.http import Http404
 
     try:

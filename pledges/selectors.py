@@ -239,11 +239,21 @@ def _public_item(item: PledgeItem, updates: dict, pledge_id: int) -> PublicItem:
     )
 
 
+def on_board(pledge: Pledge) -> bool:
+    """Whether the pledge is on its organisation's board right now: published, its
+    organisation active, and in the campaign that board shows."""
+    if not pledge.is_public or not pledge.organization.is_active:
+        return False
+    shown = campaign_for_board(pledge.organization)
+    return shown is not None and shown.pk == pledge.campaign_id
+
+
 def public_update_photo(pk: Any) -> PledgeUpdate:
-    """A progress photo, only if its pledge is on a board."""
+    """A progress photo, only while its pledge is on a board."""
     try:
-        return PledgeUpdate.objects.select_related("pledge").get(
-            pk=pk, pledge__published_revision__gt=0
-        )
+        update = PledgeUpdate.objects.select_related("pledge__organization").get(pk=pk)
     except (PledgeUpdate.DoesNotExist, ValueError):
         raise Http404 from None
+    if not on_board(update.pledge):
+        raise Http404
+    return update

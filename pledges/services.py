@@ -10,11 +10,11 @@ in turn. Each write records an audit entry.
 import datetime as dt
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from campaign.models import Campaign, Criterion, Phase, Rubric
@@ -187,12 +187,19 @@ def pledge_create(
     problems = item_problems(campaign, subject_of(pledge), items)
     if problems:
         raise PledgeError("；".join(problems))
+    items = [replace(item, key=None) for item in items]  # a new pledge numbers its own items
     with transaction.atomic():
         if _duplicate(pledge).exists():
             raise PledgeError(
                 f"{pledge.pledger_name}在本次活动中已有“{pledge.get_audience_display()}”的承诺，请在原承诺上修改"
             )
-        pledge.save()
+        try:
+            with transaction.atomic():
+                pledge.save()
+        except IntegrityError:  # the same pledge filed twice at once: the other one won
+            raise PledgeError(
+                f"{pledge.pledger_name}在本次活动中已有“{pledge.get_audience_display()}”的承诺，请在原承诺上修改"
+            ) from None
         revision = PledgeRevision.objects.create(pledge=pledge, number=1)
         _write_items(revision, items, start_key=1)
         audit.record(pledge, audit.Action.CREATE, organization_id=organization.pk)
@@ -289,8 +296,17 @@ def pledge_save(
         if fresh.state == Pledge.State.PUBLISHED and _same(old_items, items):
             return fresh  # saving without a change must not send the pledge back for approval
         known = {i.key for i in old_items}
-        if any(i.key is not None and i.key not in known for i in items):
+        kept = [i.key for i in items if i.key is not None]
+        if any(key not in known for key in kept) or len(set(kept)) != len(kept):
             raise PledgeError("承诺事项已被他人修改，请刷新页面后重试")
+        # Keys keep growing across revisions, so a removed item's 践诺 never
+        # attaches to a new item. Read before this revision's items go.
+        top = (
+            PledgeItem.objects.filter(revision__pledge=fresh)
+            .order_by("-key")
+            .values_list("key", flat=True)
+            .first()
+        )
         before = audit.snapshot(fresh)
         if fresh.state == Pledge.State.PUBLISHED:
             fresh.revision += 1
@@ -300,14 +316,6 @@ def pledge_save(
             current.items.all().delete()
         current.change_note = change_note.strip()[:200]
         current.save(update_fields=["change_note"])
-        # Keys keep growing across revisions, so a removed item's 践诺 never
-        # attaches to a new item.
-        top = (
-            PledgeItem.objects.filter(revision__pledge=fresh)
-            .order_by("-key")
-            .values_list("key", flat=True)
-            .first()
-        )
         _write_items(current, items, start_key=(top or 0) + 1)
         fresh.save()
         audit.record(fresh, audit.Action.UPDATE, before, organization_id=fresh.organization_id)

@@ -98,6 +98,8 @@ def pledge_export(request: HttpRequest, fmt: str) -> HttpResponse:
     """The list as it is filtered, one row per item, as a background job (XLSX or CSV)."""
     if fmt not in ("xlsx", "csv"):
         raise Http404
+    if not org_selectors.can_anywhere(request.user, org_selectors.EXPORT):
+        raise PermissionDenied
     form = PledgeFilterForm(request.POST)
     filters = form.cleaned_data if form.is_valid() else {}
     campaign, scope_root, _ = selectors.filtered_pledges(request.user, filters)  # 404s here

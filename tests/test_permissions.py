@@ -173,7 +173,7 @@ RULES = {
     "pledges:pledge_export": (
         "post",
         lambda d: {"fmt": "csv"},
-        expect(no_role=404, default=302),
+        expect(no_role=403, default=302),
     ),
     "pledges:comment_list": ("get", None, expect()),
     "pledges:comment_moderate": (
