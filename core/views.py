@@ -62,7 +62,9 @@ def job_download(request: HttpRequest, pk: int) -> FileResponse:
     if not job.output_file:
         raise Http404
     params = job.params if isinstance(job.params, dict) else {}
-    filters = params.get("filters") if isinstance(params.get("filters"), dict) else {}
+    filters = params.get("filters")
+    if not isinstance(filters, dict):
+        filters = {}
     organization_pk = params.get("organization") or filters.get("organization")
     if (
         organization_pk is not None
