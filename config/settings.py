@@ -151,8 +151,9 @@ PLEDGE_COMMENT_WINDOW_SECONDS = env_int("PLEDGE_COMMENT_WINDOW_SECONDS", 600, mi
 PUBLIC_BASE_URL: str = (env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 
 # A 承诺汇总表 over more published pledges than this is cut into parts (a ZIP of PDFs),
-# so one render stays within ~10 s and ~400 MB (benchmarks/pdf_documents.py).
-PDF_SUMMARY_MAX_PLEDGES = env_int("PDF_SUMMARY_MAX_PLEDGES", 2000, minimum=10)
+# so one render stays within ~10 s and ~400 MB: 1,000 pledges measured 8–10 s,
+# 384–400 MB on 2 cores (benchmarks/pdf_documents.py).
+PDF_SUMMARY_MAX_PLEDGES = env_int("PDF_SUMMARY_MAX_PLEDGES", 1000, minimum=10)
 
 # PDF font families: a deployment that has licensed 方正小标宋/仿宋_GB2312 names them here.
 PDF_TITLE_FONT: str = env_str("PDF_TITLE_FONT") or "Noto Serif CJK SC"
