@@ -697,6 +697,10 @@ def _import_members(table, index, headers, user, dry_run, report, errors: _Error
         ],
         batch_size=2000,
     )
+    if moved:
+        from pledges.services import pledges_follow_members  # pledges build on orgs
+
+        pledges_follow_members(pk for pk, _, _ in moved)
     step(95, "写入完成")
 
 

@@ -175,6 +175,9 @@ def member_transfer(
         fresh.updated_at = timezone.now()
         fresh.save(update_fields=["organization", "updated_at"])
         audit.record(fresh, audit.Action.UPDATE, before, organization_id=to.pk)
+        from pledges.services import pledges_follow_members  # pledges build on orgs
+
+        pledges_follow_members([fresh.pk])
     return transfer
 
 

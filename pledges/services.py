@@ -10,11 +10,13 @@ in turn. Each write records an audit entry.
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from campaign.models import Campaign, Criterion, Phase, Rubric
@@ -520,6 +522,44 @@ def _checked_photo_name(photo: Any) -> str:
     if not name.lower().endswith(match):
         name = f"photo{match[0]}"
     return name
+
+
+def pledges_follow_members(member_ids: Iterable[int]) -> int:
+    """Members who moved take their pledges in running campaigns along.
+
+    A member belongs to one organisation at a time; the new branch answers for
+    the pledge from now on (edits, approval, its board). Pledges of closed
+    campaigns stay where they were made. Returns how many pledges moved.
+    """
+    from campaign.models import Campaign
+    from core.models import AuditEntry
+
+    ids = list(member_ids)
+    if not ids:
+        return 0
+    moved = list(
+        Pledge.objects.filter(member_id__in=ids)
+        .exclude(campaign__status=Campaign.Status.CLOSED)
+        .exclude(organization_id=F("member__organization_id"))
+        .select_related("member")
+    )
+    entries = []
+    for pledge in moved:
+        old = pledge.organization_id
+        pledge.organization_id = pledge.member.organization_id
+        entries.append(
+            audit.entry(
+                action=audit.Action.UPDATE,
+                model="pledges.pledge",
+                object_id=pledge.pk,
+                object_repr=f"{pledge.member.name}·{pledge.get_audience_display()}",
+                changes={"organization": [old, pledge.organization_id]},
+                organization_id=pledge.organization_id,
+            )
+        )
+    Pledge.objects.bulk_update(moved, ["organization"], batch_size=1000)
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+    return len(moved)
 
 
 # ---- 群众监督 ---------------------------------------------------------------

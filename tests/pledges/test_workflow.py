@@ -290,3 +290,48 @@ def test_an_unpublished_pledge_gets_no_outcome(district, campaign):
             comment="",
             phase=campaign.phases.first(),
         )
+
+
+def test_a_transferred_member_takes_running_pledges_to_the_new_branch(district, campaign):
+    from orgs.services import member_transfer
+
+    pledge = published(district, campaign, member=district.member, texts=("跟随党员",))
+    member_transfer(member=district.member, to=district.sibling, by=district.users["office"])
+    pledge.refresh_from_db()
+    assert pledge.organization == district.sibling
+    assert services.can_approve(district.users["sibling_secretary"], pledge)
+    assert not services.can_write(district.users["secretary"], pledge)
+    moved = (
+        AuditEntry.objects.filter(model="pledges.pledge", object_id=str(pledge.pk))
+        .order_by("id")
+        .last()
+    )
+    assert moved.changes == {"organization": [district.branch.pk, district.sibling.pk]}
+
+
+def test_an_import_that_moves_a_member_moves_the_pledges_too(district, campaign):
+    from core.tabular import Table
+    from orgs.importers import import_members
+    from orgs.resources import MemberResource, columns
+
+    pledge = published(district, campaign, member=district.member)
+    m = district.member
+    headers = [h for h, _ in columns(MemberResource)]
+    values = {
+        "number": m.number,
+        "name": m.name,
+        "gender": m.get_gender_display(),
+        "birth_date": m.birth_date.isoformat(),
+        "joined_on": m.joined_on.isoformat(),
+        "category": m.get_category_display(),
+        "organization_code": district.sibling.code,
+        "post": m.post,
+        "mobile": m.mobile,
+        "is_leading_cadre": "否",
+        "is_party_worker": "否",
+    }
+    row = [values.get(name, "") for _, name in columns(MemberResource)]
+    report = import_members(Table(headers, [row]), user=district.users["admin"], dry_run=False)
+    assert report.ok, report.errors
+    pledge.refresh_from_db()
+    assert pledge.organization == district.sibling
