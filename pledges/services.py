@@ -545,14 +545,16 @@ def pledges_follow_members(member_ids: Iterable[int]) -> int:
     )
     entries = []
     for pledge in moved:
+        member = pledge.member
+        assert member is not None  # filtered on member_id above
         old = pledge.organization_id
-        pledge.organization_id = pledge.member.organization_id
+        pledge.organization_id = member.organization_id
         entries.append(
             audit.entry(
                 action=audit.Action.UPDATE,
                 model="pledges.pledge",
                 object_id=pledge.pk,
-                object_repr=f"{pledge.member.name}·{pledge.get_audience_display()}",
+                object_repr=f"{member.name}·{pledge.get_audience_display()}",
                 changes={"organization": [old, pledge.organization_id]},
                 organization_id=pledge.organization_id,
             )
