@@ -144,6 +144,9 @@ CELERY_BEAT_SCHEDULE = {
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000, minimum=10)
 
+# Reverse proxies in front of the app that append the client to X-Forwarded-For
+# (1 behind nginx); rate limits key on the address they report. 0: no proxy.
+TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0, minimum=0)
 # 群众监督: comments per visitor address within the window, before the board refuses more.
 PLEDGE_COMMENT_LIMIT = env_int("PLEDGE_COMMENT_LIMIT", 3, minimum=1)
 PLEDGE_COMMENT_WINDOW_SECONDS = env_int("PLEDGE_COMMENT_WINDOW_SECONDS", 600, minimum=1)

@@ -5,9 +5,11 @@ from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
+from core.net import client_address
+
 
 def _key(request, username: str) -> str:
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_address(request)
     return f"login-failures:{address}:{username.strip().lower()[:150]}"
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from core.net import client_address
 from orgs.models import Organization
 from pledges import selectors, services
 from pledges.forms import CommentForm
@@ -62,7 +63,7 @@ def comment_post(request: HttpRequest, code: str, pledge_pk: int) -> HttpRespons
                 pledge=pledge,
                 text=form.cleaned_data["text"],
                 author=form.cleaned_data["author"],
-                address=request.META.get("REMOTE_ADDR", ""),
+                address=client_address(request),
             )
         except services.PledgeError as exc:
             messages.error(request, str(exc))
