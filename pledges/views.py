@@ -85,6 +85,8 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
         "page": Paginator(pledges, PAGE_SIZE).get_page(request.GET.get("page")),
         "query": query.urlencode(),
         "pending_comments": selectors.comments_to_moderate(request.user).count(),
+        # A member with a login files their own pledge from here.
+        "own_member": Member.objects.filter(user_id=request.user.pk or 0).first(),
         "filters": {
             k: v for k, v in filters.items() if v not in (None, "", False) and k != "campaign"
         },

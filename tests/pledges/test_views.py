@@ -219,3 +219,19 @@ def test_a_bad_pledge_file_lists_each_error_and_writes_nothing(
     assert "党员编号不存在或不在本组织" in page and "未写入任何数据" in page
     assert "承诺事项" in page and "完成时限" in page
     assert not Pledge.objects.exists()
+
+
+def test_a_member_with_a_login_files_their_own_pledge(district, campaign, login):
+    me = district.users["no_role"]
+    district.member.user = me
+    district.member.save()
+    client = login(me)
+    assert "作出我的承诺" in client.get(reverse("pledges:pledge_list")).content.decode()
+    client.post(reverse("pledges:pledge_create"), _form())
+    pledge = Pledge.objects.get()
+    assert pledge.member == district.member and not pledge.on_behalf
+    client.post(reverse("pledges:pledge_submit", args=[pledge.pk]))
+    client.post(reverse("pledges:pledge_approve", args=[pledge.pk]))  # not their own approval
+    assert Pledge.objects.get().state == Pledge.State.SUBMITTED
+    login(district.users["secretary"]).post(reverse("pledges:pledge_approve", args=[pledge.pk]))
+    assert Pledge.objects.get().state == Pledge.State.APPROVED
