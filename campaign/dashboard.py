@@ -9,7 +9,7 @@ district of 4,000 units.
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -96,7 +96,7 @@ def _row(node: Organization, label: str | None = None) -> Row:
 
 
 def by_sector(root: Organization, campaign: Campaign) -> list[Row]:
-    """Units, members and plans per sector over the subtree: three grouped queries."""
+    """Units, members, plans and pledges per sector over the subtree: four grouped queries."""
     subtree = {"tree_id": root.tree_id, "lft__gte": root.lft, "lft__lte": root.rght}
     units = dict(
         Organization.objects.filter(**subtree)
@@ -120,12 +120,30 @@ def by_sector(root: Organization, campaign: Campaign) -> list[Row]:
         .order_by()
     ):
         plans.setdefault(sector, {})[state] = n
+    pledges: dict[str, dict[str, int]] = {
+        row["organization__sector__name"]: {
+            "pledged": row["pledged"],
+            "published": row["published"],
+            "honoured": row["honoured"],
+        }
+        for row in Pledge.objects.filter(
+            campaign=campaign, **{f"organization__{k}": v for k, v in subtree.items()}
+        )
+        .values("organization__sector__name")
+        .annotate(
+            pledged=Count("pk"),
+            published=Count("pk", filter=Q(published_revision__gt=0)),
+            honoured=Count("pk", filter=Q(outcome=Pledge.Outcome.HONOURED)),
+        )
+        .order_by()
+    }
     return [
         Row(
             label=sector,
             units=n,
             members=members.get(sector, 0),
             plans={s: plans.get(sector, {}).get(s, 0) for s in STATES},
+            pledges={k: pledges.get(sector, {}).get(k, 0) for k in PLEDGE_COUNTS},
         )
         for sector, n in sorted(units.items(), key=lambda item: -item[1])
     ]

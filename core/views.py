@@ -9,6 +9,7 @@ from core.jobs import jobs_for
 from core.models import Job
 from orgs import selectors
 from orgs.models import RoleGrant
+from pledges.selectors import awaiting_approval, comments_to_moderate
 
 
 @login_required
@@ -25,6 +26,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "grants": grants,
         "recent_jobs": jobs_for(request.user)[:5],
         "can_import": selectors.can_anywhere(request.user, selectors.IMPORT),
+        "pledges_awaiting": awaiting_approval(request.user).count(),
+        "comments_waiting": comments_to_moderate(request.user).count(),
     }
     return render(request, "core/home.html", context)
 

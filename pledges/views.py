@@ -75,6 +75,8 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
     form = PledgeFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
     campaign, scope_root, pledges = selectors.filtered_pledges(request.user, filters)
+    if request.GET.get("mine") == "approve":  # 待我审核
+        pledges = pledges.filter(pk__in=selectors.awaiting_approval(request.user).values("pk"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -85,6 +87,8 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
         "page": Paginator(pledges, PAGE_SIZE).get_page(request.GET.get("page")),
         "query": query.urlencode(),
         "pending_comments": selectors.comments_to_moderate(request.user).count(),
+        "awaiting": selectors.awaiting_approval(request.user).count(),
+        "mine": request.GET.get("mine", ""),
         # A member with a login files their own pledge from here.
         "own_member": Member.objects.filter(user_id=request.user.pk or 0).first(),
         "filters": {

@@ -140,6 +140,11 @@ def test_the_dashboard_counts_pledges_per_subtree(district, campaign, login):
     by_child = {row.organization: row.pledges for row in response.context["children"]}
     assert by_child[district.street] == {"pledged": 2, "published": 1, "honoured": 1}
     assert by_child[district.street2] == {"pledged": 1, "published": 1, "honoured": 0}
+    by_sector = {row.label: row.pledges for row in response.context["sectors"]}
+    assert sum(p["pledged"] for p in by_sector.values()) == 3
+    assert sum(p["honoured"] for p in by_sector.values()) == 1
+    branch_sector = by_sector[district.branch.sector.name]
+    assert branch_sector["pledged"] >= 2 and branch_sector["published"] >= 1
 
 
 def test_the_pledge_import_template_has_the_columns(district, login):
@@ -235,3 +240,36 @@ def test_a_member_with_a_login_files_their_own_pledge(district, campaign, login)
     assert Pledge.objects.get().state == Pledge.State.SUBMITTED
     login(district.users["secretary"]).post(reverse("pledges:pledge_approve", args=[pledge.pk]))
     assert Pledge.objects.get().state == Pledge.State.APPROVED
+
+
+def test_awaiting_approval_matches_the_approval_rule_for_every_user(district, campaign, login):
+    from pledges.selectors import awaiting_approval
+
+    admin = district.users["admin"]
+    district.member.user = district.users["no_role"]
+    district.member.save()
+    submitted = []
+    for organization, member, audience in (
+        (district.branch, district.member, "public"),
+        (district.branch, None, "parent"),
+        (district.sibling, district.sibling_member, "organization"),
+        (district.community, None, "public"),
+        (district.far_branch, district.far_member, "public"),
+        (district.street2, None, "parent"),
+    ):
+        pledge = services.pledge_create(
+            campaign=campaign,
+            user=admin,
+            organization=organization,
+            member=member,
+            audience=audience,
+            items=items("承诺"),
+        )
+        submitted.append(services.pledge_submit(pledge=pledge, user=admin))
+    for name, user in district.users.items():
+        if user is None:  # the anonymous visitor
+            continue
+        expected = {p.pk for p in submitted if services.can_approve(user, p)}
+        assert set(awaiting_approval(user).values_list("pk", flat=True)) == expected, name
+    page = login(district.users["secretary"]).get(reverse("home")).content.decode()
+    assert "1 份承诺待审核" in page  # the member's pledge in the branch
