@@ -141,42 +141,63 @@ def summary_rows(
     in Python.
     """
     lfts = lfts or range(organization.lft, organization.rght + 1)
-    items = (
-        PledgeItem.objects.filter(
-            revision__pledge__campaign=campaign,
-            revision__pledge__organization__tree_id=organization.tree_id,
-            revision__pledge__organization__lft__gte=lfts.start,
-            revision__pledge__organization__lft__lt=lfts.stop,
-            revision__pledge__published_revision__gt=0,
-            revision__number=F("revision__pledge__published_revision"),
-        )
-        .select_related("revision__pledge__organization", "revision__pledge__member")
-        .order_by(
-            "revision__pledge__organization__lft",
-            "revision__pledge__member__number",
-            "revision__pledge__audience",
-            "revision__pledge_id",
-            "position",
-        )
+    items = PledgeItem.objects.filter(
+        revision__pledge__campaign=campaign,
+        revision__pledge__organization__tree_id=organization.tree_id,
+        revision__pledge__organization__lft__gte=lfts.start,
+        revision__pledge__organization__lft__lt=lfts.stop,
+        revision__pledge__published_revision__gt=0,
+        revision__number=F("revision__pledge__published_revision"),
+    ).order_by(
+        "revision__pledge__organization__lft",
+        "revision__pledge__member__number",
+        "revision__pledge__audience",
+        "revision__pledge_id",
+        "position",
     )
+    # Plain values, not model instances: select_related would build an
+    # organisation, pledge and member object per item (tens of MB for a
+    # district), all alive while WeasyPrint lays the table out.
+    rows = items.values_list(
+        "revision__pledge__organization_id",
+        "revision__pledge__organization__name",
+        "revision__pledge_id",
+        "revision__pledge__member__name",
+        "revision__pledge__audience",
+        "revision__pledge__outcome",
+        "content",
+        "due_date",
+        "verification",
+    )
+    audiences = dict(Pledge.Audience.choices)
+    outcomes = dict(Pledge.Outcome.choices)
     groups: list[dict[str, Any]] = []
     pledge_rows: dict[int, dict[str, Any]] = {}
-    for item in items.iterator(chunk_size=2000):
-        pledge: Pledge = item.revision.pledge
-        if not groups or groups[-1]["organization"].pk != pledge.organization_id:
-            groups.append({"organization": pledge.organization, "pledges": []})
-        row = pledge_rows.get(pledge.pk)
+    for (
+        org_id,
+        org_name,
+        pledge_id,
+        member,
+        audience,
+        outcome,
+        content,
+        due,
+        check,
+    ) in rows.iterator(chunk_size=2000):
+        if not groups or groups[-1]["organization"]["pk"] != org_id:
+            groups.append({"organization": {"pk": org_id, "name": org_name}, "pledges": []})
+        row = pledge_rows.get(pledge_id)
         if row is None:
             row = {
-                "pledger": pledge.member.name if pledge.member else pledge.organization.name,
-                "is_member": pledge.member_id is not None,
-                "audience": pledge.get_audience_display(),
-                "outcome": pledge.get_outcome_display() if pledge.outcome else "",
+                "pledger": member or org_name,
+                "is_member": member is not None,
+                "audience": str(audiences[audience]),
+                "outcome": str(outcomes[outcome]) if outcome else "",
                 "items": [],
             }
-            pledge_rows[pledge.pk] = row
+            pledge_rows[pledge_id] = row
             groups[-1]["pledges"].append(row)
-        row["items"].append(item)
+        row["items"].append({"content": content, "due_date": due, "verification": check})
     return groups
 
 
