@@ -58,7 +58,14 @@ def page(chromium_browser, viewport):
     browser's own /favicon.ico probe: the site has no icon) are collected on
     ``page.problems`` so a test can assert the pages loaded cleanly.
     """
-    context = chromium_browser.new_context(
+    context, page = open_page(chromium_browser, viewport)
+    yield page
+    context.close()
+
+
+def open_page(browser, viewport: str):
+    """A new context and page in ``viewport``, its problems collected on ``page.problems``."""
+    context = browser.new_context(
         locale="zh-CN", timezone_id="Asia/Shanghai", **VIEWPORTS[viewport]
     )
     context.set_default_timeout(10_000)
@@ -83,8 +90,7 @@ def page(chromium_browser, viewport):
         ),
     )
     page.problems = problems
-    yield page
-    context.close()
+    return context, page
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from campaign.seeds import seed_data
-from tests.e2e.conftest import CHROMIUM, VIEWPORTS
+from tests.e2e.conftest import CHROMIUM, open_page
 from tests.factories import make_district, sector
 
 if not Path(CHROMIUM).exists():
@@ -43,30 +43,7 @@ def _fast_hashing(settings):
 def visitor(chromium_browser):
     """A new, anonymous phone context, collecting problems like the ``page`` fixture.
     (Requested before ``screenshot`` so it is still open for a ``-FAILED`` shot.)"""
-    context = chromium_browser.new_context(
-        locale="zh-CN", timezone_id="Asia/Shanghai", **VIEWPORTS["phone"]
-    )
-    context.set_default_timeout(10_000)
-    visitor = context.new_page()
-    problems: list[str] = []
-    visitor.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-    visitor.on(
-        "console",
-        lambda msg: (
-            problems.append(f"console {msg.type}: {msg.text}")
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    visitor.on(
-        "response",
-        lambda response: (
-            problems.append(f"HTTP {response.status} {response.url}")
-            if response.status >= 400 and not response.url.endswith("/favicon.ico")
-            else None
-        ),
-    )
-    visitor.problems = problems
+    context, visitor = open_page(chromium_browser, "phone")
     yield visitor
     context.close()
 
