@@ -40,7 +40,6 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
         "member_pledges": [p for p in pledges if p.is_member],
         "children": children,
         "comment_form": CommentForm(),
-        "board_url": request.build_absolute_uri(reverse("board", args=[organization.code])),
     }
     return render(request, "pledges/board.html", context)
 

@@ -105,20 +105,21 @@ def revision_items(pledge: Pledge, number: int) -> list[PledgeItem]:
     )
 
 
-def comments_to_moderate(user: Any) -> QuerySet[PledgeComment]:
-    """Visitors' comments waiting for the user's branches (or those below)."""
+def _comments_for(user: Any) -> QuerySet[PledgeComment]:
+    """Visitors' comments on pledges of the branches the user moderates (or below)."""
     q = selectors.scope_q(user, selectors.EDIT_MEMBERS, prefix="pledge__organization__")
-    qs = PledgeComment.objects.filter(state=PledgeComment.State.PENDING).select_related(
-        "pledge__organization", "pledge__member"
-    )
+    qs = PledgeComment.objects.select_related("pledge__organization", "pledge__member")
     return qs if q is None else qs.filter(q)
 
 
+def comments_to_moderate(user: Any) -> QuerySet[PledgeComment]:
+    """Visitors' comments waiting for the user's branches (or those below)."""
+    return _comments_for(user).filter(state=PledgeComment.State.PENDING)
+
+
 def comment_get(user: Any, pk: Any) -> PledgeComment:
-    q = selectors.scope_q(user, selectors.EDIT_MEMBERS, prefix="pledge__organization__")
-    qs = PledgeComment.objects.select_related("pledge__organization", "pledge__member")
     try:
-        return (qs if q is None else qs.filter(q)).get(pk=pk)
+        return _comments_for(user).get(pk=pk)
     except (PledgeComment.DoesNotExist, ValueError):
         raise Http404 from None
 

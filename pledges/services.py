@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from campaign.models import Campaign, Criterion, Phase, Rubric
 from core import audit
+from core.models import AuditEntry
 from orgs import selectors
 from orgs.models import Member, Organization, Role
 from pledges.models import Pledge, PledgeComment, PledgeItem, PledgeRevision, PledgeUpdate
@@ -190,18 +191,17 @@ def pledge_create(
     if problems:
         raise PledgeError("；".join(problems))
     items = [replace(item, key=None) for item in items]  # a new pledge numbers its own items
+    taken = PledgeError(
+        f"{pledge.pledger_name}在本次活动中已有“{pledge.get_audience_display()}”的承诺，请在原承诺上修改"
+    )
     with transaction.atomic():
         if _duplicate(pledge).exists():
-            raise PledgeError(
-                f"{pledge.pledger_name}在本次活动中已有“{pledge.get_audience_display()}”的承诺，请在原承诺上修改"
-            )
+            raise taken
         try:
             with transaction.atomic():
                 pledge.save()
         except IntegrityError:  # the same pledge filed twice at once: the other one won
-            raise PledgeError(
-                f"{pledge.pledger_name}在本次活动中已有“{pledge.get_audience_display()}”的承诺，请在原承诺上修改"
-            ) from None
+            raise taken from None
         revision = PledgeRevision.objects.create(pledge=pledge, number=1)
         _write_items(revision, items, start_key=1)
         audit.record(pledge, audit.Action.CREATE, organization_id=organization.pk)
@@ -455,15 +455,6 @@ def pledge_outcome_set(
     )
 
 
-def published_keys(pledge: Pledge) -> dict[int, PledgeItem]:
-    return {
-        item.key: item
-        for item in PledgeItem.objects.filter(
-            revision__pledge=pledge, revision__number=pledge.published_revision
-        )
-    }
-
-
 def pledge_update_add(
     *,
     pledge: Pledge,
@@ -479,7 +470,9 @@ def pledge_update_add(
         raise PledgeError("您无权为这份承诺登记践诺情况")
     if not pledge.is_public:
         raise PledgeError("承诺公示后才能登记践诺情况")
-    if item_key not in published_keys(pledge):
+    if not PledgeItem.objects.filter(
+        revision__pledge=pledge, revision__number=pledge.published_revision, key=item_key
+    ).exists():
         raise PledgeError("所选承诺事项不在公示的承诺中")
     if not text:
         raise PledgeError("请填写进展情况")
@@ -531,9 +524,6 @@ def pledges_follow_members(member_ids: Iterable[int]) -> int:
     the pledge from now on (edits, approval, its board). Pledges of closed
     campaigns stay where they were made. Returns how many pledges moved.
     """
-    from campaign.models import Campaign
-    from core.models import AuditEntry
-
     ids = list(member_ids)
     if not ids:
         return 0

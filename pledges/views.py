@@ -60,6 +60,16 @@ def _criteria(campaign: Campaign, member: bool):
     ).select_related("rubric")
 
 
+def _given(filters: dict[str, Any]) -> dict[str, Any]:
+    """The filters actually set (what a link or an export job carries)."""
+    return {k: v for k, v in filters.items() if v not in (None, "", False)}
+
+
+def _own_member(user: Any) -> Member | None:
+    """The member record of a member with a login."""
+    return Member.objects.filter(user_id=user.pk or 0).select_related("organization").first()
+
+
 def _back(pledge: Pledge) -> HttpResponse:
     return redirect("pledges:pledge_detail", pk=pledge.pk)
 
@@ -90,10 +100,8 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
         "awaiting": selectors.awaiting_approval(request.user).count(),
         "mine": request.GET.get("mine", ""),
         # A member with a login files their own pledge from here.
-        "own_member": Member.objects.filter(user_id=request.user.pk or 0).first(),
-        "filters": {
-            k: v for k, v in filters.items() if v not in (None, "", False) and k != "campaign"
-        },
+        "own_member": _own_member(request.user),
+        "filters": {k: v for k, v in _given(filters).items() if k != "campaign"},
     }
     return render(request, "pledges/pledge_list.html", context)
 
@@ -116,8 +124,7 @@ def pledge_export(request: HttpRequest, fmt: str) -> HttpResponse:
         user=request.user,
         params={
             "format": fmt,
-            "filters": {k: v for k, v in filters.items() if v not in (None, "", False)}
-            | {"campaign": campaign.pk},
+            "filters": _given(filters) | {"campaign": campaign.pk},
         },
     )
     return redirect("core:job_detail", pk=job.pk)
@@ -138,7 +145,7 @@ def _pledger(request: HttpRequest) -> tuple[Organization, Member | None]:
         return member.organization, member
     if _param(request, "organization"):
         return org_selectors.organization_get(request.user, _param(request, "organization")), None
-    own = Member.objects.filter(user_id=request.user.pk or 0).select_related("organization").first()
+    own = _own_member(request.user)
     if own is None:
         raise Http404
     return own.organization, own
