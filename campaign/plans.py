@@ -14,7 +14,7 @@ from django.utils import timezone
 from campaign.models import Campaign, Plan, PlanAttachment
 from core import audit
 from orgs import selectors
-from orgs.models import Organization, Role
+from orgs.models import Organization
 
 PLAN_FIELDS = ("theme", "carriers", "conditions", "commitments", "measures", "schedule")
 # 四个明确: the plan cannot be filed without these.
@@ -24,8 +24,6 @@ FOUR_CLEAR = {
     "conditions": "创建条件",
     "commitments": "承诺内容",
 }
-# Who may review a plan: staff of a higher organisation, or the campaign office.
-REVIEW_ROLES = frozenset({Role.CAMPAIGN_OFFICE, Role.COMMITTEE_STAFF})
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 # File signatures: the content decides the type, not the name.
 SIGNATURES = [
@@ -57,7 +55,7 @@ def can_review(user: Any, plan: Plan) -> bool:
     parent = plan.organization.parent
     if parent is None:
         return bool(getattr(user, "is_superuser", False))
-    return selectors.can(user, REVIEW_ROLES, parent)
+    return selectors.can(user, selectors.REVIEW, parent)
 
 
 def plan_for(*, campaign: Campaign, organization: Organization) -> Plan:

@@ -21,6 +21,9 @@ READ = ALL_ROLES
 EDIT_ORGANIZATIONS = frozenset({Role.CAMPAIGN_OFFICE, Role.COMMITTEE_STAFF})
 EDIT_MEMBERS = frozenset({Role.CAMPAIGN_OFFICE, Role.COMMITTEE_STAFF, Role.BRANCH_SECRETARY})
 IMPORT = EDIT_ORGANIZATIONS
+# Who accepts or approves what a lower unit files (plans, pledges): used on the
+# unit's parent, so a unit never approves its own filing.
+REVIEW = frozenset({Role.CAMPAIGN_OFFICE, Role.COMMITTEE_STAFF})
 EXPORT = EDIT_MEMBERS
 
 User = AuthUser | AnonymousUser

@@ -74,13 +74,11 @@ def awaiting_approval(user: Any) -> QuerySet[Pledge]:
     """Submitted pledges this user may approve (the same rule as services.can_approve):
     members' pledges in branches they edit, except their own; organisations'
     pledges whose parent they review."""
-    from pledges.services import REVIEW_ROLES
-
     submitted = Pledge.objects.filter(state=Pledge.State.SUBMITTED).select_related(
         "campaign", "organization", "member"
     )
     members = selectors.scope_q(user, selectors.EDIT_MEMBERS, prefix="organization__")
-    units = selectors.scope_q(user, REVIEW_ROLES, prefix="organization__parent__")
+    units = selectors.scope_q(user, selectors.REVIEW, prefix="organization__parent__")
     if members is None or units is None:  # the admin
         return submitted
     return submitted.filter(

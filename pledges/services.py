@@ -23,10 +23,9 @@ from campaign.models import Campaign, Criterion, Phase, Rubric
 from core import audit
 from core.models import AuditEntry
 from orgs import selectors
-from orgs.models import Member, Organization, Role
+from orgs.models import Member, Organization
 from pledges.models import Pledge, PledgeComment, PledgeItem, PledgeRevision, PledgeUpdate
 
-REVIEW_ROLES = frozenset({Role.CAMPAIGN_OFFICE, Role.COMMITTEE_STAFF})
 MAX_ITEMS = 20
 CONTENT_MAX = 500
 VERIFICATION_MAX = 200
@@ -87,7 +86,7 @@ def can_approve(user: Any, pledge: Pledge) -> bool:
     parent = pledge.organization.parent
     if parent is None:
         return bool(getattr(user, "is_superuser", False))
-    return selectors.can(user, REVIEW_ROLES, parent)
+    return selectors.can(user, selectors.REVIEW, parent)
 
 
 def can_moderate(user: Any, pledge: Pledge) -> bool:
