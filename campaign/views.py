@@ -21,6 +21,7 @@ from campaign import plans
 from campaign.forms import AttachmentForm, PlanFilterForm, PlanForm, ReturnForm
 from campaign.models import Campaign, Plan, PlanAttachment, SectorGuidance
 from campaign.selectors import campaign_get, campaigns_for
+from core.forms import first_error
 from orgs import selectors
 from orgs.models import Organization
 
@@ -58,10 +59,6 @@ def _back(plan: Plan) -> HttpResponse:
     return redirect(
         "campaign:plan_detail", campaign_pk=plan.campaign_id, organization_pk=plan.organization_id
     )
-
-
-def _first_error(form) -> str:
-    return next(iter(e for errors in form.errors.values() for e in errors), "输入有误")
 
 
 # ------------------------------------------------------------------ lists
@@ -271,7 +268,7 @@ def plan_return(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
         return _back(plan)
     form = ReturnForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, first_error(form))
         return _back(plan)
     return _apply(
         request, plan, plans.plan_return, "方案已退回", reason=form.cleaned_data["reason"]
@@ -288,7 +285,7 @@ def attachment_upload(request: HttpRequest, campaign_pk: int, organization_pk: i
     _require_writer(request, plan)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, first_error(form))
         return _back(plan)
     upload = form.cleaned_data["file"]
     try:

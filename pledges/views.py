@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaign.models import Campaign, Criterion
 from campaign.selectors import campaign_get, campaigns_for
+from core.forms import first_error
 from core.jobs import PreviewNotConfirmable, job_confirm_preview, job_start
 from core.models import Job
 from orgs import selectors as org_selectors
@@ -38,11 +39,6 @@ from pledges.forms import (
 from pledges.models import Pledge, PledgeUpdate
 
 PAGE_SIZE = 50
-
-
-def _first_error(form: Any) -> str:
-    errors = [e for errs in form.errors.values() for e in errs] if hasattr(form, "errors") else []
-    return str(errors[0]) if errors else "输入有误"
 
 
 def _formset_error(formset: Any) -> str:
@@ -195,9 +191,7 @@ def pledge_create(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "承诺已保存为草稿，请提交审核")
                 return _back(pledge)
         else:
-            messages.error(
-                request, _first_error(start) if start.errors else _formset_error(formset)
-            )
+            messages.error(request, first_error(start) if start.errors else _formset_error(formset))
     context = {
         "campaign": campaign,
         "organization": organization,
@@ -247,7 +241,7 @@ def pledge_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return _back(pledge)
         else:
             messages.error(
-                request, _formset_error(formset) if formset.errors else _first_error(note)
+                request, _formset_error(formset) if formset.errors else first_error(note)
             )
     context = {
         "pledge": pledge,
@@ -339,7 +333,7 @@ def pledge_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     pledge = selectors.pledge_get(request.user, pk)
     form = OutcomeForm(request.POST, phases=pledge.campaign.phases.all())
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, first_error(form))
         return _back(pledge)
     return _apply(
         request,
@@ -360,7 +354,7 @@ def pledge_update_add(request: HttpRequest, pk: int) -> HttpResponse:
     items = selectors.revision_items(pledge, pledge.published_revision)
     form = UpdateForm(request.POST, request.FILES, items=items)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, first_error(form))
         return _back(pledge)
     return _apply(
         request,
