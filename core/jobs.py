@@ -184,6 +184,20 @@ def jobs_for(user: Any):
     return Job.objects.filter(created_by=user)
 
 
+def job_save_output(job: Job, filename: str, data: bytes) -> None:
+    """Attach the file a job made, replacing an earlier one.
+
+    A job may run twice (redelivery after a worker restart); deleting the old
+    file first leaves exactly one file behind.
+    """
+    from django.core.files.base import ContentFile
+
+    if job.output_file:
+        job.output_file.delete(save=False)
+    job.output_file.save(filename, ContentFile(data), save=False)
+    job.save(update_fields=["output_file"])
+
+
 def job_input_table(job: Job, kind: str):
     """The job's uploaded spreadsheet as a Table; a file that cannot be read is
     recorded as the import's single error (the job page lists it) and fails the job."""

@@ -11,22 +11,18 @@ import mimetypes
 import posixpath
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
-from django.core.files.base import ContentFile
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils._os import safe_join
 from django.utils.safestring import SafeString, mark_safe
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-if TYPE_CHECKING:  # only for the annotation: importing models here would need the app registry
-    from core.models import Job
 
 logger = logging.getLogger(__name__)
 
@@ -143,18 +139,6 @@ def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
     with translation.override(settings.LANGUAGE_CODE):
         html = render_to_string(template_name, full_context)
     return html_to_pdf(html)
-
-
-def save_output(job: "Job", filename: str, data: bytes) -> None:
-    """Attach a rendered file to its job, replacing an earlier one.
-
-    A job may run twice (redelivery after a worker restart); deleting the old
-    file first leaves exactly one file behind, as orgs.jobs.run_export does.
-    """
-    if job.output_file:
-        job.output_file.delete(save=False)
-    job.output_file.save(filename, ContentFile(data), save=False)
-    job.save(update_fields=["output_file"])
 
 
 def cn_date(value: date) -> str:

@@ -184,6 +184,19 @@ def write_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
+
+
+def write_table(
+    fmt: str, headers: Sequence[str], rows: Iterable[Sequence[object]], *, title: str
+) -> tuple[bytes, str]:
+    """The rows as an XLSX file (``fmt == "xlsx"``) or else CSV, with its content type."""
+    if fmt == "xlsx":
+        return write_xlsx(headers, rows, title=title), XLSX_CONTENT_TYPE
+    return write_csv(headers, rows), CSV_CONTENT_TYPE
+
+
 def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[object]], *, title: str) -> bytes:
     from openpyxl import Workbook
 

@@ -1,5 +1,8 @@
 """Home page, job progress and downloads."""
 
+from collections.abc import Sequence
+from urllib.parse import quote
+
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -7,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from core.jobs import jobs_for
 from core.models import Job
+from core.tabular import write_table
 from orgs import selectors
 from orgs.models import RoleGrant
 from pledges.selectors import awaiting_approval, comments_to_moderate
@@ -79,6 +83,16 @@ def job_download(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404
     name = (job.output_file.name or "").rsplit("/", 1)[-1]
     return FileResponse(job.output_file.open("rb"), as_attachment=True, filename=name)
+
+
+def spreadsheet_download(
+    fmt: str, headers: Sequence[str], rows: Sequence[Sequence[object]], *, title: str
+) -> HttpResponse:
+    """A small spreadsheet (an import template) answered directly, named after its title."""
+    content, content_type = write_table(fmt, headers, rows, title=title)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(title)}.{fmt}"
+    return response
 
 
 @require_GET

@@ -4,13 +4,12 @@ Both kinds re-apply the scoping rule with the user who started the job, so a
 job can never reach further than its starter could in a request.
 """
 
-from django.core.files.base import ContentFile
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.jobs import JobError, job_input_table, register
+from core.jobs import JobError, job_input_table, job_save_output, register
 from core.models import Job
-from core.tabular import write_csv, write_xlsx
+from core.tabular import write_table
 from orgs import importers, selectors
 from orgs.resources import MemberResource, OrganizationResource
 
@@ -60,13 +59,8 @@ def run_export(job: Job, report) -> None:
     dataset = resource_class().export(queryset=queryset)
     report(70, "正在生成文件")
     rows = [list(row) for row in dataset]
-    if fmt == "xlsx":
-        content = write_xlsx(dataset.headers, rows, title=title)
-    else:
-        content = write_csv(dataset.headers, rows)
+    content, _ = write_table(fmt, dataset.headers, rows, title=title)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if job.output_file:  # a second delivery replaces the file instead of adding one
-        job.output_file.delete(save=False)
-    job.output_file.save(f"{title}-{stamp}.{fmt}", ContentFile(content), save=False)
+    job_save_output(job, f"{title}-{stamp}.{fmt}", content)
     job.result = {"rows": len(rows)}
-    job.save(update_fields=["output_file", "result"])
+    job.save(update_fields=["result"])

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core import audit
 from core.jobs import PreviewNotConfirmable, job_confirm_preview, job_start
 from core.models import Job
-from core.tabular import write_csv, write_xlsx
+from core.views import spreadsheet_download
 from orgs import selectors, services
 from orgs.forms import (
     ImportForm,
@@ -391,17 +391,7 @@ def import_template(request: HttpRequest, target: str, fmt: str) -> HttpResponse
     _require_anywhere(request, selectors.IMPORT)
     resource_class, title = TEMPLATES[target]
     headers = [header for header, _ in columns(resource_class)]
-    if fmt == "xlsx":
-        content = write_xlsx(headers, [], title=title)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        content = write_csv(headers, [])
-        content_type = "text/csv; charset=utf-8"
-    response = HttpResponse(content, content_type=content_type)
-    from urllib.parse import quote
-
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(title)}.{fmt}"
-    return response
+    return spreadsheet_download(fmt, headers, [], title=title)
 
 
 @login_required

@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign
 from core import pdf
-from core.jobs import JobError, job_input_table, register
+from core.jobs import JobError, job_input_table, job_save_output, register
 from core.models import Job
-from core.tabular import write_csv, write_xlsx
+from core.tabular import write_table
 from orgs import selectors as org_selectors
 from orgs.models import Organization
 from pledges import selectors
@@ -96,7 +96,7 @@ def run_poster(job: Job, report) -> None:
     organization, campaign = _scoped(job)
     report(10, "正在生成海报")
     data = pdf.render_pdf("pdf/pledge_poster.html", poster_context(organization, campaign))
-    pdf.save_output(job, f"公示栏-{organization.code}-{_stamp()}.pdf", data)
+    job_save_output(job, f"公示栏-{organization.code}-{_stamp()}.pdf", data)
     job.result = {"organization": organization.name, "bytes": len(data)}
     job.save(update_fields=["result"])
 
@@ -237,7 +237,7 @@ def run_summary(job: Job, report) -> None:
         name, content = f"承诺汇总表-{organization.code}-{_stamp()}.pdf", files[0][1]
     else:
         name, content = f"承诺汇总表-{organization.code}-{_stamp()}.zip", _zip(files)
-    pdf.save_output(job, name, content)
+    job_save_output(job, name, content)
     job.result = {
         "organization": organization.name,
         "pledges": total,
@@ -326,10 +326,7 @@ def run_export(job: Job, report) -> None:
         )
     report(70, "正在生成文件")
     fmt = job.params["format"]
-    if fmt == "xlsx":
-        content = write_xlsx(EXPORT_HEADERS, rows, title="公开承诺")
-    else:
-        content = write_csv(EXPORT_HEADERS, rows)
-    pdf.save_output(job, f"公开承诺-{_stamp()}.{fmt}", content)
+    content, _ = write_table(fmt, EXPORT_HEADERS, rows, title="公开承诺")
+    job_save_output(job, f"公开承诺-{_stamp()}.{fmt}", content)
     job.result = {"rows": len(rows)}
     job.save(update_fields=["result"])

@@ -22,6 +22,7 @@ from campaign.selectors import campaign_get, campaigns_for
 from core.forms import first_error
 from core.jobs import PreviewNotConfirmable, job_confirm_preview, job_start
 from core.models import Job
+from core.views import spreadsheet_download
 from orgs import selectors as org_selectors
 from orgs.models import Member, Organization
 from pledges import selectors, services
@@ -492,10 +493,6 @@ def import_confirm(request: HttpRequest, job_pk: int) -> HttpResponse:
 @require_GET
 def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
     """A spreadsheet with the expected headers and one example row."""
-    from urllib.parse import quote
-
-    from core.tabular import write_csv, write_xlsx
-
     if not org_selectors.can_anywhere(request.user, org_selectors.EDIT_MEMBERS):
         raise PermissionDenied
     if fmt not in ("xlsx", "csv"):
@@ -510,13 +507,4 @@ def import_template(request: HttpRequest, fmt: str) -> HttpResponse:
             "",
         ]
     ]
-    title = "党员承诺导入模板"
-    if fmt == "xlsx":
-        content = write_xlsx(IMPORT_HEADERS, example, title=title)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        content = write_csv(IMPORT_HEADERS, example)
-        content_type = "text/csv; charset=utf-8"
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(title)}.{fmt}"
-    return response
+    return spreadsheet_download(fmt, IMPORT_HEADERS, example, title="党员承诺导入模板")

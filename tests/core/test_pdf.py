@@ -14,6 +14,7 @@ import weasyprint
 from django.conf import settings as django_settings
 
 from core import pdf
+from core.jobs import job_save_output
 from core.models import Job
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -302,8 +303,8 @@ def test_the_page_follows_the_gbt9704_margins_grid_and_page_numbers(documents):
 @pytest.mark.django_db
 def test_saving_output_twice_leaves_one_file_holding_the_second(settings):
     job = Job.objects.create(kind="pdf-test")
-    pdf.save_output(job, "表彰决定.pdf", b"%PDF-1.7 first")
-    pdf.save_output(job, "表彰决定.pdf", b"%PDF-1.7 second")
+    job_save_output(job, "表彰决定.pdf", b"%PDF-1.7 first")
+    job_save_output(job, "表彰决定.pdf", b"%PDF-1.7 second")
 
     files = [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
     assert len(files) == 1
