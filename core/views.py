@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from core.jobs import jobs_for
+from core.jobs import jobs_for, may_use
 from core.models import Job
 from core.tabular import write_table
 from orgs import selectors
@@ -78,8 +78,8 @@ def job_download(request: HttpRequest, pk: int) -> FileResponse:
         and not selectors.organizations_for(request.user).filter(pk=organization_pk).exists()
     ):
         raise Http404
-    # An export of everything in scope: the right to export must still be held.
-    if job.kind.endswith("export") and not selectors.can_anywhere(request.user, selectors.EXPORT):
+    # The right the kind needs (an export: the right to export) must still be held.
+    if not may_use(job.kind, request.user):
         raise Http404
     name = (job.output_file.name or "").rsplit("/", 1)[-1]
     return FileResponse(job.output_file.open("rb"), as_attachment=True, filename=name)

@@ -7,6 +7,7 @@ job can never reach further than its starter could in a request.
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core import audit
 from core.jobs import JobError, job_input_table, job_save_output, register
 from core.models import Job
 from core.tabular import write_table
@@ -19,13 +20,16 @@ IMPORTERS = {
 }
 
 
-@register("import", _("导入"))
+@register(
+    "import",
+    _("导入"),
+    allowed=lambda user: selectors.can_anywhere(user, selectors.IMPORT),
+    source=audit.Source.IMPORT,
+)
 def run_import(job: Job, report) -> None:
     """Dry-run or commit an uploaded organisation/member file."""
     target = job.params["target"]
     user = job.created_by
-    if user is None or not selectors.can_anywhere(user, selectors.IMPORT):
-        raise JobError("您没有导入权限")
     report(2, "正在读取文件")
     table = job_input_table(job, target)
     result = IMPORTERS[target](table, user=user, dry_run=job.params["dry_run"], progress=report)
@@ -41,15 +45,14 @@ EXPORTS = {
 }
 
 
-@register("export", _("导出"))
+@register("export", _("导出"), allowed=lambda user: selectors.can_anywhere(user, selectors.EXPORT))
 def run_export(job: Job, report) -> None:
     """Write what the starter can see (with the list's filters) to XLSX or CSV."""
     from orgs.views import filtered_members  # the same filters as the member list
 
     target, fmt = job.params["target"], job.params["format"]
     user = job.created_by
-    if user is None or not selectors.can_anywhere(user, selectors.EXPORT):
-        raise JobError("您没有导出权限")
+    assert user is not None  # job_run checked the starter's export right
     resource_class, title = EXPORTS[target]
     if target == "members":
         queryset = filtered_members(user, job.params.get("filters", {}))

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign
-from core import pdf
+from core import audit, pdf
 from core.jobs import JobError, job_input_table, job_save_output, register
 from core.models import Job
 from core.tabular import write_table
@@ -46,7 +46,12 @@ def _scoped(job: Job, roles=org_selectors.READ) -> tuple[Organization, Campaign]
     return organization, campaign
 
 
-@register("pledge_import", _("承诺导入"))
+@register(
+    "pledge_import",
+    _("承诺导入"),
+    allowed=lambda user: org_selectors.can_anywhere(user, org_selectors.EDIT_MEMBERS),
+    source=audit.Source.IMPORT,
+)
 def run_import(job: Job, report) -> None:
     """Dry-run or commit a branch's file of members' pledges."""
     from pledges.importer import import_pledges
@@ -273,7 +278,11 @@ EXPORT_HEADERS = [
 ]
 
 
-@register("pledge_export", _("承诺导出"))
+@register(
+    "pledge_export",
+    _("承诺导出"),
+    allowed=lambda user: org_selectors.can_anywhere(user, org_selectors.EXPORT),
+)
 def run_export(job: Job, report) -> None:
     """The pledge list as filtered, one row per item of the current text.
 
@@ -281,8 +290,6 @@ def run_export(job: Job, report) -> None:
     re-import its members' pledges.
     """
     user = job.created_by
-    if user is None or not org_selectors.can_anywhere(user, org_selectors.EXPORT):
-        raise JobError("您没有导出权限")
     from django.http import Http404
 
     try:

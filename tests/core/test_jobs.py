@@ -22,7 +22,7 @@ def counting_job_kind():
         report(50, "half way")
 
     yield calls
-    jobs._handlers.pop("test-count", None)
+    jobs._kinds.pop("test-count", None)
 
 
 @pytest.mark.django_db
@@ -49,7 +49,7 @@ def test_a_failing_job_ends_failed_with_a_visible_message(
         with django_capture_on_commit_callbacks(execute=True):
             job = jobs.job_start(kind="test-fail", user=district.users["office"])
     finally:
-        jobs._handlers.pop("test-fail")
+        jobs._kinds.pop("test-fail")
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED and job.error == "文件中有 3 处错误"
 
@@ -124,3 +124,25 @@ def test_an_export_job_runs_end_to_end_on_a_real_worker(celery_worker_on_redis, 
     content = b"".join(download.streaming_content).decode("utf-8-sig")
     assert district.member.number in content and district.far_member.number not in content
     assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_job_whose_starter_lost_the_right_fails_before_its_handler_runs(
+    district, django_capture_on_commit_callbacks
+):
+    calls = []
+
+    @jobs.register("test-guarded", "受限任务", allowed=lambda user: user.is_superuser)
+    def handler(job, report):
+        calls.append(job.pk)
+
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            refused = jobs.job_start(kind="test-guarded", user=district.users["office"])
+            allowed = jobs.job_start(kind="test-guarded", user=district.users["admin"])
+    finally:
+        jobs._kinds.pop("test-guarded")
+    refused.refresh_from_db()
+    allowed.refresh_from_db()
+    assert refused.status == Job.Status.FAILED and refused.error == "您没有受限任务权限"
+    assert allowed.status == Job.Status.SUCCEEDED and calls == [allowed.pk]

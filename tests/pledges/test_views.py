@@ -202,6 +202,10 @@ def test_a_secretary_uploads_previews_and_confirms_a_pledge_file(
     pledge = Pledge.objects.get()
     assert pledge.member == district.member and pledge.on_behalf
     assert [i.content for i in pledge.revisions.get().items.all()] == ["每月走访两户", "带头学习"]
+    from core.models import AuditEntry
+
+    created = AuditEntry.objects.get(model="pledges.pledge", action="create")
+    assert created.source == "import" and created.job_id is not None
 
 
 def test_a_bad_pledge_file_lists_each_error_and_writes_nothing(
