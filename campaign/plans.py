@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaign.models import Campaign, Plan, PlanAttachment
-from core import audit
+from core import audit, uploads
 from orgs import selectors
 from orgs.models import Organization
 
@@ -26,16 +26,7 @@ FOUR_CLEAR = {
 }
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 # File signatures: the content decides the type, not the name.
-SIGNATURES = [
-    (b"%PDF-", "application/pdf", (".pdf",)),
-    (
-        b"PK\x03\x04",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        (".docx",),
-    ),
-    (b"\x89PNG\r\n\x1a\n", "image/png", (".png",)),
-    (b"\xff\xd8\xff", "image/jpeg", (".jpg", ".jpeg")),
-]
+ATTACHMENT_TYPES = (uploads.PDF, uploads.DOCX, uploads.PNG, uploads.JPEG)
 
 
 class PlanError(Exception):
@@ -176,14 +167,12 @@ def attachment_add(*, plan: Plan, user: Any, upload: Any) -> PlanAttachment:
         raise PlanError(
             f"附件过大：{upload.size / 1024 / 1024:.1f} MB，上限为 {ATTACHMENT_MAX_BYTES // 1024 // 1024} MB"
         )
-    head = upload.read(16)
-    upload.seek(0)
     name = upload.name.rsplit("/", 1)[-1][:200]
-    match = next((sig for sig in SIGNATURES if head.startswith(sig[0])), None)
+    match = uploads.sniff(upload, ATTACHMENT_TYPES)
     if match is None:
         raise PlanError(f"只接受 PDF、DOCX、PNG、JPG 文件：{name}")
-    _, content_type, extensions = match
-    if not name.lower().endswith(extensions):
+    content_type = match.content_type
+    if not name.lower().endswith(match.extensions):
         raise PlanError(f"文件内容与扩展名不符：{name}")
     with transaction.atomic():
         attachment = PlanAttachment(

@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from campaign.models import Campaign, Criterion, Phase, Rubric
-from core import audit
+from core import audit, uploads
 from core.models import AuditEntry
 from orgs import selectors
 from orgs.models import Member, Organization
@@ -31,7 +31,7 @@ CONTENT_MAX = 500
 VERIFICATION_MAX = 200
 UPDATE_TEXT_MAX = 1000
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
-PHOTO_SIGNATURES = [(b"\x89PNG\r\n\x1a\n", (".png",)), (b"\xff\xd8\xff", (".jpg", ".jpeg"))]
+PHOTO_TYPES = (uploads.PNG, uploads.JPEG)
 COMMENT_MAX = 300
 AUTHOR_MAX = 20
 
@@ -506,13 +506,11 @@ def _checked_photo_name(photo: Any) -> str:
         raise PledgeError(
             f"照片过大：{photo.size / 1024 / 1024:.1f} MB，上限为 {PHOTO_MAX_BYTES // 1024 // 1024} MB"
         )
-    head = photo.read(8)
-    photo.seek(0)
-    match = next((ext for sig, ext in PHOTO_SIGNATURES if head.startswith(sig)), None)
+    match = uploads.sniff(photo, PHOTO_TYPES)
     if match is None:
         raise PledgeError(f"照片只接受 PNG 或 JPG 图片：{name}")
-    if not name.lower().endswith(match):
-        name = f"photo{match[0]}"
+    if not name.lower().endswith(match.extensions):
+        name = f"photo{match.extensions[0]}"
     return name
 
 
