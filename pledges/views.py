@@ -290,8 +290,9 @@ def pledge_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "pledges/pledge_detail.html", context)
 
 
-def _apply(request: HttpRequest, pk: int, move, success: str, **kwargs: Any) -> HttpResponse:
-    pledge = selectors.pledge_get(request.user, pk)
+def _apply(request: HttpRequest, pledge: Pledge, move, success: str, **kwargs: Any) -> HttpResponse:
+    """Call one workflow move on a pledge already looked up through the scope; a
+    refusal comes back as its Chinese message."""
     try:
         move(pledge=pledge, user=request.user, **kwargs)
     except services.PledgeError as exc:
@@ -304,19 +305,31 @@ def _apply(request: HttpRequest, pk: int, move, success: str, **kwargs: Any) -> 
 @login_required
 @require_POST
 def pledge_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _apply(request, pk, services.pledge_submit, "已提交审核")
+    return _apply(
+        request, selectors.pledge_get(request.user, pk), services.pledge_submit, "已提交审核"
+    )
 
 
 @login_required
 @require_POST
 def pledge_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _apply(request, pk, services.pledge_approve, "已审核通过，可以公示")
+    return _apply(
+        request,
+        selectors.pledge_get(request.user, pk),
+        services.pledge_approve,
+        "已审核通过，可以公示",
+    )
 
 
 @login_required
 @require_POST
 def pledge_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    return _apply(request, pk, services.pledge_publish, "已公示，群众可在公示栏查看")
+    return _apply(
+        request,
+        selectors.pledge_get(request.user, pk),
+        services.pledge_publish,
+        "已公示，群众可在公示栏查看",
+    )
 
 
 @login_required
@@ -324,7 +337,13 @@ def pledge_publish(request: HttpRequest, pk: int) -> HttpResponse:
 def pledge_return(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReturnForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    return _apply(request, pk, services.pledge_return, "已退回", reason=reason)
+    return _apply(
+        request,
+        selectors.pledge_get(request.user, pk),
+        services.pledge_return,
+        "已退回",
+        reason=reason,
+    )
 
 
 @login_required
@@ -338,7 +357,7 @@ def pledge_outcome(request: HttpRequest, pk: int) -> HttpResponse:
         return _back(pledge)
     return _apply(
         request,
-        pk,
+        pledge,
         services.pledge_outcome_set,
         "评诺结果已保存",
         outcome=form.cleaned_data["outcome"],
@@ -359,7 +378,7 @@ def pledge_update_add(request: HttpRequest, pk: int) -> HttpResponse:
         return _back(pledge)
     return _apply(
         request,
-        pk,
+        pledge,
         services.pledge_update_add,
         "践诺情况已登记",
         item_key=form.cleaned_data["item_key"],
