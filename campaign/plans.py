@@ -43,10 +43,7 @@ def can_edit(user: Any, plan: Plan) -> bool:
 def can_review(user: Any, plan: Plan) -> bool:
     """The parent organisation's staff or the campaign office above; never the unit itself
     (a grant reaches down, so a right on the parent is a right from above)."""
-    parent = plan.organization.parent
-    if parent is None:
-        return bool(getattr(user, "is_superuser", False))
-    return selectors.can(user, selectors.REVIEW, parent)
+    return selectors.acts_from_above(user, plan.organization)
 
 
 def plan_for(*, campaign: Campaign, organization: Organization) -> Plan:

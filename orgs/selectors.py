@@ -147,3 +147,20 @@ def visible_ancestors(user: User, organization: Organization) -> QuerySet[Organi
         .filter(tree_id=organization.tree_id, lft__lt=organization.lft, rght__gt=organization.rght)
         .order_by("lft")
     )
+
+
+def acts_from_above(user: User, organization: Organization) -> bool:
+    """Whether the user acts for the level above ``organization``: the parent's
+    REVIEW role (a grant reaches down, so a right on the parent is a right from
+    above), or the admin for a root, which has no parent. Never the unit itself."""
+    parent = organization.parent
+    if parent is None:
+        return bool(getattr(user, "is_superuser", False))
+    return can(user, REVIEW, parent)
+
+
+def own_member(user: User) -> Member | None:
+    """The member record of a member with a login (None for anyone else)."""
+    if not user.is_authenticated:
+        return None
+    return Member.objects.filter(user_id=user.pk).select_related("organization").first()

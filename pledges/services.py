@@ -83,10 +83,7 @@ def can_approve(user: Any, pledge: Pledge) -> bool:
         return not _is_pledger(user, pledge) and selectors.can(
             user, selectors.EDIT_MEMBERS, pledge.organization
         )
-    parent = pledge.organization.parent
-    if parent is None:
-        return bool(getattr(user, "is_superuser", False))
-    return selectors.can(user, selectors.REVIEW, parent)
+    return selectors.acts_from_above(user, pledge.organization)
 
 
 def can_moderate(user: Any, pledge: Pledge) -> bool:

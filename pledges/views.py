@@ -62,11 +62,6 @@ def _given(filters: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in filters.items() if v not in (None, "", False)}
 
 
-def _own_member(user: Any) -> Member | None:
-    """The member record of a member with a login."""
-    return Member.objects.filter(user_id=user.pk or 0).select_related("organization").first()
-
-
 def _back(pledge: Pledge) -> HttpResponse:
     return redirect("pledges:pledge_detail", pk=pledge.pk)
 
@@ -97,7 +92,7 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
         "awaiting": selectors.awaiting_approval(request.user).count(),
         "mine": request.GET.get("mine", ""),
         # A member with a login files their own pledge from here.
-        "own_member": _own_member(request.user),
+        "own_member": org_selectors.own_member(request.user),
         "filters": {k: v for k, v in _given(filters).items() if k != "campaign"},
     }
     return render(request, "pledges/pledge_list.html", context)
@@ -142,7 +137,7 @@ def _pledger(request: HttpRequest) -> tuple[Organization, Member | None]:
         return member.organization, member
     if _param(request, "organization"):
         return org_selectors.organization_get(request.user, _param(request, "organization")), None
-    own = _own_member(request.user)
+    own = org_selectors.own_member(request.user)
     if own is None:
         raise Http404
     return own.organization, own
