@@ -30,15 +30,6 @@ class PlanForm(forms.ModelForm):
         }
 
 
-class ReturnForm(forms.Form):
-    reason = forms.CharField(
-        label=_("退回理由"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": _("退回必须填写理由")},
-    )
-
-
 class AttachmentForm(forms.Form):
     """The type and size are checked by ``attachment_add`` (by content, not by name)."""
 

@@ -9,10 +9,9 @@ accepted plan is final. Each move records an audit entry.
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from campaign.models import Campaign, Plan, PlanAttachment
-from core import audit, uploads
+from core import audit, uploads, workflow
 from orgs import selectors
 from orgs.models import Organization
 
@@ -29,7 +28,7 @@ ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENT_TYPES = (uploads.PDF, uploads.DOCX, uploads.PNG, uploads.JPEG)
 
 
-class PlanError(Exception):
+class PlanError(workflow.DomainError):
     """A move the workflow forbids; the message is for the user."""
 
 
@@ -41,8 +40,7 @@ def can_edit(user: Any, plan: Plan) -> bool:
 
 
 def can_review(user: Any, plan: Plan) -> bool:
-    """The parent organisation's staff or the campaign office above; never the unit itself
-    (a grant reaches down, so a right on the parent is a right from above)."""
+    """The parent organisation's staff or the campaign office above; never the unit itself."""
     return selectors.acts_from_above(user, plan.organization)
 
 
@@ -74,86 +72,84 @@ def plan_save(*, plan: Plan, user: Any, **values: Any) -> Plan:
     return fresh
 
 
-def _move(plan: Plan, user: Any, allowed: tuple[str, ...], check, **changes: Any) -> Plan:
-    with transaction.atomic():
-        fresh = (
-            # Lock the plan row only: the parent is a nullable (outer) join, which
-            # PostgreSQL refuses to lock.
-            Plan.objects.select_for_update(of=("self",))
-            .select_related("organization__parent")
-            .get(pk=plan.pk)
-        )
-        if fresh.state not in allowed:
-            raise PlanError(f"方案当前为“{fresh.get_state_display()}”，不能执行此操作")
-        check(fresh)
-        before = audit.snapshot(fresh)
-        for name, value in changes.items():
-            setattr(fresh, name, value)
-        fresh.full_clean()
-        fresh.save()
-        audit.record(fresh, audit.Action.UPDATE, before, organization_id=fresh.organization_id)
-    return fresh
+def _locked(pk: int) -> Plan:
+    # Lock the plan row only: the parent is a nullable (outer) join, which
+    # PostgreSQL refuses to lock.
+    return (
+        Plan.objects.select_for_update(of=("self",))
+        .select_related("organization__parent")
+        .get(pk=pk)
+    )
+
+
+def _four_clear(plan: Plan, user: Any) -> None:
+    missing = [label for f, label in FOUR_CLEAR.items() if not getattr(plan, f).strip()]
+    if missing:
+        raise PlanError("“四个明确”未填写完整：" + "、".join(str(m) for m in missing))
+
+
+def _writer(user: Any, plan: Plan) -> bool:
+    return selectors.can(user, selectors.EDIT_MEMBERS, plan.organization)
+
+
+WORKFLOW = workflow.declare(
+    model=Plan,
+    noun="方案",
+    error=PlanError,
+    locked=_locked,
+    organization_id=lambda plan: plan.organization_id,
+    moves=[
+        workflow.Move(
+            verb="submit",
+            label="报送",
+            sources=(Plan.State.DRAFT, Plan.State.RETURNED),
+            target=Plan.State.SUBMITTED,
+            allowed=_writer,
+            refusal="只有本组织可以报送方案",
+            check=_four_clear,
+            stamps={"submitted_at": workflow.NOW},
+        ),
+        workflow.Move(
+            verb="accept",
+            label="备案",
+            sources=(Plan.State.SUBMITTED,),
+            target=Plan.State.ACCEPTED,
+            allowed=can_review,
+            refusal="只有上级党组织或活动办公室可以备案",
+            stamps={"reviewed_at": workflow.NOW, "reviewed_by": workflow.ACTOR},
+            clears=("return_reason",),
+        ),
+        workflow.Move(
+            verb="return",
+            label="退回",
+            sources=(Plan.State.SUBMITTED,),
+            target=Plan.State.RETURNED,
+            allowed=can_review,
+            refusal="只有上级党组织或活动办公室可以退回",
+            needs_reason=True,
+            stamps={
+                "reviewed_at": workflow.NOW,
+                "reviewed_by": workflow.ACTOR,
+                "return_reason": workflow.REASON,
+            },
+        ),
+    ],
+)
 
 
 def plan_submit(*, plan: Plan, user: Any) -> Plan:
     """报送: a draft or a returned plan goes to the parent organisation."""
-
-    def check(fresh: Plan) -> None:
-        if not selectors.can(user, selectors.EDIT_MEMBERS, fresh.organization):
-            raise PlanError("只有本组织可以报送方案")
-        missing = [label for f, label in FOUR_CLEAR.items() if not getattr(fresh, f).strip()]
-        if missing:
-            raise PlanError("“四个明确”未填写完整：" + "、".join(str(m) for m in missing))
-
-    return _move(
-        plan,
-        user,
-        (Plan.State.DRAFT, Plan.State.RETURNED),
-        check,
-        state=Plan.State.SUBMITTED,
-        submitted_at=timezone.now(),
-    )
+    return workflow.apply(WORKFLOW, "submit", obj=plan, user=user)
 
 
 def plan_accept(*, plan: Plan, user: Any) -> Plan:
     """备案: the parent organisation or the campaign office accepts a submitted plan."""
-
-    def check(fresh: Plan) -> None:
-        if not can_review(user, fresh):
-            raise PlanError("只有上级党组织或活动办公室可以备案")
-
-    return _move(
-        plan,
-        user,
-        (Plan.State.SUBMITTED,),
-        check,
-        state=Plan.State.ACCEPTED,
-        reviewed_at=timezone.now(),
-        reviewed_by=user,
-        return_reason="",
-    )
+    return workflow.apply(WORKFLOW, "accept", obj=plan, user=user)
 
 
 def plan_return(*, plan: Plan, user: Any, reason: str) -> Plan:
     """退回 with a reason: the unit revises and submits again."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise PlanError("退回必须填写理由")
-
-    def check(fresh: Plan) -> None:
-        if not can_review(user, fresh):
-            raise PlanError("只有上级党组织或活动办公室可以退回")
-
-    return _move(
-        plan,
-        user,
-        (Plan.State.SUBMITTED,),
-        check,
-        state=Plan.State.RETURNED,
-        reviewed_at=timezone.now(),
-        reviewed_by=user,
-        return_reason=reason,
-    )
+    return workflow.apply(WORKFLOW, "return", obj=plan, user=user, reason=reason)
 
 
 def attachment_add(*, plan: Plan, user: Any, upload: Any) -> PlanAttachment:

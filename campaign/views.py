@@ -3,7 +3,8 @@
 Each view: look up through the scoping selectors (404 outside scope) → check the
 permission → validate a form → call one ``campaign.plans`` service → render or
 redirect. A move the workflow forbids comes back from the service as a
-``PlanError`` and is shown as a message on the plan page, never as a 500.
+``PlanError`` (a ``core.workflow.DomainError``) and is shown as a message on the plan
+page by ``core.views.move_response``, never as a 500.
 """
 
 from typing import Any
@@ -18,10 +19,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from campaign import plans
-from campaign.forms import AttachmentForm, PlanFilterForm, PlanForm, ReturnForm
+from campaign.forms import AttachmentForm, PlanFilterForm, PlanForm
 from campaign.models import Campaign, Plan, PlanAttachment, SectorGuidance
 from campaign.selectors import campaign_get, campaigns_for
-from core.forms import first_error
+from core.forms import ReasonForm, first_error
+from core.views import move_response
 from orgs import selectors
 from orgs.models import Organization
 
@@ -180,7 +182,7 @@ def _render_detail(
         "can_edit": editable,
         "can_review": reviewable,
         "form": form or (PlanForm(instance=plan) if editable else None),
-        "return_form": ReturnForm() if reviewable else None,
+        "return_form": ReasonForm(move=plans.WORKFLOW.moves["return"]) if reviewable else None,
         "attachment_form": AttachmentForm() if editable else None,
         "current_phase": plan.campaign.current_phase(),
     }
@@ -228,17 +230,6 @@ def plan_edit(request: HttpRequest, campaign_pk: int, organization_pk: int) -> H
     return _back(plan)
 
 
-def _apply(request: HttpRequest, plan: Plan, move, done: str, **arguments) -> HttpResponse:
-    """Call one workflow move; a refusal comes back as its Chinese message."""
-    try:
-        move(plan=plan, user=request.user, **arguments)
-    except plans.PlanError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, done)
-    return _back(plan)
-
-
 @login_required
 @require_POST
 def plan_submit(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
@@ -246,7 +237,9 @@ def plan_submit(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
     if not exists:
         messages.error(request, "请先填写并保存方案，再报送")
         return _back(plan)
-    return _apply(request, plan, plans.plan_submit, "方案已报送上级党组织")
+    return move_response(
+        request, plans.plan_submit, done="方案已报送上级党组织", back=_back(plan), plan=plan
+    )
 
 
 @login_required
@@ -256,7 +249,7 @@ def plan_accept(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
     if not exists:
         messages.error(request, "该单位尚未填写实施方案")
         return _back(plan)
-    return _apply(request, plan, plans.plan_accept, "方案已备案")
+    return move_response(request, plans.plan_accept, done="方案已备案", back=_back(plan), plan=plan)
 
 
 @login_required
@@ -266,12 +259,17 @@ def plan_return(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
     if not exists:
         messages.error(request, "该单位尚未填写实施方案")
         return _back(plan)
-    form = ReturnForm(request.POST)
+    form = ReasonForm(request.POST, move=plans.WORKFLOW.moves["return"])
     if not form.is_valid():
         messages.error(request, first_error(form))
         return _back(plan)
-    return _apply(
-        request, plan, plans.plan_return, "方案已退回", reason=form.cleaned_data["reason"]
+    return move_response(
+        request,
+        plans.plan_return,
+        done="方案已退回",
+        back=_back(plan),
+        plan=plan,
+        reason=form.cleaned_data["reason"],
     )
 
 

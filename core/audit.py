@@ -107,6 +107,7 @@ def entry(
     changes: dict[str, list[Any]],
     organization_id: int | None = None,
     at: dt.datetime | None = None,
+    verb: str = "",
 ) -> AuditEntry:
     actor = current_actor()
     return AuditEntry(
@@ -115,6 +116,7 @@ def entry(
         actor_name=actor.name[:150],
         source=actor.source,
         action=action,
+        verb=verb,
         model=model,
         object_id=str(object_id),
         object_repr=str(object_repr)[:200],
@@ -130,8 +132,10 @@ def record(
     before: dict[str, Any] | None = None,
     *,
     organization_id: int | None = None,
+    verb: str = "",
 ) -> AuditEntry | None:
-    """Record one change of ``instance`` (after the write; pass the snapshot taken before)."""
+    """Record one change of ``instance`` (after the write; pass the snapshot taken before).
+    ``verb`` names the workflow move that made it (core.workflow)."""
     after = None if action == Action.DELETE else snapshot(instance)
     changes = diff(before, after)
     if action == Action.UPDATE and not changes:
@@ -143,6 +147,7 @@ def record(
         object_repr=str(instance),
         changes=changes,
         organization_id=organization_id,
+        verb=verb,
     )
     item.save()
     return item
@@ -157,6 +162,7 @@ COLUMNS = [
     "actor_name",
     "source",
     "action",
+    "verb",
     "model",
     "object_id",
     "object_repr",
@@ -210,6 +216,7 @@ def record_many(rows: Iterable[Row]) -> int:
                 actor.name[:150],
                 actor.source,
                 action,
+                "",
                 model,
                 object_id,
                 text[:200],
@@ -221,7 +228,7 @@ def record_many(rows: Iterable[Row]) -> int:
         )
         count += 1
     buffer.seek(0)
-    not_null = "actor_name, source, action, model, object_id, object_repr, rows"
+    not_null = "actor_name, source, action, verb, model, object_id, object_repr, rows"
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(
             f"COPY {AuditEntry._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN WITH "
@@ -244,6 +251,8 @@ def history(organization_id: int, limit: int = 30) -> list[AuditEntry]:
     """Recent entries about an organisation and the records under it, with readable lines."""
     from django.apps import apps
 
+    from core.workflow import verb_label
+
     entries = list(AuditEntry.objects.filter(organization_id=organization_id)[:limit])
     for item in entries:
         try:
@@ -251,6 +260,9 @@ def history(organization_id: int, limit: int = 30) -> list[AuditEntry]:
         except LookupError:
             model = None
         item.model_name = str(model._meta.verbose_name) if model else item.model
+        item.action_label = (
+            str(verb_label(item.model, item.verb)) if item.verb else item.get_action_display()
+        )
         if item.rows:
             item.lines = list(_bulk_lines(item.rows))
         else:

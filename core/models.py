@@ -91,6 +91,8 @@ class AuditEntry(models.Model):
     actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
     source = models.CharField(_("途径"), max_length=16, choices=Source.choices)
     action = models.CharField(_("操作"), max_length=8, choices=Action.choices)
+    # A workflow move (submit, accept, return …): the history reads 报送 / 备案 / 退回.
+    verb = models.CharField(_("环节"), max_length=32, blank=True)
     model = models.CharField(_("对象类型"), max_length=64)
     object_id = models.CharField(_("对象编号"), max_length=64)
     object_repr = models.CharField(_("对象"), max_length=200)
@@ -105,6 +107,7 @@ class AuditEntry(models.Model):
 
     # Filled by core.audit.history() for display; not stored.
     model_name: str
+    action_label: str
     lines: list[tuple[str, str, str]]
 
     class Meta:

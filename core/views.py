@@ -1,8 +1,10 @@
 """Home page, job progress and downloads."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import quote
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_GET
 from core.jobs import jobs_for, may_use
 from core.models import Job
 from core.tabular import write_table
+from core.workflow import DomainError
 from orgs import selectors
 from orgs.models import RoleGrant
 from pledges.selectors import awaiting_approval, comments_to_moderate
@@ -98,3 +101,22 @@ def spreadsheet_download(
 @require_GET
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
+
+
+def move_response(
+    request: HttpRequest,
+    move: Callable[..., Any],
+    *,
+    done: str,
+    back: HttpResponse,
+    **arguments: Any,
+) -> HttpResponse:
+    """Make one workflow move as the request's user; a refusal (any DomainError)
+    comes back as its Chinese message instead of a 500, success as ``done``."""
+    try:
+        move(user=request.user, **arguments)
+    except DomainError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+    return back

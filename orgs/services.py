@@ -12,14 +12,14 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core import audit
+from core import audit, workflow
 from orgs.models import Member, MemberTransfer, Organization
 
 TREE_LOCK_KEY = 7_211_001  # any constant; one advisory lock serialises tree writes
 
 
-class DomainError(Exception):
-    """A request the rules forbid; the message is shown to the user."""
+class DomainError(workflow.DomainError):
+    """A change to the tree or a member the rules forbid; the message is shown to the user."""
 
 
 def lock_tree() -> None:

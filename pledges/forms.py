@@ -105,12 +105,6 @@ class ChangeNoteForm(forms.Form):
     )
 
 
-class ReturnForm(forms.Form):
-    reason = forms.CharField(
-        label=_("退回理由"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-
 class OutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("评诺结果"), choices=Pledge.Outcome.choices)
     phase = forms.ModelChoiceField(label=_("评诺阶段"), queryset=Phase.objects.none())

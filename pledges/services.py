@@ -20,7 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from campaign.models import Campaign, Criterion, Phase, Rubric
-from core import audit, uploads
+from core import audit, uploads, workflow
 from core.models import AuditEntry
 from orgs import selectors
 from orgs.models import Member, Organization
@@ -36,7 +36,7 @@ COMMENT_MAX = 300
 AUTHOR_MAX = 20
 
 
-class PledgeError(Exception):
+class PledgeError(workflow.DomainError):
     """A move the workflow forbids or input it refuses; the message is for the user."""
 
 
@@ -321,101 +321,114 @@ def pledge_save(
     return fresh
 
 
-def _move(pledge: Pledge, user: Any, allowed: tuple[str, ...], check, **changes: Any) -> Pledge:
-    with transaction.atomic():
-        fresh = _locked(pledge)
-        if fresh.state not in allowed:
-            raise PledgeError(f"承诺当前为“{fresh.get_state_display()}”，不能执行此操作")
-        check(fresh)
-        before = audit.snapshot(fresh)
-        for name, value in changes.items():
-            # A callable computes the value from the locked row.
-            setattr(fresh, name, value(fresh) if callable(value) else value)
-        fresh.full_clean()
-        fresh.save()
-        audit.record(fresh, audit.Action.UPDATE, before, organization_id=fresh.organization_id)
-    return fresh
+def _items_filed(pledge: Pledge, user: Any) -> None:
+    if not working_revision(pledge).items.exists():
+        raise PledgeError("至少填写一项承诺事项")
+
+
+def _approver_refusal(verb: str):
+    def refusal(pledge: Pledge) -> str:
+        who = "党员所在党支部" if pledge.member_id else "上级党组织"
+        return f"只有{who}可以{verb}这份承诺"
+
+    return refusal
+
+
+def _stamp_published_revision(pledge: Pledge, user: Any) -> None:
+    PledgeRevision.objects.filter(pledge=pledge, number=pledge.revision).update(
+        published_at=pledge.published_at, approved_by=pledge.approved_by
+    )
+
+
+def _on_board(pledge: Pledge, user: Any) -> None:
+    if not pledge.is_public:
+        raise PledgeError("承诺公示后才能评诺")
+
+
+WORKFLOW = workflow.declare(
+    model=Pledge,
+    noun="承诺",
+    error=PledgeError,
+    locked=lambda pk: _locked(Pledge(pk=pk)),
+    organization_id=lambda pledge: pledge.organization_id,
+    moves=[
+        workflow.Move(
+            verb="submit",
+            label="提交",
+            sources=(Pledge.State.DRAFT, Pledge.State.RETURNED),
+            target=Pledge.State.SUBMITTED,
+            allowed=can_write,
+            refusal="只有承诺人或本组织可以提交",
+            check=_items_filed,
+            stamps={"submitted_at": workflow.NOW},
+        ),
+        workflow.Move(
+            verb="approve",
+            label="审核",
+            sources=(Pledge.State.SUBMITTED,),
+            target=Pledge.State.APPROVED,
+            allowed=can_approve,
+            refusal=_approver_refusal("审核"),
+            stamps={"approved_at": workflow.NOW, "approved_by": workflow.ACTOR},
+            clears=("return_reason",),
+        ),
+        workflow.Move(
+            verb="return",
+            label="退回",
+            sources=(Pledge.State.SUBMITTED,),
+            target=Pledge.State.RETURNED,
+            allowed=can_approve,
+            refusal=_approver_refusal("退回"),
+            needs_reason=True,
+            stamps={"return_reason": workflow.REASON},
+        ),
+        workflow.Move(
+            verb="publish",
+            label="公示",
+            sources=(Pledge.State.APPROVED,),
+            target=Pledge.State.PUBLISHED,
+            allowed=lambda user, pledge: can_approve(user, pledge) or can_write(user, pledge),
+            refusal="您无权公示这份承诺",
+            stamps={
+                "published_revision": lambda pledge: pledge.revision,
+                "published_at": workflow.NOW,
+            },
+            then=_stamp_published_revision,
+        ),
+        workflow.Move(
+            verb="outcome",
+            label="评诺",
+            # A pledge being revised keeps its published text, so any state will do
+            # once it has been on the board.
+            sources=tuple(Pledge.State.values),
+            target=None,
+            allowed=can_approve,
+            refusal=_approver_refusal("评诺"),
+            check=_on_board,
+            stamps={"outcome_at": workflow.NOW, "outcome_by": workflow.ACTOR},
+        ),
+    ],
+)
 
 
 def pledge_submit(*, pledge: Pledge, user: Any) -> Pledge:
     """提交 a draft or a returned pledge for approval."""
-
-    def check(fresh: Pledge) -> None:
-        if not can_write(user, fresh):
-            raise PledgeError("只有承诺人或本组织可以提交")
-        if not working_revision(fresh).items.exists():
-            raise PledgeError("至少填写一项承诺事项")
-
-    return _move(
-        pledge,
-        user,
-        (Pledge.State.DRAFT, Pledge.State.RETURNED),
-        check,
-        state=Pledge.State.SUBMITTED,
-        submitted_at=timezone.now(),
-    )
-
-
-def _check_approver(user: Any, verb: str):
-    def check(fresh: Pledge) -> None:
-        if not can_approve(user, fresh):
-            who = "党员所在党支部" if fresh.member_id else "上级党组织"
-            raise PledgeError(f"只有{who}可以{verb}这份承诺")
-
-    return check
+    return workflow.apply(WORKFLOW, "submit", obj=pledge, user=user)
 
 
 def pledge_approve(*, pledge: Pledge, user: Any) -> Pledge:
     """审核 a submitted pledge: the branch for a member's, the parent for an organisation's."""
-    return _move(
-        pledge,
-        user,
-        (Pledge.State.SUBMITTED,),
-        _check_approver(user, "审核"),
-        state=Pledge.State.APPROVED,
-        approved_at=timezone.now(),
-        approved_by=user,
-        return_reason="",
-    )
+    return workflow.apply(WORKFLOW, "approve", obj=pledge, user=user)
 
 
 def pledge_return(*, pledge: Pledge, user: Any, reason: str) -> Pledge:
     """退回 with a reason: the pledger revises and submits again."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise PledgeError("退回必须填写理由")
-    return _move(
-        pledge,
-        user,
-        (Pledge.State.SUBMITTED,),
-        _check_approver(user, "退回"),
-        state=Pledge.State.RETURNED,
-        return_reason=reason,
-    )
+    return workflow.apply(WORKFLOW, "return", obj=pledge, user=user, reason=reason)
 
 
 def pledge_publish(*, pledge: Pledge, user: Any) -> Pledge:
     """公示 an approved revision: it becomes the text on the public board."""
-
-    def check(fresh: Pledge) -> None:
-        if not (can_approve(user, fresh) or can_write(user, fresh)):
-            raise PledgeError("您无权公示这份承诺")
-
-    now = timezone.now()
-    with transaction.atomic():
-        fresh = _move(
-            pledge,
-            user,
-            (Pledge.State.APPROVED,),
-            check,
-            state=Pledge.State.PUBLISHED,
-            published_revision=lambda fresh: fresh.revision,
-            published_at=now,
-        )
-        PledgeRevision.objects.filter(pledge=fresh, number=fresh.revision).update(
-            published_at=now, approved_by=fresh.approved_by
-        )
-    return fresh
+    return workflow.apply(WORKFLOW, "publish", obj=pledge, user=user)
 
 
 def pledge_outcome_set(
@@ -431,23 +444,14 @@ def pledge_outcome_set(
         raise PledgeError("评诺阶段不属于本次活动")
     if phase.start_date > timezone.localdate():
         raise PledgeError(f"“{phase.name}”阶段尚未开始（{phase.start_date:%Y-%m-%d}），不能评诺")
-
-    def check(fresh: Pledge) -> None:
-        _check_approver(user, "评诺")(fresh)
-        if not fresh.is_public:
-            raise PledgeError("承诺公示后才能评诺")
-
-    allowed = tuple(Pledge.State.values)  # a pledge being revised keeps its published text
-    return _move(
-        pledge,
-        user,
-        allowed,
-        check,
+    return workflow.apply(
+        WORKFLOW,
+        "outcome",
+        obj=pledge,
+        user=user,
         outcome=outcome,
         outcome_comment=comment,
         outcome_phase=phase,
-        outcome_at=timezone.now(),
-        outcome_by=user,
     )
 
 
@@ -584,18 +588,33 @@ def comment_add(*, pledge: Pledge, text: str, author: str, address: str) -> Pled
         )
 
 
+COMMENT_WORKFLOW = workflow.declare(
+    model=PledgeComment,
+    noun="留言",
+    error=PledgeError,
+    locked=lambda pk: (
+        PledgeComment.objects.select_for_update(of=("self",)).select_related("pledge").get(pk=pk)
+    ),
+    organization_id=lambda comment: comment.pledge.organization_id,
+    moves=[
+        # A decision can be revised: a comment shown by mistake can be hidden again.
+        workflow.Move(
+            verb=verb,
+            label=label,
+            sources=tuple(PledgeComment.State.values),
+            target=target,
+            allowed=lambda user, comment: can_moderate(user, comment.pledge),
+            refusal="您无权审核这条留言",
+            stamps={"moderated_at": workflow.NOW, "moderated_by": workflow.ACTOR},
+        )
+        for verb, label, target in (
+            ("show", "显示", PledgeComment.State.APPROVED),
+            ("hide", "不予显示", PledgeComment.State.REJECTED),
+        )
+    ],
+)
+
+
 def comment_moderate(*, comment: PledgeComment, user: Any, approve: bool) -> PledgeComment:
     """Show or hide a visitor's comment; only the pledge's branch (or above) decides."""
-    if not can_moderate(user, comment.pledge):
-        raise PledgeError("您无权审核这条留言")
-    with transaction.atomic():
-        fresh = PledgeComment.objects.select_for_update().get(pk=comment.pk)
-        before = audit.snapshot(fresh)
-        fresh.state = PledgeComment.State.APPROVED if approve else PledgeComment.State.REJECTED
-        fresh.moderated_at = timezone.now()
-        fresh.moderated_by = user
-        fresh.save()
-        audit.record(
-            fresh, audit.Action.UPDATE, before, organization_id=comment.pledge.organization_id
-        )
-    return fresh
+    return workflow.apply(COMMENT_WORKFLOW, "show" if approve else "hide", obj=comment, user=user)

@@ -3,7 +3,8 @@
 Each view: look up through the scoping selectors (404 outside scope) → check the
 permission → validate a form → call one ``pledges.services`` function →
 redirect with a message. A move the workflow forbids comes back as a
-``PledgeError`` and is shown on the pledge page, never as a 500.
+``PledgeError`` (a ``core.workflow.DomainError``) and is shown on the pledge page by
+``core.views.move_response``, never as a 500.
 """
 
 from typing import Any, cast
@@ -19,10 +20,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaign.models import Campaign, Criterion
 from campaign.selectors import campaign_get, campaigns_for
-from core.forms import first_error
+from core.forms import ReasonForm, first_error
 from core.jobs import PreviewNotConfirmable, job_confirm_preview, job_start
 from core.models import Job
-from core.views import spreadsheet_download
+from core.views import move_response, spreadsheet_download
 from orgs import selectors as org_selectors
 from orgs.models import Member, Organization
 from pledges import selectors, services
@@ -34,7 +35,6 @@ from pledges.forms import (
     OutcomeForm,
     PledgeFilterForm,
     PledgeStartForm,
-    ReturnForm,
     UpdateForm,
 )
 from pledges.models import Pledge, PledgeUpdate
@@ -273,7 +273,7 @@ def pledge_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_approve": can_approve,
         "can_publish": pledge.state == Pledge.State.APPROVED and (can_approve or can_write),
         "can_moderate": services.can_moderate(user, pledge),
-        "return_form": ReturnForm(),
+        "return_form": ReasonForm(move=services.WORKFLOW.moves["return"]),
         "outcome_form": OutcomeForm(
             phases=pledge.campaign.phases.order_by("start_date"),
             initial={"outcome": pledge.outcome, "comment": pledge.outcome_comment},
@@ -285,59 +285,56 @@ def pledge_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "pledges/pledge_detail.html", context)
 
 
-def _apply(request: HttpRequest, pledge: Pledge, move, success: str, **kwargs: Any) -> HttpResponse:
-    """Call one workflow move on a pledge already looked up through the scope; a
-    refusal comes back as its Chinese message."""
-    try:
-        move(pledge=pledge, user=request.user, **kwargs)
-    except services.PledgeError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, success)
-    return _back(pledge)
-
-
 @login_required
 @require_POST
 def pledge_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _apply(
-        request, selectors.pledge_get(request.user, pk), services.pledge_submit, "已提交审核"
+    pledge = selectors.pledge_get(request.user, pk)
+    return move_response(
+        request, services.pledge_submit, done="已提交审核", back=_back(pledge), pledge=pledge
     )
 
 
 @login_required
 @require_POST
 def pledge_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _apply(
+    pledge = selectors.pledge_get(request.user, pk)
+    return move_response(
         request,
-        selectors.pledge_get(request.user, pk),
         services.pledge_approve,
-        "已审核通过，可以公示",
+        done="已审核通过，可以公示",
+        back=_back(pledge),
+        pledge=pledge,
     )
 
 
 @login_required
 @require_POST
 def pledge_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    return _apply(
+    pledge = selectors.pledge_get(request.user, pk)
+    return move_response(
         request,
-        selectors.pledge_get(request.user, pk),
         services.pledge_publish,
-        "已公示，群众可在公示栏查看",
+        done="已公示，群众可在公示栏查看",
+        back=_back(pledge),
+        pledge=pledge,
     )
 
 
 @login_required
 @require_POST
 def pledge_return(request: HttpRequest, pk: int) -> HttpResponse:
-    form = ReturnForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    return _apply(
+    pledge = selectors.pledge_get(request.user, pk)
+    form = ReasonForm(request.POST, move=services.WORKFLOW.moves["return"])
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return _back(pledge)
+    return move_response(
         request,
-        selectors.pledge_get(request.user, pk),
         services.pledge_return,
-        "已退回",
-        reason=reason,
+        done="已退回",
+        back=_back(pledge),
+        pledge=pledge,
+        reason=form.cleaned_data["reason"],
     )
 
 
@@ -350,11 +347,12 @@ def pledge_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, first_error(form))
         return _back(pledge)
-    return _apply(
+    return move_response(
         request,
-        pledge,
         services.pledge_outcome_set,
-        "评诺结果已保存",
+        done="评诺结果已保存",
+        back=_back(pledge),
+        pledge=pledge,
         outcome=form.cleaned_data["outcome"],
         comment=form.cleaned_data["comment"],
         phase=form.cleaned_data["phase"],
@@ -371,11 +369,12 @@ def pledge_update_add(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, first_error(form))
         return _back(pledge)
-    return _apply(
+    return move_response(
         request,
-        pledge,
         services.pledge_update_add,
-        "践诺情况已登记",
+        done="践诺情况已登记",
+        back=_back(pledge),
+        pledge=pledge,
         item_key=form.cleaned_data["item_key"],
         happened_on=form.cleaned_data["happened_on"],
         text=form.cleaned_data["text"],
@@ -400,23 +399,21 @@ def comment_list(request: HttpRequest) -> HttpResponse:
 def comment_moderate(request: HttpRequest, pk: int) -> HttpResponse:
     comment = selectors.comment_get(request.user, pk)
     form = ModerateForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "请选择显示或不予显示")
-    else:
-        try:
-            services.comment_moderate(
-                comment=comment,
-                user=request.user,
-                approve=form.cleaned_data["decision"] == "approve",
-            )
-        except services.PledgeError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, "留言已处理")
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = ""
-    return redirect(target or "pledges:comment_list")
+    back = redirect(target or "pledges:comment_list")
+    if not form.is_valid():
+        messages.error(request, "请选择显示或不予显示")
+        return back
+    return move_response(
+        request,
+        services.comment_moderate,
+        done="留言已处理",
+        back=back,
+        comment=comment,
+        approve=form.cleaned_data["decision"] == "approve",
+    )
 
 
 # ------------------------------------------------------------------ documents

@@ -151,7 +151,7 @@ def test_accepting_a_draft_is_refused(district, campaign, login):
     response = client.post(url("plan_accept", campaign, district.branch))
     assert response.status_code == 302
     assert response["Location"] == url("plan_detail", campaign, district.branch)
-    assert texts(response) == ["方案当前为“草稿”，不能执行此操作"]
+    assert texts(response) == ["方案当前为“草稿”，不能备案"]
     assert snapshot(plan) == before
 
 

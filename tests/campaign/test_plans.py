@@ -56,7 +56,7 @@ def test_a_returned_plan_needs_a_reason_and_can_be_resubmitted(district, campaig
 @pytest.mark.parametrize(
     "who,move,message",
     [
-        ("committee", "accept_draft", "不能执行此操作"),
+        ("committee", "accept_draft", "方案当前为“草稿”，不能备案"),
         ("sibling_secretary", "accept", "只有上级党组织或活动办公室可以备案"),
         ("secretary", "accept", "只有上级党组织或活动办公室可以备案"),
         ("secretary", "edit_accepted", "不能修改"),

@@ -75,7 +75,7 @@ def test_the_workflow_buttons_move_the_pledge_and_errors_become_messages(distric
     )
     approve = reverse("pledges:pledge_approve", args=[pledge.pk])
     page = secretary.post(approve, follow=True).content.decode()
-    assert "不能执行此操作" in page  # a draft cannot be approved
+    assert "承诺当前为“草稿”，不能审核" in page
     secretary.post(reverse("pledges:pledge_submit", args=[pledge.pk]))
     returned = secretary.post(reverse("pledges:pledge_return", args=[pledge.pk]), {"reason": ""})
     assert returned.status_code == 302

@@ -65,8 +65,8 @@ def test_an_organisation_pledge_is_approved_by_the_parent_not_by_itself(district
 @pytest.mark.parametrize(
     "who,move,message",
     [
-        ("secretary", "approve_draft", "不能执行此操作"),
-        ("secretary", "publish_submitted", "不能执行此操作"),
+        ("secretary", "approve_draft", "承诺当前为“草稿”，不能审核"),
+        ("secretary", "publish_submitted", "承诺当前为“已提交”，不能公示"),
         ("sibling_secretary", "approve", "只有党员所在党支部可以审核"),
         ("far_secretary", "return", "只有党员所在党支部可以退回"),
         ("secretary", "return_without_reason", "退回必须填写理由"),
