@@ -127,7 +127,17 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1800, minimum=10)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1800, minimum=60)
+# The soft limit raises inside the job, which then ends 失败 with a message; the
+# hard limit (kill) is for a job that does not stop.
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+# A job is tried at most this many times (deliveries after a lost worker included);
+# then it ends 失败 with the reason.
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
+# A running job writes a heartbeat this often (PostgreSQL: from a thread with its
+# own connection) and counts as lost when none came for JOB_LOST_AFTER_SECONDS.
+JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 15, minimum=1)
+JOB_LOST_AFTER_SECONDS = env_int("JOB_LOST_AFTER_SECONDS", 60, minimum=5)
 # WeasyPrint keeps what it grew to; a worker child past this (in KB) is replaced
 # after its task, so one large document does not leave a process at 600 MB.
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int(

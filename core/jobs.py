@@ -9,12 +9,15 @@ after a worker dies.
 
 import datetime as dt
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 
@@ -35,6 +38,9 @@ class Kind:
     label: Any
     allowed: Allowed | None  # who may run the job and download its file
     source: str  # what the audit trail says the job's writes came through
+    # Whether the job may run again by itself after it was cut off (a lost
+    # worker, a database outage): a confirmed import must not.
+    rerun: Callable[[Job], bool]
 
 
 _kinds: dict[str, Kind] = {}
@@ -50,19 +56,28 @@ def register(
     *,
     allowed: Allowed | None = None,
     source: str = audit.Source.TASK,
+    rerun: Callable[[Job], bool] = lambda job: True,
 ) -> Callable[[Handler], Handler]:
     """Register the handler of a job kind.
 
     ``allowed(user)`` is checked for the job's starter when the job runs and
     again for whoever downloads its file, so a right withdrawn in between
     counts; checks on particular organisations stay in the handler.
+    ``rerun(job)`` says whether a job cut off midway may be run again without
+    anyone asking (an export may; a confirmed import ends 失败 instead).
     """
 
     def decorator(handler: Handler) -> Handler:
-        _kinds[kind] = Kind(handler, label or kind, allowed, source)
+        _kinds[kind] = Kind(handler, label or kind, allowed, source, rerun)
         return handler
 
     return decorator
+
+
+def previews_only(job: Job) -> bool:
+    """An import's ``rerun``: a dry run may run again after a cut-off; a commit the
+    user confirmed may not (they saw it stop, and must not find it written later)."""
+    return bool(job.params.get("dry_run"))
 
 
 def may_use(kind: str, user: Any) -> bool:
@@ -106,20 +121,26 @@ def job_start(
 
 def _pending_twin(kind: str, user: Any, params: dict) -> Job | None:
     # JSON equality is not portable across databases; the candidates are few.
-    candidates = Job.objects.filter(
-        kind=kind,
-        created_by=user if user and user.is_authenticated else None,
-        status__in=[Job.Status.QUEUED, Job.Status.RUNNING],
-    ).order_by("-created_at")[:20]
+    # A running job whose worker is lost is no twin: asking again must not
+    # return a job that will never finish.
+    candidates = (
+        Job.objects.filter(
+            kind=kind,
+            created_by=user if user and user.is_authenticated else None,
+            status__in=[Job.Status.QUEUED, Job.Status.RUNNING],
+        )
+        .exclude(_lost(timezone.now()))
+        .order_by("-created_at")[:20]
+    )
     return next((job for job in candidates if job.params == params), None)
 
 
-def job_enqueue(job_id: int) -> None:
+def job_enqueue(job_id: int, countdown: float | None = None) -> None:
     """Hand the job to Celery; if the broker is unreachable the job stays queued."""
     from core.tasks import run_job
 
     try:
-        run_job.delay(job_id)
+        run_job.apply_async((job_id,), countdown=countdown)
     except Exception as exc:  # kombu raises several unrelated types when the broker is down
         log.warning("job %s left queued: broker unavailable (%s)", job_id, exc)
         Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
@@ -132,24 +153,30 @@ def job_run(job_id: int) -> None:
 
     The job is claimed with one conditional UPDATE, so a second delivery of the
     same task (a redelivery, or the sweeper's re-queue) finds it taken and
-    returns. A job left running by a dead worker becomes claimable again once
-    it is older than the task time limit.
+    returns. A running job whose heartbeat stopped (its worker died) can be
+    claimed again, at most ``JOB_MAX_ATTEMPTS`` times in all; after that, or
+    when its kind may not run again by itself, it ends 失败 with the reason.
     """
     now = timezone.now()
-    claimable = Q(status=Job.Status.QUEUED) | Q(
-        status=Job.Status.RUNNING, started_at__lt=now - stale_after()
-    )
-    claimed = Job.objects.filter(claimable, pk=job_id).update(
-        status=Job.Status.RUNNING, started_at=now, attempts=F("attempts") + 1, progress=0, error=""
+    claimable = Q(status=Job.Status.QUEUED) | (Q(status=Job.Status.RUNNING) & _lost(now))
+    candidate = Job.objects.filter(claimable, pk=job_id).first()
+    if candidate is None:
+        return
+    if _ends_here(candidate):
+        return
+    claimed = Job.objects.filter(claimable, pk=job_id, attempts=candidate.attempts).update(
+        status=Job.Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        progress=0,
+        error="",
     )
     if not claimed:
         return
     job = Job.objects.get(pk=job_id)
-
-    def report(progress: int, message: str = "") -> None:
-        Job.objects.filter(pk=job_id).update(progress=max(0, min(100, progress)), message=message)
-
     kind = _kinds[job.kind]
+    monitor = _Monitor(job_id)
     try:
         if not may_use(job.kind, job.created_by):
             raise JobError(f"您没有{kind.label}权限")
@@ -157,18 +184,160 @@ def job_run(job_id: int) -> None:
         # values such as 党支部), whatever language the starter's page is in;
         # a job run inline in an English request must behave like one on a worker.
         with (
+            monitor,
             translation.override(settings.LANGUAGE_CODE),
             audit.acting(job.created_by, kind.source, job.pk),
         ):
-            kind.handler(job, report)
+            kind.handler(job, monitor.report)
     except JobError as exc:
         _finish(job_id, Job.Status.FAILED, error=str(exc))
+        return
+    except SoftTimeLimitExceeded:
+        minutes = settings.CELERY_TASK_SOFT_TIME_LIMIT // 60
+        _finish(job_id, Job.Status.FAILED, error=f"任务超过时限（{minutes} 分钟）仍未完成，已停止")
+        return
+    except (OperationalError, InterfaceError) as exc:
+        log.warning("job %s (%s): database unavailable (%s)", job_id, job.kind, exc)
+        _after_database_error(job, kind)
         return
     except Exception as exc:
         log.exception("job %s (%s) failed", job_id, job.kind)
         _finish(job_id, Job.Status.FAILED, error=f"任务执行出错：{exc.__class__.__name__}")
         return
     _finish(job_id, Job.Status.SUCCEEDED)
+
+
+def _ends_here(job: Job) -> bool:
+    """End a job that may not be claimed again: its kind is gone, its attempts
+    are used up, or it was cut off and may not run again by itself."""
+    kind = _kinds.get(job.kind)
+    if kind is None:
+        reason = f"未知的任务类型：{job.kind}"
+    elif job.attempts >= settings.JOB_MAX_ATTEMPTS:
+        reason = (
+            f"任务已执行 {job.attempts} 次均未完成（处理进程中断或超时），已停止："
+            "请检查文件内容或缩小范围后重新发起"
+        )
+    elif job.status == Job.Status.RUNNING and not kind.rerun(job):
+        reason = "任务执行中断，为避免重复写入未自动重试：请核对数据后重新发起"
+    else:
+        return False
+    # Conditional: a worker that claimed it meanwhile keeps it.
+    Job.objects.filter(pk=job.pk, status=job.status, attempts=job.attempts).update(
+        status=Job.Status.FAILED, finished_at=timezone.now(), error=reason, message=""
+    )
+    return True
+
+
+def _after_database_error(job: Job, kind: Kind) -> None:
+    """The database went away under the job (a restart, a failover). Its
+    transaction rolled back; a job that may run again is queued once more with a
+    growing delay, within its attempts; any other ends 失败 and says so."""
+    # job.attempts was read after the claim: it counts this run.
+    if kind.rerun(job) and job.attempts < settings.JOB_MAX_ATTEMPTS:
+        delay = 30 * 2 ** (job.attempts - 1)
+        _write_retrying(
+            lambda: Job.objects.filter(pk=job.pk).update(
+                status=Job.Status.QUEUED,
+                message=f"数据库连接中断，{delay} 秒后自动重试",
+            )
+        )
+        job_enqueue(job.pk, countdown=delay)
+        return
+    _finish(
+        job.pk,
+        Job.Status.FAILED,
+        error="数据库连接中断，任务未完成，未写入任何数据：请在系统恢复后重新发起",
+    )
+
+
+def _write_retrying(write: Callable[[], Any], tries: int = 6) -> Any:
+    """Run one write, retrying with backoff while the database is unreachable
+    (0.5 + 1 + 2 + 4 + 8 s): recording a failure must outlast a restart."""
+    delay = 0.5
+    for attempt in range(tries):
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            if attempt == tries - 1:
+                raise
+            if not connection.in_atomic_block:
+                connection.close()  # the next query opens a fresh connection
+            time.sleep(delay)
+            delay *= 2
+    return None
+
+
+class _Monitor:
+    """Progress and a heartbeat on the job row.
+
+    On PostgreSQL a thread with its own connection writes them (at most once a
+    second, and a heartbeat every ``JOB_HEARTBEAT_SECONDS``), so progress shows
+    while an import holds its transaction open, and a worker that dies stops
+    beating. SQLite allows one writer at a time, so there ``report`` writes
+    directly, as the job's own connection.
+    """
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.threaded = connection.vendor == "postgresql"
+        self.pending: tuple[int, str] | None = None
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.done = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def report(self, progress: int, message: str = "") -> None:
+        value = (max(0, min(100, progress)), str(message)[:200])
+        if not self.threaded:
+            Job.objects.filter(pk=self.job_id).update(
+                progress=value[0], message=value[1], heartbeat_at=timezone.now()
+            )
+            return
+        with self.lock:
+            self.pending = value
+        self.wake.set()
+
+    def __enter__(self) -> "_Monitor":
+        if self.threaded:
+            self.thread = threading.Thread(target=self._beat, daemon=True, name="job-heartbeat")
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.thread is not None:
+            self.done.set()
+            self.wake.set()
+            self.thread.join(timeout=10)
+
+    def _beat(self) -> None:
+        from django.db import connections
+
+        last_beat = time.monotonic()
+        try:
+            while True:
+                self.wake.wait(timeout=1.0)
+                self.wake.clear()
+                with self.lock:
+                    pending, self.pending = self.pending, None
+                now = time.monotonic()
+                if pending is None and now - last_beat < settings.JOB_HEARTBEAT_SECONDS:
+                    if self.done.is_set():
+                        return
+                    continue
+                fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
+                if pending is not None:
+                    fields.update(progress=pending[0], message=pending[1])
+                try:
+                    Job.objects.filter(pk=self.job_id, status=Job.Status.RUNNING).update(**fields)
+                    last_beat = now
+                except DatabaseError as exc:  # the next beat tries again
+                    log.warning("job %s: heartbeat not written (%s)", self.job_id, exc)
+                    connections["default"].close()
+                if self.done.is_set():
+                    return
+        finally:
+            connections.close_all()  # this thread's connections only
 
 
 def _finish(job_id: int, status: str, error: str = "") -> None:
@@ -181,25 +350,40 @@ def _finish(job_id: int, status: str, error: str = "") -> None:
     }
     if status == Job.Status.SUCCEEDED:
         fields["progress"] = 100
-    Job.objects.filter(pk=job_id).update(**fields)
+    _write_retrying(lambda: Job.objects.filter(pk=job_id).update(**fields))
 
 
 def stale_after() -> dt.timedelta:
-    """A running job older than this has lost its worker."""
+    """A running job older than this has outlived the hard time limit."""
     return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
 
 
+def _lost(now: dt.datetime) -> Q:
+    """Running jobs whose worker is gone: no heartbeat for JOB_LOST_AFTER_SECONDS
+    (PostgreSQL, where a thread beats), else past the hard time limit (SQLite,
+    where a job beats only when it reports progress)."""
+    if connection.vendor == "postgresql":
+        cutoff = now - dt.timedelta(seconds=settings.JOB_LOST_AFTER_SECONDS)
+        return Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    return Q(started_at__lt=now - stale_after())
+
+
 def jobs_sweep(*, queued_for: dt.timedelta = dt.timedelta(minutes=2)) -> int:
-    """Re-queue jobs the broker lost: queued too long, or running past the time limit."""
+    """Re-queue jobs the broker lost (queued too long) and jobs whose worker is
+    lost; a lost job that may not run again (attempts used up, or a kind that
+    must not repeat by itself) ends 失败 instead. Returns how many it handled."""
     now = timezone.now()
     stuck = Job.objects.filter(
         Q(status=Job.Status.QUEUED, created_at__lt=now - queued_for)
-        | Q(status=Job.Status.RUNNING, started_at__lt=now - stale_after())
-    ).values_list("pk", flat=True)
-    ids = list(stuck[:500])
-    for job_id in ids:
-        job_enqueue(job_id)
-    return len(ids)
+        | (Q(status=Job.Status.RUNNING) & _lost(now))
+    )
+    handled = 0
+    for job in stuck.order_by("created_at")[:500]:
+        handled += 1
+        if job.status == Job.Status.RUNNING and _ends_here(job):
+            continue
+        job_enqueue(job.pk)
+    return handled
 
 
 def kind_label(kind: str) -> Any:
@@ -258,7 +442,9 @@ def job_confirm_preview(*, user: Any, preview_pk: Any, kind: str) -> Job:
     """Commit an import whose dry run passed: a second job over the same stored upload.
 
     Only the user's own preview (jobs_for) of that kind; anything else is
-    Job.DoesNotExist, which views turn into 404.
+    Job.DoesNotExist, which views turn into 404. A preview is confirmed once:
+    the preview row is marked with one conditional UPDATE, so a second
+    confirmation (a double click, two tabs) gets the first one's commit job.
     """
     try:
         preview = jobs_for(user).get(pk=preview_pk, kind=kind)
@@ -266,9 +452,18 @@ def job_confirm_preview(*, user: Any, preview_pk: Any, kind: str) -> Job:
         raise Job.DoesNotExist from None
     if preview.status != Job.Status.SUCCEEDED or not preview.params.get("dry_run"):
         raise PreviewNotConfirmable(preview.pk)
-    return job_start(
-        kind=kind,
-        user=user,
-        params=preview.params | {"dry_run": False, "preview_job": preview.pk},
-        stored_input=preview.input_file.name,  # the same upload, not a second copy
-    )
+    with transaction.atomic():
+        first = Job.objects.filter(pk=preview.pk, confirmed_at__isnull=True).update(
+            confirmed_at=timezone.now()
+        )
+        if not first:
+            earlier = Job.objects.filter(kind=kind, params__preview_job=preview.pk).first()
+            if earlier is None:  # marked by a confirmation still in its transaction
+                raise PreviewNotConfirmable(preview.pk)
+            return earlier
+        return job_start(
+            kind=kind,
+            user=user,
+            params=preview.params | {"dry_run": False, "preview_job": preview.pk},
+            stored_input=preview.input_file.name,  # the same upload, not a second copy
+        )

@@ -42,6 +42,10 @@ class Job(models.Model):
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("执行次数"), default=0)
+    # Written every few seconds while the job runs: a worker that died stops it.
+    heartbeat_at = models.DateTimeField(_("最近心跳"), null=True, blank=True)
+    # A dry run (preview) is confirmed once: the second confirmation finds this set.
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("后台任务")

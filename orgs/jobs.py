@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import audit
-from core.jobs import JobError, job_input_table, job_save_output, register
+from core.jobs import JobError, job_input_table, job_save_output, previews_only, register
 from core.models import Job
 from core.tabular import write_table
 from orgs import importers, selectors
@@ -25,6 +25,7 @@ IMPORTERS = {
     _("导入"),
     allowed=lambda user: selectors.can_anywhere(user, selectors.IMPORT),
     source=audit.Source.IMPORT,
+    rerun=previews_only,
 )
 def run_import(job: Job, report) -> None:
     """Dry-run or commit an uploaded organisation/member file."""

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign
 from core import audit, pdf
-from core.jobs import JobError, job_input_table, job_save_output, register
+from core.jobs import JobError, job_input_table, job_save_output, previews_only, register
 from core.models import Job
 from core.tabular import write_table
 from orgs import selectors as org_selectors
@@ -51,6 +51,7 @@ def _scoped(job: Job, roles=org_selectors.READ) -> tuple[Organization, Campaign]
     _("承诺导入"),
     allowed=lambda user: org_selectors.can_anywhere(user, org_selectors.EDIT_MEMBERS),
     source=audit.Source.IMPORT,
+    rerun=previews_only,
 )
 def run_import(job: Job, report) -> None:
     """Dry-run or commit a branch's file of members' pledges."""
