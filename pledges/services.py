@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -32,6 +33,7 @@ VERIFICATION_MAX = 200
 UPDATE_TEXT_MAX = 1000
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_TYPES = (uploads.PNG, uploads.JPEG)
+PHOTO_MAX_PIXELS = 50_000_000  # a 48-megapixel phone camera fits
 COMMENT_MAX = 300
 AUTHOR_MAX = 20
 
@@ -483,9 +485,9 @@ def pledge_update_add(
         raise PledgeError(f"日期 {happened_on:%Y-%m-%d} 晚于今天")
     if happened_on < pledge.campaign.start_date:
         raise PledgeError(f"日期 {happened_on:%Y-%m-%d} 早于活动开始日期")
-    name = ""
+    name, cleaned = "", None
     if photo is not None:
-        name = _checked_photo_name(photo)
+        name, cleaned = _checked_photo(photo)
     with transaction.atomic():
         update = PledgeUpdate(
             pledge=pledge,
@@ -494,14 +496,15 @@ def pledge_update_add(
             text=text,
             created_by=user if getattr(user, "is_authenticated", False) else None,
         )
-        if photo is not None:
-            update.photo.save(name, photo, save=False)
+        if cleaned is not None:
+            update.photo.save(name, ContentFile(cleaned), save=False)
         update.save()
         audit.record(update, audit.Action.CREATE, organization_id=pledge.organization_id)
     return update
 
 
-def _checked_photo_name(photo: Any) -> str:
+def _checked_photo(photo: Any) -> tuple[str, bytes]:
+    """The photo's name and its pixels without metadata (no GPS on a public board)."""
     name = photo.name.rsplit("/", 1)[-1][-100:]
     if photo.size > PHOTO_MAX_BYTES:
         raise PledgeError(
@@ -512,7 +515,11 @@ def _checked_photo_name(photo: Any) -> str:
         raise PledgeError(f"照片只接受 PNG 或 JPG 图片：{name}")
     if not name.lower().endswith(match.extensions):
         name = f"photo{match.extensions[0]}"
-    return name
+    try:
+        cleaned = uploads.clean_image(photo, match, max_pixels=PHOTO_MAX_PIXELS)
+    except uploads.ImageError as exc:
+        raise PledgeError(f"照片 {name}：{exc}") from None
+    return name, cleaned
 
 
 def pledges_follow_members(member_ids: Iterable[int]) -> int:

@@ -30,6 +30,7 @@ from pledges.services import (
     pledge_submit,
     pledge_update_add,
 )
+from tests import images
 
 ROLES = ["anonymous", "no_role", "secretary", "sibling_secretary", "committee", "office", "admin"]
 LOGIN = 302  # anonymous users are sent to the login page
@@ -348,7 +349,7 @@ def _pledge_world(d):
         item_key=1,
         happened_on=dt.date(2011, 3, 1),
         text="走访3户",
-        photo=SimpleUploadedFile("p.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 32),
+        photo=SimpleUploadedFile("p.png", images.png()),
     )
     d.far_pledge = pledge_create(
         campaign=d.campaign,

@@ -8,6 +8,7 @@ from django.urls import reverse
 from campaign.models import Campaign
 from pledges import services
 from pledges.models import PledgeComment
+from tests import images
 from tests.pledges.conftest import items, published
 
 pytestmark = pytest.mark.django_db
@@ -204,7 +205,7 @@ def test_a_progress_photo_is_public_only_for_a_published_pledge(district, campai
         item_key=1,
         happened_on=dt.date(2011, 3, 1),
         text="现场照片",
-        photo=SimpleUploadedFile("a.jpg", b"\xff\xd8\xff\xe0" + b"\0" * 16),
+        photo=SimpleUploadedFile("a.jpg", images.jpeg()),
     )
     response = client.get(reverse("board_photo", args=[update.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"

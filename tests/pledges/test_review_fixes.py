@@ -12,6 +12,7 @@ from core.models import Job
 from orgs.models import Role, RoleGrant
 from pledges import services
 from pledges.models import PledgeComment, PledgeItem
+from tests import images
 from tests.pledges.conftest import items, published
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +116,7 @@ def test_photos_and_comments_follow_the_boards_rules(district, campaign, client)
         item_key=1,
         happened_on=dt.date(2011, 3, 1),
         text="照片",
-        photo=SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 8),
+        photo=SimpleUploadedFile("a.png", images.png()),
     )
     photo = reverse("board_photo", args=[update.pk])
     comment = reverse("board_comment", args=[district.branch.code, pledge.pk])

@@ -1,18 +1,20 @@
 """The pledge workflow at the service level: legal and illegal moves, revisions, 践诺, 评诺."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core.models import AuditEntry
 from pledges import services
-from pledges.models import Pledge, PledgeItem, PledgeRevision
+from pledges.models import Pledge, PledgeItem, PledgeRevision, PledgeUpdate
+from tests import images
 from tests.pledges.conftest import items, published
 
 pytestmark = pytest.mark.django_db
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+PNG = images.png()
 
 
 def test_a_member_pledge_goes_from_draft_to_published(district, campaign):
@@ -335,3 +337,88 @@ def test_an_import_that_moves_a_member_moves_the_pledges_too(district, campaign)
     assert report.ok, report.errors
     pledge.refresh_from_db()
     assert pledge.organization == district.sibling
+
+
+def test_a_progress_photo_loses_its_metadata_and_stands_upright(district, campaign):
+    from PIL import Image
+
+    pledge = published(district, campaign, member=district.member)
+    original = images.jpeg(gps=True, size=(40, 20), orientation=6)  # 6: turn 90° to view
+    assert b"PhoneMaker" in original and Image.open(io.BytesIO(original)).getexif()
+    update = services.pledge_update_add(
+        pledge=pledge,
+        user=district.users["secretary"],
+        item_key=1,
+        happened_on=dt.date(2011, 3, 1),
+        text="现场照片",
+        photo=SimpleUploadedFile("gps.jpg", original),
+    )
+    stored = update.photo.read()
+    picture = Image.open(io.BytesIO(stored))
+    assert picture.format == "JPEG" and picture.size == (20, 40)  # turned as recorded
+    assert not picture.getexif() and b"PhoneMaker" not in stored and b"Exif" not in stored
+
+    marked = services.pledge_update_add(
+        pledge=pledge,
+        user=district.users["secretary"],
+        item_key=1,
+        happened_on=dt.date(2011, 3, 2),
+        text="截图",
+        photo=SimpleUploadedFile("note.png", images.png(text="拍摄于某小区3号楼")),
+    )
+    stored = marked.photo.read()
+    assert Image.open(io.BytesIO(stored)).mode == "RGBA"
+    assert "拍摄于".encode() not in stored and b"tEXt" not in stored and b"Comment" not in stored
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "图片已损坏或无法识别"),
+        (b"\xff\xd8\xff\xe0" + b"\0" * 64, "图片已损坏或无法识别"),
+    ],
+)
+def test_a_picture_that_does_not_decode_is_refused(district, campaign, content, message):
+    pledge = published(district, campaign, member=district.member)
+    with pytest.raises(services.PledgeError, match=message):
+        services.pledge_update_add(
+            pledge=pledge,
+            user=district.users["secretary"],
+            item_key=1,
+            happened_on=dt.date(2011, 3, 1),
+            text="照片",
+            photo=SimpleUploadedFile("broken.png", content),
+        )
+    assert not PledgeUpdate.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "side,message",
+    [
+        (8000, "图片尺寸过大：8000×8000 像素，上限为 50 百万像素"),
+        (60_000, "图片尺寸过大，拒绝读取"),
+    ],
+)
+def test_a_small_file_declaring_a_huge_canvas_is_refused_before_decoding(
+    district, campaign, side, message
+):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+    pledge = published(district, campaign, member=district.member)
+    with pytest.raises(services.PledgeError, match=message):
+        services.pledge_update_add(
+            pledge=pledge,
+            user=district.users["secretary"],
+            item_key=1,
+            happened_on=dt.date(2011, 3, 1),
+            text="照片",
+            photo=SimpleUploadedFile("bomb.png", bomb),
+        )
