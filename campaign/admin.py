@@ -3,7 +3,7 @@
 A campaign is set up on one page (its phases, milestones, sector guidance and
 contact points are inlines); each rubric is its own page with its criteria.
 The rules that span rows run in the inline formsets' ``clean()`` through the
-same functions as the seed loader (``campaign.services``), so a bad submission
+same functions as the seed loader (``campaign.rules``), so a bad submission
 comes back with the reason on the page and nothing saved.
 """
 
@@ -23,7 +23,7 @@ from campaign.models import (
     Rubric,
     SectorGuidance,
 )
-from campaign.services import phases_problems, validate_rubric
+from campaign.rules import phases_problems, validate_rubric
 from core.admin import AuditedAdminMixin
 
 

@@ -4,7 +4,7 @@ contact points and dated milestones.
 Everything that differs between the seed documents (criteria, number of phases,
 award moments, review cadence) is rows here, not code. The rules that span
 rows (phases in order and not overlapping, weights summing to the total) live
-in ``campaign.services`` so the admin and the seed loader apply the same ones;
+in ``campaign.rules`` so the admin and the seed loader apply the same ones;
 ``clean()`` here checks what one row can check on its own.
 """
 
@@ -18,16 +18,15 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaign.choices import CampaignStatus, RubricSubject
+from campaign.rules import campaign_problems, contact_point_problems, phase_problems, raise_problems
 from orgs.models import Organization, Sector
 
 
 class Campaign(models.Model):
     """创先争优活动, issued on a root organisation (a district committee)."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("筹备")
-        ACTIVE = "active", _("进行中")
-        CLOSED = "closed", _("已结束")
+    Status = CampaignStatus
 
     organization = models.ForeignKey(
         Organization,
@@ -66,8 +65,6 @@ class Campaign(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from campaign.services import campaign_problems, raise_problems
-
         raise_problems(campaign_problems(self))
 
     def current_phase(self, on: dt.date | None = None) -> "Phase | None":
@@ -103,17 +100,13 @@ class Phase(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from campaign.services import phase_problems, raise_problems
-
         raise_problems(phase_problems(_parent(self, "campaign"), self))
 
 
 class Rubric(models.Model):
     """评价标准: a named set of criteria for organisations or for members (五个好, 五带头 …)."""
 
-    class Subject(models.TextChoices):
-        ORGANIZATION = "organization", _("党组织")
-        MEMBER = "member", _("党员")
+    Subject = RubricSubject
 
     campaign = models.ForeignKey(
         Campaign, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="rubrics"
@@ -226,8 +219,6 @@ class ContactPoint(models.Model):
         return f"{self.leader} → {self.organization}"
 
     def clean(self) -> None:
-        from campaign.services import contact_point_problems, raise_problems
-
         raise_problems(contact_point_problems(_parent(self, "campaign"), self))
 
 

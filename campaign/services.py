@@ -1,230 +1,33 @@
-"""The campaign configuration rules, and loading a campaign from a seed data file.
+"""Loading a campaign from a seed data file (``load_campaign``), all or nothing.
 
-The rule functions return lists of Chinese messages (empty when all is well) and
-never write. The models' ``clean()``, the admin's inline formsets and
-``campaign_load`` all call them, so a rule lives in exactly one place:
-
-- ``campaign_problems``: the campaign's own fields (root organisation, dates, and
-  the two kinds of rubric once it leaves 筹备).
-- ``phase_problems`` / ``phases_problems`` / ``validate_phases``: one phase, the
-  phases together, both.
-- ``validate_rubric``: a rubric's criteria against its total weight.
-- ``campaign_configuration_problems``: all of the above over what is saved.
+Every row is checked with the rules in ``campaign.rules`` (the same ones the
+models' ``clean()`` and the admin apply) before anything is written.
 """
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from campaign.models import (
     Campaign,
-    ContactPoint,
     Criterion,
     Milestone,
     Phase,
     Rubric,
     SectorGuidance,
 )
+from campaign.rules import (
+    campaign_configuration_problems,
+    date_text,
+    validate_phases,
+    validate_rubric,
+)
 from core import audit
 from orgs.models import Organization, Sector
-
-
-class Problem(str):
-    """A Chinese message, plus the field it is about (None: the object as a whole).
-
-    A plain ``str`` everywhere (formsets, command output, tests); models use
-    ``field`` to attach it, which also spares the user Django's generic message
-    for the database check constraint on the same field.
-    """
-
-    field: str | None
-
-    def __new__(cls, message: str, field: str | None = None) -> "Problem":
-        problem = super().__new__(cls, message)
-        problem.field = field
-        return problem
-
-
-def raise_problems(problems: Iterable[str]) -> None:
-    """Raise the problems as one ValidationError, each on its field where it has one."""
-    errors: dict[str, list[str]] = {}
-    for problem in problems:
-        errors.setdefault(getattr(problem, "field", None) or NON_FIELD_ERRORS, []).append(problem)
-    if errors:
-        raise ValidationError(errors)
-
-
-def _d(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def _span(start: dt.date | None, end: dt.date | None) -> str:
-    return f"{_d(start) if start else '?'}至{_d(end) if end else '?'}"
-
-
-# ------------------------------------------------------------------ rules
-
-
-def campaign_problems(campaign: Campaign) -> list[Problem]:
-    """The campaign's own fields: a root organisation, end not before start, and
-    (once it leaves 筹备) at least one rubric for organisations and one for members."""
-    problems: list[Problem] = []
-    organization = campaign.organization if campaign.organization_id else None
-    if organization is not None and organization.parent_id is not None:
-        problems.append(
-            Problem(
-                f"“{organization.name}”不是根党组织（它的上级是“{organization.parent.name}”）；"
-                "活动只能建在没有上级组织的党组织（如区委）上",
-                "organization",
-            )
-        )
-    if campaign.start_date and campaign.end_date and campaign.end_date < campaign.start_date:
-        problems.append(
-            Problem(
-                f"活动的结束日期（{_d(campaign.end_date)}）早于开始日期（{_d(campaign.start_date)}）",
-                "end_date",
-            )
-        )
-    if campaign.status != Campaign.Status.DRAFT:
-        label = Campaign.Status(campaign.status).label
-        if campaign.pk is None:
-            problems.append(
-                Problem(
-                    f"新建的活动请先设为“筹备”，配置好党组织和党员的评价标准后再改为“{label}”",
-                    "status",
-                )
-            )
-        else:
-            have = set(campaign.rubrics.values_list("subject", flat=True))
-            missing = [s.label for s in Rubric.Subject if s.value not in have]
-            if missing:
-                problems.append(
-                    Problem(
-                        f"活动设为“{label}”之前，须先配置{'和'.join(str(m) for m in missing)}"
-                        "的评价标准",
-                        "status",
-                    )
-                )
-    return problems
-
-
-def phase_problems(campaign: Campaign | None, phase: Phase) -> list[Problem]:
-    """What one phase can get wrong on its own: end before start, outside the campaign."""
-    problems: list[Problem] = []
-    start, end = phase.start_date, phase.end_date
-    if start and end and end < start:
-        problems.append(
-            Problem(
-                f"阶段“{phase.name}”的结束日期（{_d(end)}）早于开始日期（{_d(start)}）", "end_date"
-            )
-        )
-    first, last = (campaign.start_date, campaign.end_date) if campaign else (None, None)
-    if first and last and start and end and (start < first or end > last):
-        problems.append(
-            Problem(
-                f"阶段“{phase.name}”（{_span(start, end)}）超出了活动的起止日期（{_span(first, last)}）"
-            )
-        )
-    return problems
-
-
-def phases_problems(phases: Sequence[Phase]) -> list[Problem]:
-    """What phases get wrong together: a repeated position, dates out of order, overlaps."""
-    problems: list[Problem] = []
-    dated = [p for p in phases if p.start_date and p.end_date and p.position is not None]
-    by_position = sorted(dated, key=lambda p: p.position)
-    for earlier, later in zip(by_position, by_position[1:], strict=False):
-        if earlier.position == later.position:
-            problems.append(
-                Problem(
-                    f"阶段“{earlier.name}”和“{later.name}”的顺序号都是 {later.position}，"
-                    "顺序号不能重复"
-                )
-            )
-        elif later.start_date < earlier.start_date:
-            problems.append(
-                Problem(
-                    f"阶段顺序不对：第 {later.position} 个阶段“{later.name}”"
-                    f"（{_d(later.start_date)}开始）早于排在它前面的"
-                    f"第 {earlier.position} 个阶段“{earlier.name}”（{_d(earlier.start_date)}开始）"
-                )
-            )
-    for i, one in enumerate(by_position):
-        for other in by_position[i + 1 :]:
-            if one.start_date <= other.end_date and other.start_date <= one.end_date:
-                problems.append(
-                    Problem(
-                        f"阶段“{one.name}”（{_span(one.start_date, one.end_date)}）与"
-                        f"阶段“{other.name}”（{_span(other.start_date, other.end_date)}）日期重叠"
-                    )
-                )
-    return problems
-
-
-def validate_phases(campaign: Campaign | None, phases: Sequence[Phase]) -> list[Problem]:
-    """Every phase rule: each phase on its own, then the phases together."""
-    problems = [m for phase in phases for m in phase_problems(campaign, phase)]
-    return problems + phases_problems(phases)
-
-
-def validate_rubric(rubric: Rubric, criteria: Sequence[Criterion]) -> list[Problem]:
-    """The criteria of a rubric: at least one, codes not repeated, weights summing to its total."""
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    for criterion in criteria:
-        if criterion.code in seen:
-            problems.append(Problem(f"“{rubric.name}”中编号“{criterion.code}”重复"))
-        seen.add(criterion.code)
-    total = sum(c.weight or 0 for c in criteria)
-    if not criteria:
-        problems.append(Problem(f"“{rubric.name}”还没有评价项目"))
-    elif rubric.total_weight is not None and total != rubric.total_weight:
-        problems.append(
-            Problem(
-                f"“{rubric.name}”各项权重合计 {total}，与总权重 {rubric.total_weight} 不符"
-                f"（{'、'.join(f'{c.title} {c.weight}' for c in criteria)}）"
-            )
-        )
-    return problems
-
-
-def contact_point_problems(campaign: Campaign | None, point: ContactPoint) -> list[Problem]:
-    """A contact point's organisation must lie in the campaign's tree."""
-    if campaign is None or not campaign.organization_id or not point.organization_id:
-        return []
-    # Tree ids are read fresh: mptt renumbers trees when a root is added or moved.
-    trees = set(
-        Organization.objects.filter(
-            pk__in=[campaign.organization_id, point.organization_id]
-        ).values_list("tree_id", flat=True)
-    )
-    if len(trees) > 1:
-        return [
-            Problem(
-                f"联系点“{point.organization.name}”不在本活动的党组织"
-                f"（{campaign.organization.name}）之下",
-                "organization",
-            )
-        ]
-    return []
-
-
-def campaign_configuration_problems(campaign: Campaign) -> list[Problem]:
-    """Every rule over the campaign as saved: fields, phases, each rubric, contact points."""
-    problems = campaign_problems(campaign)
-    problems += validate_phases(campaign, list(campaign.phases.all()))
-    for rubric in campaign.rubrics.all():
-        problems += validate_rubric(rubric, list(rubric.criteria.all()))
-    for point in campaign.contact_points.select_related("organization"):
-        problems += contact_point_problems(campaign, point)
-    return problems
-
-
-# ------------------------------------------------------------------ loading seed data
 
 
 class CampaignDataError(Exception):
@@ -392,7 +195,8 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
             problems += _field_problems(milestone, f"时间节点“{milestone.name}”", ["campaign"])
             milestones.append(milestone)
         problems += _repeated(
-            ((m.name, m.date) for m in milestones), lambda k: f"时间节点“{k[0]}”（{_d(k[1])}）重复"
+            ((m.name, m.date) for m in milestones),
+            lambda k: f"时间节点“{k[0]}”（{date_text(k[1])}）重复",
         )
 
         if problems:

@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from campaign.models import Campaign, ContactPoint, Milestone, Phase, Rubric, SectorGuidance
-from campaign.services import campaign_configuration_problems
+from campaign.rules import campaign_configuration_problems
 from orgs.models import Sector
 
 D = dt.date

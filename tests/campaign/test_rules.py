@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from campaign.models import Campaign, ContactPoint, Criterion, Phase, Rubric
-from campaign.services import (
+from campaign.rules import (
     campaign_configuration_problems,
     campaign_problems,
     validate_phases,

@@ -7,8 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from campaign.models import Campaign, Criterion, Milestone, Phase, Rubric, SectorGuidance
+from campaign.rules import campaign_configuration_problems
 from campaign.seeds import seed_data, seed_names
-from campaign.services import campaign_configuration_problems, campaign_load
+from campaign.services import campaign_load
 
 D = dt.date
 FIVE_GOOD = ["领导班子好", "党员队伍好", "工作机制好", "工作业绩好", "群众反映好"]
