@@ -4,12 +4,19 @@ Every count comes from nested-set ranges (a node's subtree is the rows whose
 ``lft`` lies within its ``lft``..``rght``), as correlated subqueries or one
 grouped query each, so the number of queries is the same for a branch and a
 district of 4,000 units.
+
+Apps above ``campaign`` (pledges; reviews and awards next) add their own count
+columns with ``register_columns`` from their ``AppConfig.ready`` (the
+``core.jobs.register`` idiom), so the dashboard counts their rows without
+importing them.
 """
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,7 +25,6 @@ from django.views.decorators.http import require_GET
 from campaign.models import Campaign, Plan
 from orgs import selectors
 from orgs.models import Member, Organization
-from pledges.models import Pledge
 
 STATES: list[str] = [
     Plan.State.ACCEPTED.value,
@@ -27,8 +33,57 @@ STATES: list[str] = [
     Plan.State.DRAFT.value,
 ]
 
-# 公开承诺: made (any state), on the public board, and honoured at the last 评诺.
-PLEDGE_COUNTS = ("pledged", "published", "honoured")
+
+@dataclass(frozen=True)
+class Column:
+    """One count a higher app adds to the dashboard, over the rows its group counts."""
+
+    key: str
+    label: Any  # the table header
+    total_label: Any  # the caption under the figure in 合计
+    where: Q = field(default_factory=Q)  # which of the group's rows it counts (all by default)
+    wide_only: bool = False  # hidden on narrow screens
+    link: Callable[[Campaign, Organization], str] | None = None  # where a child's figure leads
+
+
+Rows = Callable[[Campaign], QuerySet]
+
+
+@dataclass(frozen=True)
+class ColumnGroup:
+    rows: Rows  # the campaign's rows, each with an ``organization``
+    columns: tuple[Column, ...]
+
+
+_groups: dict[str, ColumnGroup] = {}
+
+
+def register_columns(name: str, *, columns: Sequence[Column]) -> Callable[[Rows], Rows]:
+    """Register a group of count columns over the rows ``rows(campaign)`` returns.
+
+    Each row must have an ``organization``; the dashboard counts, per column,
+    the rows matching ``column.where`` in each subtree and each sector (one
+    correlated subquery per column and node set, one grouped query per group).
+    Keyed by name, so registering the same group again replaces it.
+    """
+
+    def decorator(rows: Rows) -> Rows:
+        _groups[name] = ColumnGroup(rows, tuple(columns))
+        return rows
+
+    return decorator
+
+
+def registered() -> dict[str, ColumnGroup]:
+    """The column groups by name, in registration order (the order they are shown)."""
+    return dict(_groups)
+
+
+@dataclass(frozen=True)
+class Cell:
+    column: Column
+    value: int
+    url: str = ""
 
 
 @dataclass
@@ -39,7 +94,8 @@ class Row:
     plans: dict[str, int]
     organization: Organization | None = None
     bars: list[tuple[str, str, float]] = field(default_factory=list)
-    pledges: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)  # group → column key → n
+    cells: list[Cell] = field(default_factory=list)  # the registered columns, in order
 
     @property
     def without_plan(self) -> int:
@@ -70,33 +126,58 @@ def _count(queryset) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
+def _annotation(group: str, column: Column) -> str:
+    return f"x_{group}_{column.key}"
+
+
 def annotate_progress(nodes, campaign: Campaign):
-    """Each node with its subtree's member count, plan counts per state and pledge counts."""
+    """Each node with its subtree's member count, plan counts per state and registered counts."""
     plans = Plan.objects.filter(campaign=campaign, **_in_subtree("organization__"))
     annotations = {"n_members": _count(Member.objects.filter(**_in_subtree("organization__")))}
     for state in STATES:
         annotations[f"n_{state}"] = _count(plans.filter(state=state))
-    pledges = Pledge.objects.filter(campaign=campaign, **_in_subtree("organization__"))
-    annotations["p_pledged"] = _count(pledges)
-    annotations["p_published"] = _count(pledges.filter(published_revision__gt=0))
-    annotations["p_honoured"] = _count(pledges.filter(outcome=Pledge.Outcome.HONOURED))
+    for name, group in _groups.items():
+        rows = group.rows(campaign).filter(**_in_subtree("organization__"))
+        for column in group.columns:
+            annotations[_annotation(name, column)] = _count(rows.filter(column.where))
     return nodes.annotate(**annotations)
 
 
-def _row(node: Organization, label: str | None = None) -> Row:
+def _cells(
+    counts: dict[str, dict[str, int]], campaign: Campaign, organization: Organization | None
+) -> list[Cell]:
+    """The registered columns' figures in order, each linked where its column says."""
+    return [
+        Cell(
+            column,
+            counts.get(name, {}).get(column.key, 0),
+            column.link(campaign, organization) if column.link and organization else "",
+        )
+        for name, group in _groups.items()
+        for column in group.columns
+    ]
+
+
+def _row(node: Organization, campaign: Campaign, label: str | None = None) -> Row:
     plans = {state: getattr(node, f"n_{state}") for state in STATES}
+    counts = {
+        name: {c.key: getattr(node, _annotation(name, c)) for c in group.columns}
+        for name, group in _groups.items()
+    }
     return Row(
         label=label or node.name,
         units=node.subtree_organization_count,
         members=node.n_members,
         plans=plans,
         organization=node,
-        pledges={k: getattr(node, f"p_{k}") for k in PLEDGE_COUNTS},
+        counts=counts,
+        cells=_cells(counts, campaign, node),
     )
 
 
 def by_sector(root: Organization, campaign: Campaign) -> list[Row]:
-    """Units, members, plans and pledges per sector over the subtree: four grouped queries."""
+    """Units, members, plans and each registered group per sector over the subtree: one
+    grouped query each."""
     subtree = {"tree_id": root.tree_id, "lft__gte": root.lft, "lft__lte": root.rght}
     units = dict(
         Organization.objects.filter(**subtree)
@@ -120,33 +201,38 @@ def by_sector(root: Organization, campaign: Campaign) -> list[Row]:
         .order_by()
     ):
         plans.setdefault(sector, {})[state] = n
-    pledges: dict[str, dict[str, int]] = {
-        row["organization__sector__name"]: {
-            "pledged": row["pledged"],
-            "published": row["published"],
-            "honoured": row["honoured"],
+    counts: dict[str, dict[str, dict[str, int]]] = {}  # sector → group → column key → n
+    for name, group in _groups.items():
+        for row in (
+            group.rows(campaign)
+            .filter(**{f"organization__{k}": v for k, v in subtree.items()})
+            .values("organization__sector__name")
+            .annotate(
+                **{_annotation(name, c): Count("pk", filter=c.where or None) for c in group.columns}
+            )
+            .order_by()
+        ):
+            counts.setdefault(row["organization__sector__name"], {})[name] = {
+                c.key: row[_annotation(name, c)] for c in group.columns
+            }
+    rows = []
+    for sector, n in sorted(units.items(), key=lambda item: -item[1]):
+        found = counts.get(sector, {})
+        sector_counts = {
+            name: {c.key: found.get(name, {}).get(c.key, 0) for c in group.columns}
+            for name, group in _groups.items()
         }
-        for row in Pledge.objects.filter(
-            campaign=campaign, **{f"organization__{k}": v for k, v in subtree.items()}
+        rows.append(
+            Row(
+                label=sector,
+                units=n,
+                members=members.get(sector, 0),
+                plans={s: plans.get(sector, {}).get(s, 0) for s in STATES},
+                counts=sector_counts,
+                cells=_cells(sector_counts, campaign, None),
+            )
         )
-        .values("organization__sector__name")
-        .annotate(
-            pledged=Count("pk"),
-            published=Count("pk", filter=Q(published_revision__gt=0)),
-            honoured=Count("pk", filter=Q(outcome=Pledge.Outcome.HONOURED)),
-        )
-        .order_by()
-    }
-    return [
-        Row(
-            label=sector,
-            units=n,
-            members=members.get(sector, 0),
-            plans={s: plans.get(sector, {}).get(s, 0) for s in STATES},
-            pledges={k: pledges.get(sector, {}).get(k, 0) for k in PLEDGE_COUNTS},
-        )
-        for sector, n in sorted(units.items(), key=lambda item: -item[1])
-    ]
+    return rows
 
 
 def _with_bars(rows: list[Row]) -> list[Row]:
@@ -162,8 +248,12 @@ def _with_bars(rows: list[Row]) -> list[Row]:
     return rows
 
 
-def campaigns_for(organization: Organization):
-    """Campaigns on the organisation's root (a user sees campaigns of trees they reach)."""
+def campaigns_on_tree(organization: Organization) -> QuerySet[Campaign]:
+    """Campaigns on the organisation's root, newest first: the campaigns its dashboard can show.
+
+    Not ``campaign.selectors.campaigns_for(user)``, the campaigns a user reaches:
+    here the organisation has already been scoped.
+    """
     return Campaign.objects.filter(organization__tree_id=organization.tree_id).order_by(
         "-start_date"
     )
@@ -174,7 +264,7 @@ def campaigns_for(organization: Organization):
 def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     """Progress over an organisation's subtree, per direct child and per sector."""
     organization = selectors.organization_get(request.user, pk)
-    campaigns = campaigns_for(organization)
+    campaigns = campaigns_on_tree(organization)
     chosen = request.GET.get("campaign")
     campaign = (
         campaigns.filter(pk=chosen).first() if chosen and chosen.isdigit() else campaigns.first()
@@ -194,9 +284,10 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "organization": organization,
         "campaign": campaign,
         "campaigns": campaigns,
-        "total": _with_bars([_row(node, "合计")])[0],
-        "children": _with_bars([_row(child) for child in children]),
+        "total": _with_bars([_row(node, campaign, "合计")])[0],
+        "children": _with_bars([_row(child, campaign) for child in children]),
         "sectors": _with_bars(by_sector(organization, campaign)),
         "states": [(s, Plan.State(s).label) for s in STATES],
+        "columns": [column for group in _groups.values() for column in group.columns],
     }
     return render(request, "campaign/dashboard.html", context)

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config import views as config_views
 from core import views as core_views
 from core.auth import ThrottledLoginView
 from pledges import board as pledge_board
@@ -12,7 +13,7 @@ admin.site.site_title = settings.SITE_TITLE
 admin.site.index_title = "系统管理"
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", config_views.home, name="home"),
     path("healthz/", core_views.healthz, name="healthz"),
     path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

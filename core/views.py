@@ -1,4 +1,4 @@
-"""Home page, job progress and downloads."""
+"""Job progress and downloads, and the small responses every app uses."""
 
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -15,28 +15,6 @@ from core.models import Job
 from core.tabular import write_table
 from core.workflow import DomainError
 from orgs import selectors
-from orgs.models import RoleGrant
-from pledges.selectors import awaiting_approval, comments_to_moderate
-
-
-@login_required
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    tops = selectors.with_subtree_member_counts(
-        selectors.top_organizations_for(request.user).select_related("sector")
-    ).order_by("tree_id", "lft")[:20]
-    grants = RoleGrant.objects.filter(
-        user_id=request.user.pk or 0
-    )  # login_required: pk is set.select_related("organization")
-    context = {
-        "tops": tops,
-        "grants": grants,
-        "recent_jobs": jobs_for(request.user)[:5],
-        "can_import": selectors.can_anywhere(request.user, selectors.IMPORT),
-        "pledges_awaiting": awaiting_approval(request.user).count(),
-        "comments_waiting": comments_to_moderate(request.user).count(),
-    }
-    return render(request, "core/home.html", context)
 
 
 def _job(request: HttpRequest, pk: int) -> Job:

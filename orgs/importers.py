@@ -27,7 +27,7 @@ from django.utils import timezone, translation
 
 from core import audit
 from core.tabular import Table, cell_text, iter_chunks, parse_date
-from orgs import selectors
+from orgs import hooks, selectors
 from orgs.models import CODE_PATTERN, Member, MemberTransfer, Organization, Sector
 from orgs.resources import MemberResource, OrganizationResource, columns
 from orgs.services import lock_tree, tree_problems
@@ -697,10 +697,7 @@ def _import_members(table, index, headers, user, dry_run, report, errors: _Error
         ],
         batch_size=2000,
     )
-    if moved:
-        from pledges.services import pledges_follow_members  # pledges build on orgs
-
-        pledges_follow_members(pk for pk, _, _ in moved)
+    hooks.members_moved(pk for pk, _, _ in moved)
     step(95, "写入完成")
 
 

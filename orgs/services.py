@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core import audit, workflow
+from orgs import hooks
 from orgs.models import Member, MemberTransfer, Organization
 
 TREE_LOCK_KEY = 7_211_001  # any constant; one advisory lock serialises tree writes
@@ -175,9 +176,7 @@ def member_transfer(
         fresh.updated_at = timezone.now()
         fresh.save(update_fields=["organization", "updated_at"])
         audit.record(fresh, audit.Action.UPDATE, before, organization_id=to.pk)
-        from pledges.services import pledges_follow_members  # pledges build on orgs
-
-        pledges_follow_members([fresh.pk])
+        hooks.members_moved([fresh.pk])
     return transfer
 
 

@@ -6,4 +6,6 @@ class PledgesConfig(AppConfig):
     verbose_name = "公开承诺"
 
     def ready(self) -> None:
-        from pledges import jobs  # noqa: F401  (registers the document and import jobs)
+        # The document and import jobs; the 待办 counters, dashboard columns and
+        # members-moved hook the lower apps read without importing pledges.
+        from pledges import hooks, jobs  # noqa: F401

@@ -3,10 +3,11 @@
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from campaign import plans
+from campaign import dashboard, plans
 from campaign.models import Campaign, Plan
 from orgs.models import Member
 from tests.campaign.test_plans import FOUR
@@ -91,3 +92,51 @@ def test_queries_do_not_grow_with_the_subtree(district, campaign, login):
         response = client.get(url)
     assert response.context["total"].units > 90
     assert len(small) == len(big)
+
+
+def test_registered_columns_are_counted_per_subtree_child_and_sector(
+    district, campaign, login, monkeypatch
+):
+    """A higher app's column group: counted over its rows, shown after the plan columns."""
+    monkeypatch.setattr(dashboard, "_groups", {})
+
+    @dashboard.register_columns(
+        "test",
+        columns=(
+            dashboard.Column("all", "全部方案", "方案总数"),
+            dashboard.Column(
+                "filed",
+                "备案方案",
+                "方案已备案",
+                Q(state=Plan.State.ACCEPTED),
+                link=lambda campaign, organization: f"/filed/{organization.pk}/",
+            ),
+        ),
+    )
+    def plans_of(campaign):
+        return Plan.objects.filter(campaign=campaign)
+
+    response = login(district.users["committee"]).get(
+        reverse("campaign:dashboard", kwargs={"pk": district.street.pk})
+    )
+    context = response.context
+    assert context["total"].counts == {"test": {"all": 2, "filed": 1}}
+    (community,) = context["children"]
+    assert community.counts == {"test": {"all": 2, "filed": 1}}
+    by_sector = {row.label: row.counts for row in context["sectors"]}
+    assert by_sector["街道社区"] == {"test": {"all": 2, "filed": 1}}
+    page = response.content.decode()
+    assert "全部方案" in page and "方案已备案" in page
+    assert f'<a href="/filed/{district.community.pk}/">1</a>' in page
+
+
+def test_without_registered_columns_the_dashboard_shows_plans_only(
+    district, campaign, login, monkeypatch
+):
+    monkeypatch.setattr(dashboard, "_groups", {})
+    response = login(district.users["committee"]).get(
+        reverse("campaign:dashboard", kwargs={"pk": district.street.pk})
+    )
+    assert response.status_code == 200
+    assert response.context["total"].counts == {} and response.context["columns"] == []
+    assert "已兑现" not in response.content.decode()

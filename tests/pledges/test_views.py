@@ -136,11 +136,18 @@ def test_the_dashboard_counts_pledges_per_subtree(district, campaign, login):
     client = login(district.users["office"])
     response = client.get(reverse("campaign:dashboard", args=[district.root.pk]))
     total = response.context["total"]
-    assert total.pledges == {"pledged": 3, "published": 2, "honoured": 1}
-    by_child = {row.organization: row.pledges for row in response.context["children"]}
+    assert total.counts["pledges"] == {"pledged": 3, "published": 2, "honoured": 1}
+    by_child = {row.organization: row.counts["pledges"] for row in response.context["children"]}
     assert by_child[district.street] == {"pledged": 2, "published": 1, "honoured": 1}
     assert by_child[district.street2] == {"pledged": 1, "published": 1, "honoured": 0}
-    by_sector = {row.label: row.pledges for row in response.context["sectors"]}
+    page = response.content.decode()
+    assert "承诺已兑现" in page and "已公示" in page  # the columns pledges register
+    published_list = (
+        f"{reverse('pledges:pledge_list')}?campaign={campaign.pk}"
+        f"&amp;organization={district.street.pk}&amp;public=1"
+    )
+    assert f'<a href="{published_list}">1</a>' in page
+    by_sector = {row.label: row.counts["pledges"] for row in response.context["sectors"]}
     assert sum(p["pledged"] for p in by_sector.values()) == 3
     assert sum(p["honoured"] for p in by_sector.values()) == 1
     branch_sector = by_sector[district.branch.sector.name]

@@ -1,0 +1,74 @@
+"""What pledges add to the layers below them: the home page's 待办, the dashboard's
+pledge columns, and pledges following a member who moves.
+
+Imported by ``PledgesConfig.ready``; the registries are ``core.todo``,
+``campaign.dashboard.register_columns`` and ``orgs.hooks``, so none of those
+apps imports pledges.
+"""
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from campaign.dashboard import Column, register_columns
+from campaign.models import Campaign
+from core import todo
+from orgs.hooks import on_members_moved
+from orgs.models import Organization
+from pledges.models import Pledge
+from pledges.selectors import awaiting_approval, comments_to_moderate
+from pledges.services import pledges_follow_members
+
+on_members_moved("pledges")(pledges_follow_members)
+
+
+@todo.register("pledges.approve")
+def pledges_to_approve(user: Any) -> todo.Todo:
+    """Submitted pledges the user may approve (the 待我审核 list)."""
+    n = awaiting_approval(user).count()
+    label = ngettext("%(n)s 份承诺待审核", "%(n)s 份承诺待审核", n) % {"n": n}
+    return todo.Todo(label, n, reverse("pledges:pledge_list") + "?mine=approve")
+
+
+@todo.register("pledges.comments")
+def comments_to_review(user: Any) -> todo.Todo:
+    """Comments from the public waiting for the user's branch to let them on the board."""
+    n = comments_to_moderate(user).count()
+    label = ngettext("%(n)s 条群众留言待审核", "%(n)s 条群众留言待审核", n) % {"n": n}
+    return todo.Todo(label, n, reverse("pledges:comment_list"))
+
+
+def _published_pledges(campaign: Campaign, organization: Organization) -> str:
+    """The pledge list filtered to what the child's figure counts."""
+    return (
+        f"{reverse('pledges:pledge_list')}?campaign={campaign.pk}"
+        f"&organization={organization.pk}&public=1"
+    )
+
+
+@register_columns(
+    "pledges",
+    columns=(
+        Column("pledged", _("承诺"), _("公开承诺"), wide_only=True),
+        Column(
+            "published",
+            _("已公示"),
+            _("承诺已公示"),
+            Q(published_revision__gt=0),
+            link=_published_pledges,
+        ),
+        Column(
+            "honoured",
+            _("已兑现"),
+            _("承诺已兑现"),
+            Q(outcome=Pledge.Outcome.HONOURED),
+            wide_only=True,
+        ),
+    ),
+)
+def campaign_pledges(campaign: Campaign) -> QuerySet[Pledge]:
+    """公开承诺 of the campaign: made (any state), on the board, honoured at the last 评诺."""
+    return Pledge.objects.filter(campaign=campaign)
