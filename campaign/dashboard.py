@@ -64,8 +64,11 @@ def register_columns(name: str, *, columns: Sequence[Column]) -> Callable[[Rows]
     Each row must have an ``organization``; the dashboard counts, per column,
     the rows matching ``column.where`` in each subtree and each sector (one
     correlated subquery per column and node set, one grouped query per group).
-    Keyed by name, so registering the same group again replaces it.
+    Keyed by name (an identifier: it names the counts' SQL aliases), so
+    registering the same group again replaces it.
     """
+    if not name.isidentifier():
+        raise ValueError(f"column group name must be an identifier: {name!r}")
 
     def decorator(rows: Rows) -> Rows:
         _groups[name] = ColumnGroup(rows, tuple(columns))
@@ -81,6 +84,8 @@ def registered() -> dict[str, ColumnGroup]:
 
 @dataclass(frozen=True)
 class Cell:
+    """A registered column's figure in one row, with its link (children only)."""
+
     column: Column
     value: int
     url: str = ""

@@ -140,3 +140,8 @@ def test_without_registered_columns_the_dashboard_shows_plans_only(
     assert response.status_code == 200
     assert response.context["total"].counts == {} and response.context["columns"] == []
     assert "已兑现" not in response.content.decode()
+
+
+def test_a_column_group_needs_a_name_that_can_label_its_counts():
+    with pytest.raises(ValueError, match="identifier"):
+        dashboard.register_columns("pledges.columns", columns=())
