@@ -53,8 +53,9 @@ def clean_image(upload: IO[bytes], kind: FileType, *, max_pixels: int) -> bytes:
                 )
             image.load()
             upright = ImageOps.exif_transpose(image) or image
-            kept = {k: v for k, v in upright.info.items() if k == "transparency"}
-            upright.info = kept
+            for key in [k for k in upright.info if k != "transparency"]:
+                del upright.info[key]
+            kept = {str(k): v for k, v in upright.info.items()}
             out = io.BytesIO()
             if kind == JPEG:
                 if upright.mode not in ("RGB", "L"):
