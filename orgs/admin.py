@@ -1,5 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected
 from django.db import transaction
+from django.shortcuts import redirect
 from import_export.admin import ExportMixin
 from mptt.admin import DraggableMPTTAdmin
 
@@ -7,7 +9,7 @@ from core import audit
 from core.admin import AuditedAdminMixin
 from orgs.models import Member, MemberTransfer, Organization, RoleGrant, Sector
 from orgs.resources import MemberResource, OrganizationResource
-from orgs.services import lock_tree
+from orgs.services import DomainError, lock_tree, organization_delete
 
 
 @admin.register(Sector)
@@ -59,10 +61,42 @@ class OrganizationAdmin(AuditedAdminMixin, ExportMixin, DraggableMPTTAdmin):
                 obj.parent = Organization.objects.get(pk=obj.parent_id)
             super().save_model(request, obj, form, change)
 
+    # Deleting goes through organization_delete: the tree lock, the rules (no
+    # children, no members) and the audit entry, one at a time or in bulk.
     def delete_model(self, request, obj):
+        organization_delete(organization=obj)
+
+    def delete_queryset(self, request, queryset):
+        # Children before their parents, all or nothing.
         with transaction.atomic():
-            lock_tree()
-            super().delete_model(request, obj)
+            for node in sorted(queryset, key=lambda o: -o.level):
+                try:
+                    organization_delete(organization=node)
+                except DomainError as exc:
+                    raise DomainError(f"{node.name}（{node.code}）{exc}") from None
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as exc:
+            self.message_user(request, f"未删除：{exc}", messages.ERROR)
+            return redirect("admin:orgs_organization_change", object_id)
+
+    def delete_selected_tree(self, modeladmin, request, queryset):
+        """The changelist's bulk delete (mptt's own deletes row by row with no lock,
+        no rules and no audit entry)."""
+        if not request.POST.get("post"):
+            return delete_selected(self, request, queryset)  # the confirmation page
+        nodes = list(queryset)
+        try:
+            with transaction.atomic():
+                self.delete_queryset(request, queryset)
+                self.log_deletions(request, nodes)
+        except DomainError as exc:
+            self.message_user(request, f"未删除任何党组织：{exc}", messages.ERROR)
+            return None
+        self.message_user(request, f"已删除 {len(nodes)} 个党组织")
+        return None
 
 
 @admin.register(Member)
