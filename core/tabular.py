@@ -27,8 +27,15 @@ class TableError(Exception):
 @dataclass
 class Table:
     headers: list[str]
-    rows: list[list[Any]]  # values as parsed; row i is spreadsheet line i + 2
+    rows: list[list[Any]]  # values as parsed, blank rows left out
     all_text: bool = False  # every cell is already a str (CSV): no conversion needed
+    # The file's own line of each row (blank rows and multi-line cells counted),
+    # for messages; without it row i is taken to be line i + 2.
+    lines: list[int] | None = None
+
+    def line(self, index: int) -> int:
+        """The line of the file that row ``index`` came from, as the user counts."""
+        return self.lines[index] if self.lines is not None else index + 2
 
 
 def read_table(data: bytes, filename: str) -> Table:
@@ -53,7 +60,26 @@ def read_table(data: bytes, filename: str) -> Table:
         raise TableError("文件只有表头，没有数据行")
     if len(table.rows) > settings.IMPORT_MAX_ROWS:
         raise TableError(f"数据行过多：{len(table.rows)} 行，上限为 {settings.IMPORT_MAX_ROWS} 行")
+    _clean_cells(table)
     return table
+
+
+def _clean_cells(table: Table) -> None:
+    """Refuse NUL characters where they are (PostgreSQL cannot store them, so a
+    file that passed its dry run would fail its commit), and undo our own
+    export's formula guard, so an exported file imports back unchanged."""
+    for index, row in enumerate(table.rows):
+        for position, value in enumerate(row):
+            if type(value) is not str:
+                continue
+            if "\0" in value:
+                header = table.headers[position] if position < len(table.headers) else ""
+                raise TableError(
+                    f"第 {table.line(index)} 行第 {column_name(position + 1)} 列"
+                    f"{f'（{header}）' if header else ''}含有空字符（NUL），请删除后重新上传"
+                )
+            if value[:1] == "'" and value[1:2] in FORMULA_PREFIXES:
+                row[position] = value[1:]
 
 
 def _read_xlsx(data: bytes) -> Table:
@@ -90,8 +116,12 @@ def _read_xlsx(data: bytes) -> Table:
     if not values:
         raise TableError("文件为空")
     headers = [_header(v) for v in values[0]]
-    rows = [list(r) for r in values[1:] if any(v not in ("", None) for v in r)]
-    return Table(headers=headers, rows=rows)
+    rows, lines = [], []
+    for line, r in enumerate(values[1:], start=2):  # the block starts at A1
+        if any(v not in ("", None) for v in r):
+            rows.append(list(r))
+            lines.append(line)
+    return Table(headers=headers, rows=rows, lines=lines)
 
 
 _RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
@@ -263,11 +293,14 @@ def _read_csv(data: bytes) -> Table:
     max_columns = settings.IMPORT_MAX_COLUMNS
     headers: list[str] | None = None
     rows: list[list[Any]] = []
+    starts: list[int] = []
     lines = _Lines(text)
     reader = csv.reader(lines)
+    start = 1
     try:
         for record in reader:
             lines.used = 0
+            first, start = start, reader.line_num + 1  # a quoted cell may span lines
             if len(record) > max_columns:
                 raise TableError(
                     f"CSV 第 {reader.line_num} 行有 {len(record)} 列，超出上限 {max_columns} 列："
@@ -281,15 +314,21 @@ def _read_csv(data: bytes) -> Table:
                         f"数据行过多：超过 {settings.IMPORT_MAX_ROWS} 行（第 {reader.line_num} 行）"
                     )
                 rows.append(record)
+                starts.append(first)
     except csv.Error as exc:
         raise TableError(f"CSV 格式错误（第 {reader.line_num} 行）：{exc}") from None
     if headers is None:
         raise TableError("文件为空")
-    return Table(headers=headers, rows=rows, all_text=True)
+    return Table(headers=headers, rows=rows, all_text=True, lines=starts)
+
+
+# Whitespace and the invisible marks some editors leave in a header: byte order
+# marks (GB18030's own decodes to U+FEFF too), zero-width spaces, direction marks.
+_INVISIBLE = re.compile(r"[\s\ufeff\u200b-\u200f\u2060]+")
 
 
 def _header(value: object) -> str:
-    return re.sub(r"\s+", "", str(value or "")).strip("*")
+    return _INVISIBLE.sub("", str(value or "")).strip("*")
 
 
 def cell_text(value: object) -> str:

@@ -149,3 +149,43 @@ def test_csv_too_many_columns_names_the_line():
 
 def test_column_names():
     assert [column_name(n) for n in (1, 26, 27, 50, 16384)] == ["A", "Z", "AA", "AX", "XFD"]
+
+
+def test_rows_are_numbered_by_the_files_own_lines():
+    data = '党员编号,姓名\n1,甲\n\n\n2,"乙\n丙"\n3,丁\n'.encode()
+    table = read_table(data, "gaps.csv")
+    assert [table.line(i) for i in range(len(table.rows))] == [2, 5, 7]
+    sheet = (
+        HEADER
+        + '<row r="3"><c r="A3"><v>1</v></c></row>'
+        + '<row r="6"><c r="A6"><v>2</v></c></row>'
+    )
+    table = read_table(crafted_xlsx(sheet), "gaps.xlsx")
+    assert [table.line(i) for i in range(len(table.rows))] == [3, 6]
+
+
+def test_a_nul_past_the_first_kilobytes_is_refused_with_its_line_and_column():
+    body = "".join(f"{n},党员{n}\n" for n in range(2, 800))
+    data = ("党员编号,姓名\n" + body + "9999,坏\0名\n").encode()
+    assert b"\0" not in data[:4096]
+    with pytest.raises(TableError, match=r"第 800 行第 B 列（姓名）含有空字符"):
+        read_table(data, "nul.csv")
+
+
+def test_a_gb18030_file_with_its_own_byte_order_mark_reads_clean_headers():
+    data = b"\x841\x953" + "党员编号,姓名\n1,甲\n".encode("gb18030")
+    assert read_table(data, "gbk.csv").headers == ["党员编号", "姓名"]
+    zero_width = "党员编号\u200b,\u200e姓名\n1,甲\n".encode()
+    assert read_table(zero_width, "zw.csv").headers == ["党员编号", "姓名"]
+
+
+def test_our_own_export_guard_is_undone_on_import():
+    from core.tabular import write_csv, write_xlsx
+
+    values = ["=SUM(A1)", "+86 138", "-1", "@home", "plain", "'quoted"]
+    for data, name in (
+        (write_csv(["说明"], [[v] for v in values]), "back.csv"),
+        (write_xlsx(["说明"], [[v] for v in values], title="t"), "back.xlsx"),
+    ):
+        table = read_table(data, name)
+        assert [row[0] for row in table.rows] == values, name
