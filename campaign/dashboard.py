@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from campaign.models import Campaign, Plan
+from campaign.selectors import campaigns_over
 from orgs import selectors
 from orgs.models import Member, Organization
 
@@ -111,15 +112,6 @@ class Row:
         return self.plans.get(Plan.State.ACCEPTED, 0) / self.units if self.units else 0.0
 
 
-def _in_subtree(prefix: str = "") -> dict:
-    """Filter kwargs for rows under OuterRef's node (itself included)."""
-    return {
-        f"{prefix}tree_id": OuterRef("tree_id"),
-        f"{prefix}lft__gte": OuterRef("lft"),
-        f"{prefix}lft__lte": OuterRef("rght"),
-    }
-
-
 def _count(queryset) -> Coalesce:
     counted = (
         queryset.order_by()
@@ -137,12 +129,13 @@ def _annotation(group: str, column: Column) -> str:
 
 def annotate_progress(nodes, campaign: Campaign):
     """Each node with its subtree's member count, plan counts per state and registered counts."""
-    plans = Plan.objects.filter(campaign=campaign, **_in_subtree("organization__"))
-    annotations = {"n_members": _count(Member.objects.filter(**_in_subtree("organization__")))}
+    within = selectors.outer_subtree_q("organization__")
+    plans = Plan.objects.filter(within, campaign=campaign)
+    annotations = {"n_members": _count(Member.objects.filter(within))}
     for state in STATES:
         annotations[f"n_{state}"] = _count(plans.filter(state=state))
     for name, group in _groups.items():
-        rows = group.rows(campaign).filter(**_in_subtree("organization__"))
+        rows = group.rows(campaign).filter(within)
         for column in group.columns:
             annotations[_annotation(name, column)] = _count(rows.filter(column.where))
     return nodes.annotate(**annotations)
@@ -183,24 +176,22 @@ def _row(node: Organization, campaign: Campaign, label: str | None = None) -> Ro
 def by_sector(root: Organization, campaign: Campaign) -> list[Row]:
     """Units, members, plans and each registered group per sector over the subtree: one
     grouped query each."""
-    subtree = {"tree_id": root.tree_id, "lft__gte": root.lft, "lft__lte": root.rght}
+    below = selectors.subtree_q(root, "organization__")
     units = dict(
-        Organization.objects.filter(**subtree)
+        Organization.objects.filter(selectors.subtree_q(root))
         .values_list("sector__name")
         .annotate(n=Count("pk"))
         .order_by()
     )
     members = dict(
-        Member.objects.filter(**{f"organization__{k}": v for k, v in subtree.items()})
+        Member.objects.filter(below)
         .values_list("organization__sector__name")
         .annotate(n=Count("pk"))
         .order_by()
     )
     plans: dict[str, dict[str, int]] = {}
     for sector, state, n in (
-        Plan.objects.filter(
-            campaign=campaign, **{f"organization__{k}": v for k, v in subtree.items()}
-        )
+        Plan.objects.filter(below, campaign=campaign)
         .values_list("organization__sector__name", "state")
         .annotate(n=Count("pk"))
         .order_by()
@@ -210,7 +201,7 @@ def by_sector(root: Organization, campaign: Campaign) -> list[Row]:
     for name, group in _groups.items():
         for row in (
             group.rows(campaign)
-            .filter(**{f"organization__{k}": v for k, v in subtree.items()})
+            .filter(below)
             .values("organization__sector__name")
             .annotate(
                 **{_annotation(name, c): Count("pk", filter=c.where or None) for c in group.columns}
@@ -259,9 +250,7 @@ def campaigns_on_tree(organization: Organization) -> QuerySet[Campaign]:
     Not ``campaign.selectors.campaigns_for(user)``, the campaigns a user reaches:
     here the organisation has already been scoped.
     """
-    return Campaign.objects.filter(organization__tree_id=organization.tree_id).order_by(
-        "-start_date"
-    )
+    return campaigns_over(organization).order_by("-start_date")
 
 
 @login_required

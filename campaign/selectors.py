@@ -1,12 +1,14 @@
-"""Reads for campaigns that apply the scoping rule."""
+"""Reads for campaigns, plans and contact points that apply the scoping rule."""
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
-from campaign.models import Campaign
+from campaign.models import Campaign, ContactPoint, Plan, PlanAttachment
 from orgs import selectors
+from orgs.models import Organization
 
 
 def campaigns_for(user: Any) -> QuerySet[Campaign]:
@@ -24,3 +26,115 @@ def campaign_get(user: Any, pk: int | str) -> Campaign:
         return campaigns_for(user).get(pk=pk)
     except (Campaign.DoesNotExist, ValueError):
         raise Http404 from None
+
+
+def campaigns_over(organization: Organization) -> QuerySet[Campaign]:
+    """Campaigns on the organisation's root: a campaign sits on a root, so its
+    tree is everything it covers."""
+    return Campaign.objects.filter(selectors.tree_q(organization, prefix="organization__"))
+
+
+def running_campaign(organization: Organization) -> Campaign | None:
+    """The campaign running on the organisation's root today, else the root's
+    latest one that is not 筹备 (a board between campaigns shows the last)."""
+    campaigns = (
+        campaigns_over(organization)
+        .filter(organization__parent__isnull=True)
+        .exclude(status=Campaign.Status.DRAFT)
+    )
+    today = timezone.localdate()
+    running = campaigns.filter(start_date__lte=today, end_date__gte=today).order_by("-start_date")
+    return running.first() or campaigns.order_by("-start_date").first()
+
+
+# ---- plans (实施方案) ----------------------------------------------------------
+
+
+def plans_for(user: Any) -> QuerySet[Plan]:
+    """Plans of the organisations in the user's scope."""
+    q = selectors.scope_q(user, prefix="organization__")
+    qs = Plan.objects.select_related("campaign", "organization", "organization__sector")
+    return qs if q is None else qs.filter(q)
+
+
+def plan_for_unit(user: Any, campaign_pk: Any, organization_pk: Any) -> tuple[Plan, bool]:
+    """The unit's plan for the campaign, or an unsaved empty draft (a GET writes
+    nothing); the flag says whether it exists.
+
+    Both the campaign and the organisation go through the scope; a unit of
+    another tree than the campaign's is as missing as one outside the scope.
+    """
+    campaign = campaign_get(user, campaign_pk)
+    organization = selectors.organization_get(user, organization_pk)
+    if not selectors.contains(campaign.organization, organization):
+        raise Http404
+    plan = Plan.objects.filter(campaign=campaign, organization=organization).first()
+    if plan is None:
+        return Plan(campaign=campaign, organization=organization), False
+    # Reuse the scoped objects (the organisation carries its parent for can_review).
+    plan.campaign, plan.organization = campaign, organization
+    return plan, True
+
+
+def units_without_plan(
+    user: Any, campaign: Campaign | None, scope_root: Organization | None, sector: Any
+) -> QuerySet[Organization]:
+    """Active units under the campaign root (the root files none: nobody above
+    accepts it) in the user's scope, with no plan filed (a draft is not filed);
+    each carries ``draft_plan``, its draft's id if it has one."""
+    if campaign is None:
+        return Organization.objects.none()
+    units = selectors.organizations_for(user).filter(
+        selectors.subtree_q(campaign.organization, include_self=False), is_active=True
+    )
+    if scope_root is not None:
+        units = selectors.in_subtree(units, scope_root)
+    if sector:
+        units = units.filter(sector=sector)
+    filed = Plan.objects.filter(campaign=campaign).exclude(state=Plan.State.DRAFT)
+    draft = Plan.objects.filter(
+        campaign=campaign, organization=OuterRef("pk"), state=Plan.State.DRAFT
+    ).values("pk")
+    return (
+        units.exclude(pk__in=filed.values("organization_id"))
+        .annotate(draft_plan=Subquery(draft[:1]))
+        .order_by("lft")
+    )
+
+
+def attachment_get(user: Any, pk: Any) -> PlanAttachment:
+    """A plan's attachment, for whoever can see the plan's organisation, else 404."""
+    q = selectors.scope_q(user, prefix="plan__organization__")
+    attachments = PlanAttachment.objects.all() if q is None else PlanAttachment.objects.filter(q)
+    try:
+        return attachments.get(pk=pk)
+    except (PlanAttachment.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+# ---- contact points (联系点) ---------------------------------------------------
+
+
+def contact_points_for(user: Any, campaign: Campaign | None = None) -> QuerySet[ContactPoint]:
+    """The contact points the user is the leader of (in one campaign, if given).
+
+    The contact point itself is the assignment; the ``contact_leader`` role
+    grant only lets the leader read the subtree around it.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return ContactPoint.objects.none()
+    points = ContactPoint.objects.filter(leader_id=user.pk).select_related("organization")
+    return points if campaign is None else points.filter(campaign=campaign)
+
+
+def contact_reach(user: Any, campaign: Campaign | None = None) -> QuerySet[Organization]:
+    """The organisations a contact-point leader may comment on (领导点评): the
+    units of their contact points, not those units' subtrees (a leader follows
+    the units assigned, DESIGN.md). The admin may comment anywhere.
+
+    In campaign.selectors, not orgs.selectors: ContactPoint is a campaign
+    record, and orgs sits below campaign."""
+    if user.is_authenticated and user.is_active and user.is_superuser:
+        return Organization.objects.all()
+    points = contact_points_for(user, campaign)
+    return Organization.objects.filter(pk__in=points.values("organization_id"))

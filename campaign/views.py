@@ -13,48 +13,25 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from campaign import plans
 from campaign.forms import AttachmentForm, PlanFilterForm, PlanForm
-from campaign.models import Campaign, Plan, PlanAttachment, SectorGuidance
-from campaign.selectors import campaign_get, campaigns_for
+from campaign.models import Plan, SectorGuidance
+from campaign.selectors import (
+    attachment_get,
+    campaigns_for,
+    plan_for_unit,
+    plans_for,
+    units_without_plan,
+)
 from core.forms import ReasonForm, first_error
 from core.views import move_response
 from orgs import selectors
-from orgs.models import Organization
 
 PAGE_SIZE = 50
-
-
-# ------------------------------------------------------------------ scoping
-
-
-def _plans_for(user: Any) -> QuerySet[Plan]:
-    q = selectors.scope_q(user, prefix="organization__")
-    qs = Plan.objects.select_related("campaign", "organization", "organization__sector")
-    return qs if q is None else qs.filter(q)
-
-
-def _plan_context(user: Any, campaign_pk: int, organization_pk: int) -> tuple[Plan, bool]:
-    """The unit's plan for the campaign, or an unsaved empty draft (GET writes nothing).
-
-    Both the campaign and the organisation go through the scope; a unit of
-    another tree than the campaign's is as missing as one outside the scope.
-    """
-    campaign = campaign_get(user, campaign_pk)
-    organization = selectors.organization_get(user, organization_pk)
-    if organization.tree_id != campaign.organization.tree_id:
-        raise Http404
-    plan = Plan.objects.filter(campaign=campaign, organization=organization).first()
-    if plan is None:
-        return Plan(campaign=campaign, organization=organization), False
-    # Reuse the scoped objects (the organisation carries its parent for can_review).
-    plan.campaign, plan.organization = campaign, organization
-    return plan, True
 
 
 def _back(plan: Plan) -> HttpResponse:
@@ -99,19 +76,15 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     if missing:
         campaign = data.get("campaign") or campaigns.first()
         context["campaign"] = campaign
-        units = _units_without_plan(request.user, campaign, scope_root, data.get("sector"))
+        units = units_without_plan(request.user, campaign, scope_root, data.get("sector"))
         context["page"] = Paginator(units, PAGE_SIZE).get_page(request.GET.get("page"))
         return render(request, "campaign/plan_missing.html", context)
 
-    found = _plans_for(request.user)
+    found = plans_for(request.user)
     if not form.is_valid():
         found = found.none()
     if scope_root is not None:
-        found = found.filter(
-            organization__tree_id=scope_root.tree_id,
-            organization__lft__gte=scope_root.lft,
-            organization__lft__lte=scope_root.rght,
-        )
+        found = selectors.in_subtree(found, scope_root, "organization__")
     if data.get("campaign"):
         found = found.filter(campaign=data["campaign"])
     if data.get("state"):
@@ -130,37 +103,13 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     return render(request, "campaign/plan_list.html", context)
 
 
-def _units_without_plan(
-    user: Any, campaign: Campaign | None, scope_root: Organization | None, sector: Any
-) -> QuerySet[Organization]:
-    if campaign is None:
-        return Organization.objects.none()
-    root = campaign.organization
-    units = selectors.organizations_for(user).filter(
-        tree_id=root.tree_id, lft__gt=root.lft, rght__lt=root.rght, is_active=True
-    )
-    if scope_root is not None:
-        units = units.filter(lft__gte=scope_root.lft, lft__lte=scope_root.rght)
-    if sector:
-        units = units.filter(sector=sector)
-    filed = Plan.objects.filter(campaign=campaign).exclude(state=Plan.State.DRAFT)
-    draft = Plan.objects.filter(
-        campaign=campaign, organization=OuterRef("pk"), state=Plan.State.DRAFT
-    ).values("pk")
-    return (
-        units.exclude(pk__in=filed.values("organization_id"))
-        .annotate(draft_plan=Subquery(draft[:1]))
-        .order_by("lft")
-    )
-
-
 # ------------------------------------------------------------------ one plan
 
 
 @login_required
 @require_GET
 def plan_detail(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
-    plan, _ = _plan_context(request.user, campaign_pk, organization_pk)
+    plan, _ = plan_for_unit(request.user, campaign_pk, organization_pk)
     return _render_detail(request, plan)
 
 
@@ -192,7 +141,7 @@ def _render_detail(
 @login_required
 @require_GET
 def plan_print(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
-    plan, _ = _plan_context(request.user, campaign_pk, organization_pk)
+    plan, _ = plan_for_unit(request.user, campaign_pk, organization_pk)
     context = {
         "plan": plan,
         "campaign": plan.campaign,
@@ -215,7 +164,7 @@ def _require_writer(request: HttpRequest, plan: Plan) -> None:
 @login_required
 @require_POST
 def plan_edit(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
-    plan, _ = _plan_context(request.user, campaign_pk, organization_pk)
+    plan, _ = plan_for_unit(request.user, campaign_pk, organization_pk)
     _require_writer(request, plan)
     form = PlanForm(request.POST)
     if not form.is_valid():
@@ -233,7 +182,7 @@ def plan_edit(request: HttpRequest, campaign_pk: int, organization_pk: int) -> H
 @login_required
 @require_POST
 def plan_submit(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
-    plan, exists = _plan_context(request.user, campaign_pk, organization_pk)
+    plan, exists = plan_for_unit(request.user, campaign_pk, organization_pk)
     if not exists:
         messages.error(request, "请先填写并保存方案，再报送")
         return _back(plan)
@@ -245,7 +194,7 @@ def plan_submit(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
 @login_required
 @require_POST
 def plan_accept(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
-    plan, exists = _plan_context(request.user, campaign_pk, organization_pk)
+    plan, exists = plan_for_unit(request.user, campaign_pk, organization_pk)
     if not exists:
         messages.error(request, "该单位尚未填写实施方案")
         return _back(plan)
@@ -255,7 +204,7 @@ def plan_accept(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
 @login_required
 @require_POST
 def plan_return(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
-    plan, exists = _plan_context(request.user, campaign_pk, organization_pk)
+    plan, exists = plan_for_unit(request.user, campaign_pk, organization_pk)
     if not exists:
         messages.error(request, "该单位尚未填写实施方案")
         return _back(plan)
@@ -279,7 +228,7 @@ def plan_return(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
 @login_required
 @require_POST
 def attachment_upload(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
-    plan, _ = _plan_context(request.user, campaign_pk, organization_pk)
+    plan, _ = plan_for_unit(request.user, campaign_pk, organization_pk)
     _require_writer(request, plan)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -300,12 +249,7 @@ def attachment_upload(request: HttpRequest, campaign_pk: int, organization_pk: i
 @require_GET
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     """A plan's file, for whoever can see the plan's organisation (others: 404)."""
-    q = selectors.scope_q(request.user, prefix="plan__organization__")
-    attachments = PlanAttachment.objects.all() if q is None else PlanAttachment.objects.filter(q)
-    try:
-        attachment = attachments.get(pk=pk)
-    except (PlanAttachment.DoesNotExist, ValueError):
-        raise Http404 from None
+    attachment = attachment_get(request.user, pk)
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:

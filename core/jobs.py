@@ -30,6 +30,9 @@ Report = Callable[[int, str], None]
 Handler = Callable[[Job, Report], None]
 
 Allowed = Callable[[Any], bool]
+# Whether a user may still have the job's file: it re-checks, at download time,
+# the organisations the file was made from (as the job recorded them).
+Reach = Callable[[Job, Any], bool]
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Kind:
     # Whether the job may run again by itself after it was cut off (a lost
     # worker, a database outage): a confirmed import must not.
     rerun: Callable[[Job], bool]
+    reach: Reach | None = None  # whose file it is; None: the file is never handed out
 
 
 _kinds: dict[str, Kind] = {}
@@ -57,6 +61,7 @@ def register(
     allowed: Allowed | None = None,
     source: str = audit.Source.TASK,
     rerun: Callable[[Job], bool] = lambda job: True,
+    reach: Reach | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register the handler of a job kind.
 
@@ -65,10 +70,13 @@ def register(
     counts; checks on particular organisations stay in the handler.
     ``rerun(job)`` says whether a job cut off midway may be run again without
     anyone asking (an export may; a confirmed import ends 失败 instead).
+    ``reach(job, user)`` is required of every kind that makes a file: whether
+    the user still sees what that file was made from. A kind without it has
+    its files refused, so a new kind cannot hand out a file unchecked.
     """
 
     def decorator(handler: Handler) -> Handler:
-        _kinds[kind] = Kind(handler, label or kind, allowed, source, rerun)
+        _kinds[kind] = Kind(handler, label or kind, allowed, source, rerun, reach)
         return handler
 
     return decorator
@@ -84,6 +92,16 @@ def may_use(kind: str, user: Any) -> bool:
     """Whether the user holds the right the job kind was registered with."""
     allowed = _kinds[kind].allowed if kind in _kinds else None
     return allowed is None or (user is not None and allowed(user))
+
+
+def may_download(job: Job, user: Any) -> bool:
+    """Whether the user may have the job's file: the kind's right still held and
+    the kind's declared reach still covering what the file was made from. An
+    unknown kind or one that declares no reach is refused."""
+    kind = _kinds.get(job.kind)
+    if kind is None or kind.reach is None:
+        return False
+    return may_use(job.kind, user) and kind.reach(job, user)
 
 
 def job_start(

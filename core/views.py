@@ -10,7 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from core.jobs import jobs_for, may_use
+from core.jobs import jobs_for, may_download
 from core.models import Job
 from core.tabular import write_table
 from core.workflow import DomainError
@@ -44,23 +44,11 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def job_download(request: HttpRequest, pk: int) -> FileResponse:
-    """The job's file, if the user may still see what it was made from: a file about
+    """The job's file, if the user may still see what it was made from: the kind's
+    declared reach decides (a kind that declares none is refused), so a file about
     an organisation is not handed out after the grant that reached it is gone."""
     job = _job(request, pk)
-    if not job.output_file:
-        raise Http404
-    params = job.params if isinstance(job.params, dict) else {}
-    filters = params.get("filters")
-    if not isinstance(filters, dict):
-        filters = {}
-    organization_pk = params.get("organization") or filters.get("organization")
-    if (
-        organization_pk is not None
-        and not selectors.organizations_for(request.user).filter(pk=organization_pk).exists()
-    ):
-        raise Http404
-    # The right the kind needs (an export: the right to export) must still be held.
-    if not may_use(job.kind, request.user):
+    if not job.output_file or not may_download(job, request.user):
         raise Http404
     name = (job.output_file.name or "").rsplit("/", 1)[-1]
     return FileResponse(job.output_file.open("rb"), as_attachment=True, filename=name)

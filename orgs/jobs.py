@@ -4,10 +4,9 @@ Both kinds re-apply the scoping rule with the user who started the job, so a
 job can never reach further than its starter could in a request.
 """
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core import audit
+from core import audit, documents
 from core.jobs import JobError, job_input_table, job_save_output, previews_only, register
 from core.models import Job
 from core.tabular import write_table
@@ -46,25 +45,38 @@ EXPORTS = {
 }
 
 
-@register("export", _("导出"), allowed=lambda user: selectors.can_anywhere(user, selectors.EXPORT))
+def export_reach(job: Job, user) -> bool:
+    """The downloader must still see every organisation whose subtree the file
+    was made from, as the handler recorded them: a file made for a subtree is
+    not handed out once the grant that reached it has moved away."""
+    result = job.result if isinstance(job.result, dict) else {}
+    return selectors.sees_all(user, result.get("reach"))
+
+
+@register(
+    "export",
+    _("导出"),
+    allowed=lambda user: selectors.can_anywhere(user, selectors.EXPORT),
+    reach=export_reach,
+)
 def run_export(job: Job, report) -> None:
     """Write what the starter can see (with the list's filters) to XLSX or CSV."""
-    from orgs.views import filtered_members  # the same filters as the member list
-
     target, fmt = job.params["target"], job.params["format"]
     user = job.created_by
     assert user is not None  # job_run checked the starter's export right
     resource_class, title = EXPORTS[target]
+    filters = job.params.get("filters", {})
     if target == "members":
-        queryset = filtered_members(user, job.params.get("filters", {}))
+        queryset = selectors.filtered_members(user, filters)
+        reach = selectors.reach_of(user, filters.get("organization"))
     else:
         queryset = selectors.organizations_for(user).order_by("tree_id", "lft")
+        reach = selectors.reach_of(user)
     report(10, "正在读取数据")
     dataset = resource_class().export(queryset=queryset)
     report(70, "正在生成文件")
     rows = [list(row) for row in dataset]
     content, _ = write_table(fmt, dataset.headers, rows, title=title)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    job_save_output(job, f"{title}-{stamp}.{fmt}", content)
-    job.result = {"rows": len(rows)}
+    job_save_output(job, documents.file_name(title, ext=fmt), content)
+    job.result = {"rows": len(rows), "reach": reach}
     job.save(update_fields=["result"])

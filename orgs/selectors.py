@@ -5,7 +5,8 @@ change; nothing else filters by grants. An object outside the user's scope is
 reported as missing (404), never as forbidden, so its existence does not leak.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
@@ -13,6 +14,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
+from orgs.forms import MemberFilterForm
 from orgs.models import Member, Organization, Role, RoleGrant
 
 ALL_ROLES = frozenset(Role.values)
@@ -41,6 +43,105 @@ def grant_ranges(user: User, roles: Iterable[str]) -> list[tuple[int, int, int]]
     return list(grants)
 
 
+# ---- the tree: subtrees, containment, ancestors, children -------------------
+#
+# A node's subtree is the rows of its tree whose ``lft`` lies in its
+# ``lft``..``rght`` (django-mptt's nested set). Everything else asks these
+# functions rather than spelling the range out; ``prefix`` reaches the
+# organisation through a relation (``"organization__"`` from a member or plan).
+
+
+def span_q(tree_id: Any, lfts: range, prefix: str = "") -> Q:
+    """Rows whose organisation is in tree ``tree_id`` with ``lft`` in ``lfts``: a
+    subtree, or a run of consecutive organisations of one (a summary's part)."""
+    return Q(
+        **{
+            f"{prefix}tree_id": tree_id,
+            f"{prefix}lft__gte": lfts.start,
+            f"{prefix}lft__lt": lfts.stop,
+        }
+    )
+
+
+def subtree_lfts(node: Organization, *, include_self: bool = True) -> range:
+    """The ``lft`` values of the node's subtree (its descendants only, without self)."""
+    return range(node.lft if include_self else node.lft + 1, node.rght)
+
+
+def subtree_q(node: Organization, prefix: str = "", *, include_self: bool = True) -> Q:
+    """Rows whose organisation (under ``prefix``) lies in ``node``'s subtree."""
+    return span_q(node.tree_id, subtree_lfts(node, include_self=include_self), prefix)
+
+
+def subtrees_q(ranges: Iterable[tuple[int, int, int]], prefix: str = "") -> Q:
+    """Rows in any of several subtrees, given as (tree_id, lft, rght); none is ``pk__in=[]``."""
+    q = Q(pk__in=[])
+    for tree_id, lft, rght in ranges:
+        q |= span_q(tree_id, range(lft, rght), prefix)
+    return q
+
+
+def in_subtree(
+    qs: QuerySet, node: Organization, prefix: str = "", *, include_self: bool = True
+) -> QuerySet:
+    """``qs`` narrowed to rows whose organisation lies in ``node``'s subtree."""
+    return qs.filter(subtree_q(node, prefix, include_self=include_self))
+
+
+def outer_subtree_q(prefix: str = "") -> Q:
+    """Rows in the subtree of the outer query's organisation (for correlated
+    subqueries: one count per node in one query, whatever the number of nodes)."""
+    return Q(
+        **{
+            f"{prefix}tree_id": OuterRef("tree_id"),
+            f"{prefix}lft__gte": OuterRef("lft"),
+            f"{prefix}lft__lte": OuterRef("rght"),
+        }
+    )
+
+
+def tree_q(node: Organization, prefix: str = "") -> Q:
+    """Rows in the whole tree ``node`` belongs to: what a campaign on its root covers."""
+    return Q(**{f"{prefix}tree_id": node.tree_id})
+
+
+def contains(ancestor: Organization, node: Organization, *, include_self: bool = True) -> bool:
+    """Whether ``node`` lies in ``ancestor``'s subtree (compared in memory: both
+    must have been read after the last move of either)."""
+    return node.tree_id == ancestor.tree_id and node.lft in subtree_lfts(
+        ancestor, include_self=include_self
+    )
+
+
+def ancestors(node: Organization, *, include_self: bool = False) -> QuerySet[Organization]:
+    """The node's ancestors, parent first and the root last: the order a
+    nomination climbs (层层推荐), each level endorsing it to the next."""
+    return Organization.objects.filter(ancestors_q(node, include_self=include_self)).order_by(
+        "-lft"
+    )
+
+
+def ancestors_q(node: Organization, prefix: str = "", *, include_self: bool = False) -> Q:
+    """Rows whose organisation (under ``prefix``) is an ancestor of ``node``."""
+    lookup = "e" if include_self else ""
+    return Q(
+        **{
+            f"{prefix}tree_id": node.tree_id,
+            f"{prefix}lft__lt{lookup}": node.lft,
+            f"{prefix}rght__gt{lookup}": node.rght,
+        }
+    )
+
+
+def children(node: Organization) -> QuerySet[Organization]:
+    """The node's direct children in tree order, inactive ones included (名额 are
+    handed down one level at a time; callers drop inactive units if they must)."""
+    return Organization.objects.filter(parent=node).order_by("lft")
+
+
+# ---- a user's scope ---------------------------------------------------------
+
+
 def scope_q(user: User, roles: Iterable[str] = READ, prefix: str = "") -> Q | None:
     """A Q over Organization fields (under ``prefix``) matching the user's subtrees.
 
@@ -49,16 +150,7 @@ def scope_q(user: User, roles: Iterable[str] = READ, prefix: str = "") -> Q | No
     ranges = grant_ranges(user, roles)
     if ranges is None:
         return None
-    q = Q(pk__in=[])
-    for tree_id, lft, rght in ranges:
-        q |= Q(
-            **{
-                f"{prefix}tree_id": tree_id,
-                f"{prefix}lft__gte": lft,
-                f"{prefix}rght__lte": rght,
-            }
-        )
-    return q
+    return subtrees_q(ranges, prefix)
 
 
 def organizations_for(user: User, roles: Iterable[str] = READ) -> QuerySet[Organization]:
@@ -79,7 +171,7 @@ def can(user: User, roles: Iterable[str], organization: Organization) -> bool:
     if ranges is None:
         return True
     return any(
-        t == organization.tree_id and lft <= organization.lft and organization.rght <= rght
+        t == organization.tree_id and organization.lft in range(lft, rght)
         for t, lft, rght in ranges
     )
 
@@ -122,11 +214,7 @@ def with_subtree_member_counts(qs: QuerySet[Organization]) -> QuerySet[Organizat
     does not grow with the number of nodes.
     """
     members = (
-        Member.objects.filter(
-            organization__tree_id=OuterRef("tree_id"),
-            organization__lft__gte=OuterRef("lft"),
-            organization__lft__lte=OuterRef("rght"),
-        )
+        Member.objects.filter(outer_subtree_q("organization__"))
         .order_by()
         .values("organization__tree_id")
         .annotate(n=Count("pk"))
@@ -142,11 +230,7 @@ def organization_choices_for(user: User, roles: Iterable[str]) -> QuerySet[Organ
 
 def visible_ancestors(user: User, organization: Organization) -> QuerySet[Organization]:
     """The organisation's ancestors the user can see, top first (its breadcrumb)."""
-    return (
-        organizations_for(user)
-        .filter(tree_id=organization.tree_id, lft__lt=organization.lft, rght__gt=organization.rght)
-        .order_by("lft")
-    )
+    return organizations_for(user).filter(ancestors_q(organization)).order_by("lft")
 
 
 def acts_from_above(user: User, organization: Organization) -> bool:
@@ -164,3 +248,53 @@ def own_member(user: User) -> Member | None:
     if not user.is_authenticated:
         return None
     return Member.objects.filter(user_id=user.pk).select_related("organization").first()
+
+
+def sees_all(user: User, organization_ids: Iterable[Any] | None) -> bool:
+    """Whether every one of the organisations is still in the user's scope (a
+    deleted one is not). None (nothing was recorded) is False: what cannot be
+    checked is not handed out."""
+    if organization_ids is None:
+        return False
+    try:
+        ids = {int(pk) for pk in organization_ids}
+    except (TypeError, ValueError):
+        return False
+    if not ids:
+        return True
+    return organizations_for(user).filter(pk__in=ids).count() == len(ids)
+
+
+def reach_of(user: User, organization: Any = None) -> list[int]:
+    """The organisations whose subtrees hold what a file made now for the user
+    can contain: the one it was asked for, else the tops of the user's scope.
+
+    A job records this when it makes its file; the download is refused once
+    the downloader no longer sees all of them (a grant moved away)."""
+    if organization:
+        return [int(organization)]
+    return sorted(top_organizations_for(user).values_list("pk", flat=True))
+
+
+def filtered_members(user: User, params: Mapping[str, Any]) -> QuerySet[Member]:
+    """The member list's rows under its filters (organisation subtree, name or
+    number, category, sector), shared with the export job so a download holds
+    exactly what the page showed. Invalid filters or an organisation outside
+    the scope give no rows."""
+    members = members_for(user)
+    form = MemberFilterForm(params)
+    if not form.is_valid():
+        return members.none()
+    data = form.cleaned_data
+    if data["organization"]:
+        root = organizations_for(user).filter(pk=data["organization"]).first()
+        if root is None:
+            return members.none()
+        members = in_subtree(members, root, "organization__")
+    if data["name"]:
+        members = members.filter(Q(name__contains=data["name"]) | Q(number=data["name"]))
+    if data["category"]:
+        members = members.filter(category=data["category"])
+    if data["sector"]:
+        members = members.filter(organization__sector=data["sector"])
+    return members.order_by("organization__tree_id", "organization__lft", "number")

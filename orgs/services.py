@@ -15,6 +15,7 @@ from django.utils import timezone
 from core import audit, workflow
 from orgs import hooks
 from orgs.models import Member, MemberTransfer, Organization
+from orgs.selectors import contains
 
 TREE_LOCK_KEY = 7_211_001  # any constant; one advisory lock serialises tree writes
 
@@ -82,9 +83,7 @@ def organization_move(*, organization: Organization, new_parent: Organization) -
         lock_tree()
         node = Organization.objects.get(pk=organization.pk)
         target = Organization.objects.get(pk=new_parent.pk)
-        if node.pk == target.pk or (
-            target.tree_id == node.tree_id and node.lft <= target.lft and target.rght <= node.rght
-        ):
+        if contains(node, target):
             raise DomainError("不能把党组织移到它自己或它的下级组织之下")
         if node.parent_id == target.pk:
             return node

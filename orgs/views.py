@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -74,7 +74,7 @@ def tree_children(request: HttpRequest, pk: int) -> HttpResponse:
     """The children of one node with their subtree counts (loaded by htmx on expand)."""
     organization = selectors.organization_get(request.user, pk)
     children = selectors.with_subtree_member_counts(
-        Organization.objects.filter(parent=organization).select_related("sector")
+        selectors.children(organization).select_related("sector")
     ).order_by("lft")
     return render(request, "orgs/_tree_nodes.html", {"nodes": children})
 
@@ -88,7 +88,7 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ).get()
     visible_ancestors = selectors.visible_ancestors(request.user, organization)
     children = selectors.with_subtree_member_counts(
-        Organization.objects.filter(parent=organization).select_related("sector")
+        selectors.children(organization).select_related("sector")
     ).order_by("lft")
     context = {
         "organization": organization,
@@ -157,7 +157,7 @@ def organization_move(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("您没有调整此党组织隶属关系的权限")
     choices = selectors.organization_choices_for(
         request.user, selectors.EDIT_ORGANIZATIONS
-    ).exclude(tree_id=organization.tree_id, lft__gte=organization.lft, rght__lte=organization.rght)
+    ).exclude(selectors.subtree_q(organization))
     form = MoveForm(
         request.POST or None, choices=choices, initial={"new_parent": organization.parent_id}
     )
@@ -197,36 +197,11 @@ def organization_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "orgs/organization_delete.html", {"organization": organization})
 
 
-def filtered_members(user, params: dict) -> QuerySet[Member]:
-    """The member list's filters, shared with the export job."""
-    members = selectors.members_for(user)
-    form = MemberFilterForm(params)
-    if not form.is_valid():
-        return members.none()
-    data = form.cleaned_data
-    if data["organization"]:
-        root = selectors.organizations_for(user).filter(pk=data["organization"]).first()
-        if root is None:
-            return members.none()
-        members = members.filter(
-            organization__tree_id=root.tree_id,
-            organization__lft__gte=root.lft,
-            organization__lft__lte=root.rght,
-        )
-    if data["name"]:
-        members = members.filter(Q(name__contains=data["name"]) | Q(number=data["name"]))
-    if data["category"]:
-        members = members.filter(category=data["category"])
-    if data["sector"]:
-        members = members.filter(organization__sector=data["sector"])
-    return members.order_by("organization__tree_id", "organization__lft", "number")
-
-
 @login_required
 @require_GET
 def member_list(request: HttpRequest) -> HttpResponse:
     form = MemberFilterForm(request.GET)
-    members = filtered_members(request.user, request.GET)
+    members = selectors.filtered_members(request.user, request.GET)
     page = Paginator(members, 50).get_page(request.GET.get("page"))
     scope_root = None
     if form.is_valid() and form.cleaned_data["organization"]:

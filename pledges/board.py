@@ -12,7 +12,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from campaign.selectors import running_campaign
 from core.net import client_address
+from orgs import selectors as org_selectors
 from orgs.models import Organization
 from pledges import selectors, services
 from pledges.forms import CommentForm
@@ -30,9 +32,9 @@ def _organization(code: str) -> Organization:
 def board(request: HttpRequest, code: str) -> HttpResponse:
     """/gongshi/<code>/: the organisation's published pledges and its members'."""
     organization = _organization(code)
-    campaign = selectors.campaign_for_board(organization)
+    campaign = running_campaign(organization)
     pledges = selectors.board(organization, campaign) if campaign else []
-    children = Organization.objects.filter(parent=organization, is_active=True).order_by("lft")
+    children = org_selectors.children(organization).filter(is_active=True)
     context = {
         "organization": organization,
         "campaign": campaign,

@@ -78,7 +78,7 @@ def import_pledges(
     report = ImportReport(kind="pledges", dry_run=dry_run, total=len(table.rows))
     errors = _Errors()
     index = _column_index(table, errors)
-    if organization.tree_id != campaign.organization.tree_id:
+    if not selectors.contains(campaign.organization, organization):
         errors.add(0, "", "", f"{organization.name}不在本次活动范围内")
     if errors:
         report.errors = list(errors)
@@ -294,10 +294,8 @@ def _criteria(campaign: Campaign) -> Callable[[str], list[Criterion]]:
 
 def _members(user, organization: Organization, numbers: set[str]) -> dict[str, Member]:
     """The members among ``numbers`` in the organisation's subtree that the user may edit."""
-    scoped = selectors.members_for(user, selectors.EDIT_MEMBERS).filter(
-        organization__tree_id=organization.tree_id,
-        organization__lft__gte=organization.lft,
-        organization__rght__lte=organization.rght,
+    scoped = selectors.in_subtree(
+        selectors.members_for(user, selectors.EDIT_MEMBERS), organization, "organization__"
     )
     members: dict[str, Member] = {}
     for chunk in iter_chunks(sorted(numbers), 500):

@@ -5,19 +5,17 @@ so a job never reaches further than its starter could in a request. Documents
 are written over the job's previous file, so a job delivered twice leaves one.
 """
 
-import io
-import zipfile
 from typing import Any
 
 import segno
 from django.conf import settings
 from django.db.models import Count, F
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign
-from core import audit, pdf
+from campaign.selectors import campaigns_over
+from core import audit, documents, pdf
 from core.jobs import JobError, job_input_table, job_save_output, previews_only, register
 from core.models import Job
 from core.tabular import write_table
@@ -30,20 +28,32 @@ DOCUMENTS = {"poster": "pledge_poster", "summary": "pledge_summary"}
 
 
 def _scoped(job: Job, roles=org_selectors.READ) -> tuple[Organization, Campaign]:
-    user = job.created_by
-    if user is None:
-        raise JobError("发起人已不存在")
-    organization = (
-        org_selectors.organizations_for(user, roles).filter(pk=job.params["organization"]).first()
+    """The job's organisation and campaign, re-checked with the starter as it runs."""
+    organization = documents.recheck(
+        job,
+        lambda user: (
+            org_selectors.organizations_for(user, roles)
+            .filter(pk=job.params["organization"])
+            .first()
+        ),
+        missing="党组织不存在或不在您的管辖范围内",
     )
-    if organization is None:
-        raise JobError("党组织不存在或不在您的管辖范围内")
-    campaign = Campaign.objects.filter(
-        pk=job.params["campaign"], organization__tree_id=organization.tree_id
-    ).first()
+    campaign = campaigns_over(organization).filter(pk=job.params["campaign"]).first()
     if campaign is None:
         raise JobError("活动不存在或不包含该党组织")
     return organization, campaign
+
+
+def _organization_reach(job: Job, user: Any) -> bool:
+    """A document about one organisation: the downloader must still see it."""
+    return org_selectors.sees_all(user, [job.params.get("organization")])
+
+
+def _recorded_reach(job: Job, user: Any) -> bool:
+    """An export: the downloader must still see every organisation whose subtree
+    the file was made from (recorded by the handler)."""
+    result = job.result if isinstance(job.result, dict) else {}
+    return org_selectors.sees_all(user, result.get("reach"))
 
 
 @register(
@@ -74,10 +84,6 @@ def run_import(job: Job, report) -> None:
         raise JobError(f"文件中有 {len(result.errors)} 处错误，未写入任何数据")
 
 
-def _stamp() -> str:
-    return timezone.localtime().strftime("%Y%m%d-%H%M")
-
-
 def board_url(organization: Organization) -> str:
     return settings.PUBLIC_BASE_URL + reverse("board", args=[organization.code])
 
@@ -88,21 +94,20 @@ def poster_context(organization: Organization, campaign: Campaign) -> dict[str, 
     return {
         "organization": organization,
         "campaign": campaign,
-        "issuer": campaign.issuing_organ or campaign.organization.name,
+        **documents.letterhead(campaign),
         "pledges": selectors.board(organization, campaign),
         "board_url": url,
         "qr": segno.make(url, error="m").svg_data_uri(scale=4, border=2),
-        "issued_on": timezone.localdate(),
     }
 
 
-@register("pledge_poster", _("公示栏海报"))
+@register("pledge_poster", _("公示栏海报"), reach=_organization_reach)
 def run_poster(job: Job, report) -> None:
     """One A4 公示栏 poster for an organisation, with a QR code to its board."""
     organization, campaign = _scoped(job)
     report(10, "正在生成海报")
     data = pdf.render_pdf("pdf/pledge_poster.html", poster_context(organization, campaign))
-    job_save_output(job, f"公示栏-{organization.code}-{_stamp()}.pdf", data)
+    job_save_output(job, documents.file_name("公示栏", code=organization.code, ext="pdf"), data)
     job.result = {"organization": organization.name, "bytes": len(data)}
     job.save(update_fields=["result"])
 
@@ -116,11 +121,9 @@ def summary_parts(organization: Organization, campaign: Campaign, limit: int) ->
     """
     counts = (
         Pledge.objects.filter(
+            org_selectors.subtree_q(organization, "organization__"),
             campaign=campaign,
             published_revision__gt=0,
-            organization__tree_id=organization.tree_id,
-            organization__lft__gte=organization.lft,
-            organization__lft__lte=organization.rght,
         )
         .values_list("organization__lft")
         .annotate(n=Count("pk"))
@@ -146,12 +149,10 @@ def summary_rows(
     One query for the published items with their pledges; the grouping is done
     in Python.
     """
-    lfts = lfts or range(organization.lft, organization.rght + 1)
+    lfts = lfts or org_selectors.subtree_lfts(organization)
     items = PledgeItem.objects.filter(
+        org_selectors.span_q(organization.tree_id, lfts, "revision__pledge__organization__"),
         revision__pledge__campaign=campaign,
-        revision__pledge__organization__tree_id=organization.tree_id,
-        revision__pledge__organization__lft__gte=lfts.start,
-        revision__pledge__organization__lft__lt=lfts.stop,
         revision__pledge__published_revision__gt=0,
         revision__number=F("revision__pledge__published_revision"),
     ).order_by(
@@ -207,7 +208,7 @@ def summary_rows(
     return groups
 
 
-@register("pledge_summary", _("承诺汇总表"))
+@register("pledge_summary", _("承诺汇总表"), reach=_organization_reach)
 def run_summary(job: Job, report) -> None:
     """承诺汇总表: every published pledge in a subtree, grouped by organisation.
 
@@ -220,29 +221,26 @@ def run_summary(job: Job, report) -> None:
     parts = summary_parts(organization, campaign, settings.PDF_SUMMARY_MAX_PLEDGES)
     files: list[tuple[str, bytes]] = []
     total = 0
-    for number, lfts in enumerate(parts, start=1):
-        label = f"第{number}部分（共{len(parts)}部分）" if len(parts) > 1 else ""
-        report(5 + 90 * (number - 1) // len(parts), f"正在排版{label or '汇总表'}")
+    for part, lfts in documents.parts_of(parts):
+        report(5 + 90 * (part.number - 1) // part.total, f"正在排版{part.label or '汇总表'}")
         groups = summary_rows(organization, campaign, lfts)
         count = sum(len(g["pledges"]) for g in groups)
         total += count
         context = {
             "organization": organization,
             "campaign": campaign,
-            "issuer": campaign.issuing_organ or campaign.organization.name,
+            **documents.letterhead(campaign),
             "groups": groups,
             "pledge_count": count,
-            "part": label,
-            "issued_on": timezone.localdate(),
+            "part": part.label,
         }
         data = pdf.render_pdf("pdf/pledge_summary.html", context)
-        suffix = f"-{number:02d}" if len(parts) > 1 else ""
-        files.append((f"承诺汇总表-{organization.code}{suffix}.pdf", data))
+        name = documents.file_name(
+            "承诺汇总表", code=organization.code, suffix=part.suffix, ext="pdf", stamped=False
+        )
+        files.append((name, data))
     report(96, "正在保存")
-    if len(files) == 1:
-        name, content = f"承诺汇总表-{organization.code}-{_stamp()}.pdf", files[0][1]
-    else:
-        name, content = f"承诺汇总表-{organization.code}-{_stamp()}.zip", _zip(files)
+    name, content = documents.pdf_or_zip(files, title="承诺汇总表", code=organization.code)
     job_save_output(job, name, content)
     job.result = {
         "organization": organization.name,
@@ -251,15 +249,6 @@ def run_summary(job: Job, report) -> None:
         "bytes": len(content),
     }
     job.save(update_fields=["result"])
-
-
-def _zip(files: list[tuple[str, bytes]]) -> bytes:
-    buffer = io.BytesIO()
-    # PDFs are already compressed: store them.
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for name, data in files:
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 EXPORT_HEADERS = [
@@ -283,6 +272,7 @@ EXPORT_HEADERS = [
     "pledge_export",
     _("承诺导出"),
     allowed=lambda user: org_selectors.can_anywhere(user, org_selectors.EXPORT),
+    reach=_recorded_reach,
 )
 def run_export(job: Job, report) -> None:
     """The pledge list as filtered, one row per item of the current text.
@@ -291,12 +281,15 @@ def run_export(job: Job, report) -> None:
     re-import its members' pledges.
     """
     user = job.created_by
+    assert user is not None  # job_run checked the starter's export right
     from django.http import Http404
 
+    filters = job.params.get("filters", {})
     try:
-        _, _, pledges = selectors.filtered_pledges(user, job.params.get("filters", {}))
+        _, _, pledges = selectors.filtered_pledges(user, filters)
     except Http404:
         raise JobError("活动或党组织不在您的管辖范围内") from None
+    reach = org_selectors.reach_of(user, filters.get("organization"))
     report(10, "正在读取承诺")
     items = (
         PledgeItem.objects.filter(
@@ -335,6 +328,6 @@ def run_export(job: Job, report) -> None:
     report(70, "正在生成文件")
     fmt = job.params["format"]
     content, _ = write_table(fmt, EXPORT_HEADERS, rows, title="公开承诺")
-    job_save_output(job, f"公开承诺-{_stamp()}.{fmt}", content)
-    job.result = {"rows": len(rows)}
+    job_save_output(job, documents.file_name("公开承诺", ext=fmt), content)
+    job.result = {"rows": len(rows), "reach": reach}
     job.save(update_fields=["result"])

@@ -10,9 +10,9 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from campaign.models import Campaign
+from campaign.selectors import running_campaign
 from orgs import selectors
 from orgs.models import Organization
 from pledges.models import Pledge, PledgeComment, PledgeItem, PledgeRevision, PledgeUpdate
@@ -48,11 +48,7 @@ def filtered_pledges(
     scope_root = None
     if filters.get("organization"):
         scope_root = selectors.organization_get(user, filters["organization"])
-        pledges = pledges.filter(
-            organization__tree_id=scope_root.tree_id,
-            organization__lft__gte=scope_root.lft,
-            organization__lft__lte=scope_root.rght,
-        )
+        pledges = selectors.in_subtree(pledges, scope_root, "organization__")
     if filters.get("state"):
         pledges = pledges.filter(state=filters["state"])
     if filters.get("public"):  # on the board, including those with a revision under way
@@ -123,16 +119,6 @@ def comment_get(user: Any, pk: Any) -> PledgeComment:
 
 
 # ---- the public board -----------------------------------------------------
-
-
-def campaign_for_board(organization: Organization) -> Campaign | None:
-    """The campaign a board shows: the root's running campaign, else its latest."""
-    campaigns = Campaign.objects.filter(
-        organization__tree_id=organization.tree_id, organization__parent__isnull=True
-    ).exclude(status=Campaign.Status.DRAFT)
-    today = timezone.localdate()
-    running = campaigns.filter(start_date__lte=today, end_date__gte=today).order_by("-start_date")
-    return running.first() or campaigns.order_by("-start_date").first()
 
 
 @dataclass
@@ -262,7 +248,7 @@ def on_board(pledge: Pledge) -> bool:
     organisation active, and in the campaign that board shows."""
     if not pledge.is_public or not pledge.organization.is_active:
         return False
-    shown = campaign_for_board(pledge.organization)
+    shown = running_campaign(pledge.organization)
     return shown is not None and shown.pk == pledge.campaign_id
 
 

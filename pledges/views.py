@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaign.models import Campaign, Criterion
-from campaign.selectors import campaign_get, campaigns_for
+from campaign.selectors import campaign_get, campaigns_for, running_campaign
 from core.forms import ReasonForm, first_error
 from core.jobs import PreviewNotConfirmable, job_confirm_preview, job_start
 from core.models import Job
@@ -147,11 +147,11 @@ def _campaign_for(request: HttpRequest, organization: Organization) -> Campaign:
     if _param(request, "campaign"):
         campaign = campaign_get(request.user, _param(request, "campaign"))
     else:
-        found = selectors.campaign_for_board(organization)
+        found = running_campaign(organization)
         if found is None:
             raise Http404
         campaign = found
-    if campaign.organization.tree_id != organization.tree_id:
+    if not org_selectors.contains(campaign.organization, organization):
         raise Http404
     return campaign
 

@@ -21,6 +21,7 @@ from campaign.seeds import seed_data
 from campaign.services import campaign_load
 from core.models import AuditEntry, Job
 from orgs.models import MemberTransfer
+from orgs.selectors import reach_of
 from pledges.services import (
     ItemInput,
     comment_add,
@@ -311,7 +312,14 @@ def world(district):
         result={"dry_run": True, "created": 0},
     )
     preview.input_file.save("m.csv", ContentFile("党员编号\n".encode()), save=True)
-    export = Job.objects.create(kind="export", status=Job.Status.SUCCEEDED, created_by=committee)
+    # As run_export leaves it: the file records the subtrees it was made from.
+    export = Job.objects.create(
+        kind="export",
+        status=Job.Status.SUCCEEDED,
+        created_by=committee,
+        params={"target": "members", "format": "csv", "filters": {}},
+        result={"rows": 1, "reach": reach_of(committee)},
+    )
     export.output_file.save("x.csv", ContentFile(b"a,b\n"), save=True)
     district.jobs = {"preview": preview, "export": export}
     district.campaign = _seed_campaign(district)

@@ -153,3 +153,88 @@ def test_a_job_whose_starter_lost_the_right_fails_before_its_handler_runs(
     allowed.refresh_from_db()
     assert refused.status == Job.Status.FAILED and refused.error == "您没有受限任务权限"
     assert allowed.status == Job.Status.SUCCEEDED and calls == [allowed.pk]
+
+
+# ---- who may have a job's file ----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_file_of_a_kind_that_declares_no_reach_is_never_handed_out(district, login):
+    from django.core.files.base import ContentFile
+
+    @jobs.register("test-unscoped", "无范围的文件")
+    def handler(job, report):
+        pass
+
+    @jobs.register("test-scoped", "有范围的文件", reach=lambda job, user: True)
+    def scoped_handler(job, report):
+        pass
+
+    admin = district.users["admin"]
+    try:
+        unscoped = Job.objects.create(kind="test-unscoped", created_by=admin)
+        unscoped.output_file.save("x.csv", ContentFile(b"a\n"), save=True)
+        scoped = Job.objects.create(kind="test-scoped", created_by=admin)
+        scoped.output_file.save("y.csv", ContentFile(b"a\n"), save=True)
+        client = login(admin)
+        refused = client.get(reverse("core:job_download", kwargs={"pk": unscoped.pk}))
+        served = client.get(reverse("core:job_download", kwargs={"pk": scoped.pk}))
+    finally:
+        jobs._kinds.pop("test-unscoped")
+        jobs._kinds.pop("test-scoped")
+    assert refused.status_code == 404  # even for the admin: nothing says whose it is
+    assert served.status_code == 200
+    assert not jobs.may_download(Job(kind="no-such-kind"), admin)
+
+
+@pytest.mark.django_db
+def test_an_unfiltered_export_is_404_once_the_starters_grant_moves_away(
+    district, login, django_capture_on_commit_callbacks
+):
+    from orgs.models import Role
+    from tests.factories import UserFactory, grant
+
+    staff = UserFactory()
+    grant(staff, Role.COMMITTEE_STAFF, district.street)
+    client = login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("orgs:export", kwargs={"target": "members", "fmt": "csv"}))
+    job = Job.objects.get()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert job.result["reach"] == [district.street.pk]
+    download = reverse("core:job_download", kwargs={"pk": job.pk})
+    assert client.get(download).status_code == 200
+    # Moved to the other street: the export right is still held, but the file is
+    # about the first street's members.
+    staff.role_grants.update(organization=district.street2)
+    assert client.get(download).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_document_is_404_once_its_organisation_is_out_of_reach(district, login):
+    from django.core.files.base import ContentFile
+
+    committee = district.users["committee"]
+    poster = Job.objects.create(
+        kind="pledge_poster",
+        created_by=committee,
+        params={"organization": district.branch.pk, "campaign": 1},
+    )
+    poster.output_file.save("p.pdf", ContentFile(b"%PDF"), save=True)
+    client = login(committee)
+    download = reverse("core:job_download", kwargs={"pk": poster.pk})
+    assert client.get(download).status_code == 200
+    committee.role_grants.update(organization=district.street2)
+    assert client.get(download).status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_export_without_a_recorded_reach_is_refused(district, login):
+    from django.core.files.base import ContentFile
+
+    committee = district.users["committee"]
+    for kind in ("export", "pledge_export"):
+        job = Job.objects.create(kind=kind, created_by=committee, result={"rows": 1})
+        job.output_file.save("x.csv", ContentFile(b"a\n"), save=True)
+        response = login(committee).get(reverse("core:job_download", kwargs={"pk": job.pk}))
+        assert response.status_code == 404, kind

@@ -10,6 +10,7 @@ from django.db import transaction
 from campaign.models import Campaign
 from core import audit
 from orgs.models import Organization
+from orgs.selectors import tree_q
 from pledges import services
 from pledges.models import Pledge
 from pledges.services import ItemInput
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         if admin is None:
             raise CommandError("没有系统管理员账号，请先运行 seed_demo")
         units = Organization.objects.filter(
-            tree_id=campaign.organization.tree_id, kind=Organization.Kind.BRANCH
+            tree_q(campaign.organization), kind=Organization.Kind.BRANCH
         ).order_by("lft")[:branches]
         phase = campaign.phases.order_by("start_date").first()
         rng = random.Random(2010)
