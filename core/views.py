@@ -14,7 +14,6 @@ from core.jobs import jobs_for, may_download
 from core.models import Job
 from core.tabular import write_table
 from core.workflow import DomainError
-from orgs import selectors
 
 
 def _job(request: HttpRequest, pk: int) -> Job:
