@@ -79,8 +79,8 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The login throttle counts failures in the cache: set CACHE_URL (Redis) when
-# more than one web process runs, so they share the count.
+# The cache (Redis with CACHE_URL) holds nothing another process depends on:
+# the login throttle counts failures in the database (core.models.LoginFailure).
 CACHE_URL = env_str("CACHE_URL")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}

@@ -122,3 +122,23 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()} {self.object_repr}"
+
+
+class LoginFailure(models.Model):
+    """One failed login for an (address, account) pair, kept only as a keyed hash.
+
+    In the database rather than a process's memory or the cache, so every web
+    process counts the same failures and a Redis outage does not open (or
+    break) the login page.
+    """
+
+    key = models.CharField(_("来源"), max_length=64)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("登录失败记录")
+        verbose_name_plural = _("登录失败记录")
+        indexes = [models.Index(fields=["key", "at"], name="login_failure_key_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M}"

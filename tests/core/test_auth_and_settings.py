@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
@@ -19,7 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_repeated_failed_logins_are_refused_even_with_the_right_password(
     client, district, settings
 ):
-    cache.clear()
     settings.LOGIN_MAX_FAILURES = 3
     url = reverse("login")
     for _ in range(3):
@@ -33,12 +31,10 @@ def test_repeated_failed_logins_are_refused_even_with_the_right_password(
     # Another account from the same address is not affected.
     response = client.post(url, {"username": "office", "password": PASSWORD})
     assert response.status_code == 302
-    cache.clear()
 
 
 @pytest.mark.django_db
 def test_a_good_login_clears_the_count(client, district, settings):
-    cache.clear()
     settings.LOGIN_MAX_FAILURES = 2
     from tests.factories import PASSWORD
 
@@ -53,7 +49,6 @@ def test_a_good_login_clears_the_count(client, district, settings):
         client.post(reverse("login"), {"username": "committee", "password": PASSWORD}).status_code
         == 302
     )
-    cache.clear()
 
 
 @pytest.mark.parametrize(
@@ -103,3 +98,54 @@ def test_production_settings_pass_the_deploy_check():
         ALLOWED_HOSTS="dangjian.example.gov.cn",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.django_db
+def test_the_failures_are_counted_in_the_database_not_a_process(client, district, settings):
+    from core.models import LoginFailure
+
+    settings.LOGIN_MAX_FAILURES = 2
+    # No cache at all: a Redis outage must not break or open the login page.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    url = reverse("login")
+    for _ in range(2):
+        client.post(url, {"username": "committee", "password": "wrong"})
+    assert LoginFailure.objects.count() == 2  # what every web process reads
+    from tests.factories import PASSWORD
+
+    response = client.post(url, {"username": "committee", "password": PASSWORD})
+    assert "登录失败次数过多" in response.content.decode()
+    assert LoginFailure.objects.count() == 2  # a refused attempt is not a new failure
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_racing_guesses_get_no_more_tries_than_the_limit(settings):
+    import threading
+
+    from django.db import connection, connections
+    from django.test import Client
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
+    from tests.factories import UserFactory
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.LOGIN_MAX_FAILURES = 3
+    UserFactory(username="target")
+    barrier, outcomes = threading.Barrier(8), []
+
+    def guess():
+        try:
+            barrier.wait()
+            page = Client().post(reverse("login"), {"username": "target", "password": "x"})
+            outcomes.append("throttled" if "登录失败次数过多" in page.content.decode() else "tried")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=guess) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["throttled"] * 5 + ["tried"] * 3
