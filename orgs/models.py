@@ -3,6 +3,7 @@
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -11,12 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from mptt.models import MPTTModel, TreeForeignKey
 
+from orgs.rules import member_problems
+
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", _("只能包含字母、数字、下划线、点和连字符")
 )
 phone_validator = RegexValidator(r"^[0-9+()\- ]{5,32}$", _("电话号码格式不正确"))
-mobile_validator = RegexValidator(r"^1[3-9][0-9]{9}$", _("手机号码应为 11 位数字，以 1 开头"))
 
 
 class Sector(models.Model):
@@ -112,9 +114,7 @@ class Member(models.Model):
         Organization, verbose_name=_("所在党组织"), on_delete=models.PROTECT, related_name="members"
     )
     post = models.CharField(_("工作岗位"), max_length=64, blank=True)
-    mobile = models.CharField(
-        _("手机号码"), max_length=11, blank=True, validators=[mobile_validator]
-    )
+    mobile = models.CharField(_("手机号码"), max_length=11, blank=True)  # format: orgs.rules
     # Database defaults too, so a bulk COPY can leave these columns out.
     is_leading_cadre = models.BooleanField(_("党员领导干部"), default=False, db_default=False)
     is_party_worker = models.BooleanField(_("党务工作者"), default=False, db_default=False)
@@ -148,6 +148,17 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.number}）"
+
+    def clean(self) -> None:
+        """The member rules (``orgs.rules``), the same ones the importer applies."""
+        problems = member_problems(
+            birth_date=self.birth_date, joined_on=self.joined_on, mobile=self.mobile
+        )
+        if problems:
+            errors: dict[str, list[str]] = {}
+            for name, message in problems:
+                errors.setdefault(name, []).append(message)
+            raise ValidationError(errors)
 
 
 class MemberTransfer(models.Model):

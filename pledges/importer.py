@@ -21,9 +21,9 @@ from django.db import transaction
 from django.utils import translation
 
 from campaign.models import Campaign, Criterion, Rubric
+from core.imports import MAX_REPORTED_ERRORS, PREVIEW_ROWS, ColumnIndex, ImportReport, RowErrors
 from core.tabular import Table, cell_text, iter_chunks, parse_date
 from orgs import selectors
-from orgs.importers import MAX_REPORTED_ERRORS, PREVIEW_ROWS, ImportReport, _Errors
 from orgs.models import Member, Organization
 from pledges.models import Pledge, PledgeItem
 from pledges.services import (
@@ -76,8 +76,11 @@ def import_pledges(
 ) -> ImportReport:
     """Check every row, then create or replace members' pledges in one transaction."""
     report = ImportReport(kind="pledges", dry_run=dry_run, total=len(table.rows))
-    errors = _Errors()
-    index = _column_index(table, errors)
+    errors = RowErrors()
+    # Columns of the user's own (备注, …) are ignored: the file is often a sheet they keep.
+    index = ColumnIndex.read(
+        table.headers, required=REQUIRED, optional=OPTIONAL, extra_allowed=True, errors=errors
+    )
     if not selectors.contains(campaign.organization, organization):
         errors.add(0, "", "", f"{organization.name}不在本次活动范围内")
     if errors:
@@ -94,23 +97,11 @@ def import_pledges(
     return report
 
 
-def _column_index(table: Table, errors: _Errors) -> dict[str, int]:
-    """Known columns by position; unknown ones are ignored, missing required ones reported."""
-    position: dict[str, int] = {}
-    for i, header in enumerate(table.headers):
-        if header in REQUIRED or header in OPTIONAL:
-            if header in position:
-                errors.add(1, header, "", "表头重复")
-            position.setdefault(header, i)
-    missing = [h for h in REQUIRED if h not in position]
-    if missing:
-        errors.add(1, "、".join(missing), "", "缺少必填列")
-    return position
-
-
-def _import(table, index, user, campaign, organization, report, errors: _Errors, step) -> None:
+def _import(
+    table, index: ColumnIndex, user, campaign, organization, report, errors: RowErrors, step
+) -> None:
     groups = _parse_rows(table, index, campaign, errors, step)
-    if len(errors) >= MAX_REPORTED_ERRORS:
+    if errors.full:
         return
     step(30, "正在核对党员")
     members = _members(user, organization, {g.number for g in groups.values()})
@@ -168,13 +159,15 @@ def _import(table, index, user, campaign, organization, report, errors: _Errors,
                 pledge_save(pledge=pledge, user=user, items=group.items, change_note=CHANGE_NOTE)
         except PledgeError as exc:
             errors.add(group.lines[0], NUMBER, group.number, str(exc))
-            if len(errors) >= MAX_REPORTED_ERRORS:
+            if errors.full:
                 return
         if done % 50 == 0:
             step(50 + 45 * done // len(writes), "正在写入")
 
 
-def _parse_rows(table, index, campaign, errors: _Errors, step) -> dict[tuple[str, str], _Group]:
+def _parse_rows(
+    table, index: ColumnIndex, campaign, errors: RowErrors, step
+) -> dict[tuple[str, str], _Group]:
     audiences = {
         str(Pledge.Audience.ORGANIZATION.label): Pledge.Audience.ORGANIZATION,
         str(Pledge.Audience.PUBLIC.label): Pledge.Audience.PUBLIC,
@@ -185,18 +178,14 @@ def _parse_rows(table, index, campaign, errors: _Errors, step) -> dict[tuple[str
     groups: dict[tuple[str, str], _Group] = {}
     total = len(table.rows)
 
-    def cell(raw: list, header: str) -> Any:
-        i = index.get(header)
-        return raw[i] if i is not None and i < len(raw) else ""
-
     for i, raw in enumerate(table.rows):
         line = i + 2
         bad = len(errors)
-        number = cell_text(cell(raw, NUMBER))
+        number = cell_text(index.cell(raw, NUMBER))
         if not number:
             errors.add(line, NUMBER, number, "不能为空")
 
-        audience_text = cell_text(cell(raw, AUDIENCE))
+        audience_text = cell_text(index.cell(raw, AUDIENCE))
         audience = audiences.get(audience_text) if audience_text else Pledge.Audience.PUBLIC
         if audience is None:
             errors.add(
@@ -206,7 +195,7 @@ def _parse_rows(table, index, campaign, errors: _Errors, step) -> dict[tuple[str
                 f"承诺对象应为“{Pledge.Audience.ORGANIZATION.label}”或“{Pledge.Audience.PUBLIC.label}”",
             )
 
-        content = cell_text(cell(raw, CONTENT))
+        content = cell_text(index.cell(raw, CONTENT))
         if not content:
             errors.add(line, CONTENT, content, "不能为空")
         elif len(content) > CONTENT_MAX:
@@ -214,7 +203,7 @@ def _parse_rows(table, index, campaign, errors: _Errors, step) -> dict[tuple[str
                 line, CONTENT, content, f"不能超过 {CONTENT_MAX} 字（现有 {len(content)} 字）"
             )
 
-        due_value = cell(raw, DUE)
+        due_value = index.cell(raw, DUE)
         due_date = None
         if not cell_text(due_value):
             errors.add(line, DUE, due_value, "不能为空")
@@ -233,7 +222,7 @@ def _parse_rows(table, index, campaign, errors: _Errors, step) -> dict[tuple[str
                         f"{campaign.end_date:%Y-%m-%d}）",
                     )
 
-        verification = cell_text(cell(raw, VERIFICATION))
+        verification = cell_text(index.cell(raw, VERIFICATION))
         if not verification:
             errors.add(line, VERIFICATION, verification, "不能为空")
         elif len(verification) > VERIFICATION_MAX:
@@ -245,7 +234,7 @@ def _parse_rows(table, index, campaign, errors: _Errors, step) -> dict[tuple[str
             )
 
         criterion = None
-        criterion_text = cell_text(cell(raw, CRITERION))
+        criterion_text = cell_text(index.cell(raw, CRITERION))
         if criterion_text:
             found = criteria(criterion_text)
             if len(found) == 1:
@@ -273,7 +262,7 @@ def _parse_rows(table, index, campaign, errors: _Errors, step) -> dict[tuple[str
                 )
             elif len(errors) == bad:
                 group.items.append(ItemInput(content, due_date, verification, criterion))
-        if len(errors) >= MAX_REPORTED_ERRORS:
+        if errors.full:
             break
         if i % 500 == 499:
             step(5 + 25 * i // total, "正在校验")

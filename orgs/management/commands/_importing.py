@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from core import audit
+from core.imports import ImportReport
 from core.tabular import TableError, read_table
-from orgs.importers import ImportReport
 
 
 class ImportCommand(BaseCommand):

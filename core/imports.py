@@ -1,0 +1,162 @@
+"""What every spreadsheet importer shares: the report, its row errors, the column index.
+
+The organisation, member and pledge importers (and the score, tally and
+nomination imports to come) check every row before writing anything and
+report every problem as line, column, value and a Chinese reason. The job
+pages, the import commands and the admin read the report these build, so
+every importer's errors look and read the same.
+
+Typical use::
+
+    errors = RowErrors()
+    columns = ColumnIndex.read(table.headers, required=HEADERS, errors=errors)
+    for line, row in enumerate(table.rows, start=2):  # line 1 is the header
+        if not columns.cell(row, "党员编号"):
+            errors.add(line, "党员编号", "", "不能为空")
+        if errors.full:
+            break
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.tabular import cell_text
+
+# The report keeps this many errors: enough to fix a file by, small enough for a page.
+MAX_REPORTED_ERRORS = 500
+# Rows of each action (新增, 更新, …) shown before a file is confirmed.
+PREVIEW_ROWS = 20
+# A reported value is cut to this length: it identifies the cell, not copies it.
+VALUE_SHOWN = 60
+
+
+@dataclass
+class RowError:
+    """One problem with a file: ``row`` 0 means the file as a whole, 1 its header row."""
+
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"第 {self.row} 行" if self.row else "文件"
+        column = f"「{self.column}」" if self.column else ""
+        value = f"（值：{self.value}）" if self.value else ""
+        return f"{where}{column}{value}：{self.reason}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields and the sentence built from them (what the job page shows)."""
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "reason": self.reason,
+            "text": str(self),
+        }
+
+
+class RowErrors(list[RowError]):
+    """The errors found so far; ``add`` takes any cell value and shows it as text."""
+
+    def add(self, row: int, column: str, value: object, reason: str) -> None:
+        self.append(RowError(row, column, cell_text(value)[:VALUE_SHOWN], reason))
+
+    @property
+    def full(self) -> bool:
+        """Enough to report: an importer may stop reading rows once this is true."""
+        return len(self) >= MAX_REPORTED_ERRORS
+
+
+@dataclass
+class ImportReport:
+    """What an import did or, on a dry run, would do; with any errors, it wrote nothing."""
+
+    kind: str
+    dry_run: bool
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    preview: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        """For a job's result (JSON): the counts, the first errors and the preview."""
+        return {
+            "kind": self.kind,
+            "dry_run": self.dry_run,
+            "total": self.total,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "error_count": len(self.errors),
+            "errors": [e.as_dict() for e in self.errors[:MAX_REPORTED_ERRORS]],
+            "preview": self.preview,
+        }
+
+
+class ColumnIndex:
+    """Where each known column sits in a file: header text → position.
+
+    Columns may come in any order. ``read`` reports on the header row (line 1)
+    a header given twice, the required headers that are missing and, for a
+    file that must match a template exactly (``extra_allowed=False``), the
+    headers it does not know.
+    """
+
+    def __init__(self, position: dict[str, int]) -> None:
+        self.position = position
+
+    @classmethod
+    def read(
+        cls,
+        headers: Sequence[str],
+        *,
+        required: Iterable[str],
+        optional: Iterable[str] = (),
+        extra_allowed: bool = False,
+        errors: RowErrors,
+    ) -> "ColumnIndex":
+        """Index ``headers``, adding what is wrong with them to ``errors``."""
+        required = list(required)
+        known = {*required, *optional}
+        position: dict[str, int] = {}
+        unknown: list[str] = []
+        seen: set[str] = set()
+        for i, header in enumerate(headers):
+            if not header or (extra_allowed and header not in known):
+                continue  # a blank header, or a column of the user's own that is ignored
+            if header in seen:
+                errors.add(1, header, "", "表头重复")
+                continue
+            seen.add(header)
+            if header in known:
+                position[header] = i
+            else:
+                unknown.append(header)
+        missing = [h for h in required if h not in position]
+        if missing:
+            # A template file has every column, so say which file to use; a
+            # file with optional columns names the ones it cannot do without.
+            reason = "缺少列，请使用下载的模板" if not extra_allowed else "缺少必填列"
+            errors.add(1, "、".join(missing), "", reason)
+        if unknown and not extra_allowed:
+            errors.add(1, "、".join(unknown), "", "无法识别的列，请使用下载的模板")
+        return cls(position)
+
+    def __contains__(self, header: object) -> bool:
+        return header in self.position
+
+    def __getitem__(self, header: str) -> int:
+        return self.position[header]
+
+    def cell(self, row: Sequence[object], header: str) -> object:
+        """The row's value in that column; "" when the file lacks the column or the row is short."""
+        i = self.position.get(header)
+        return row[i] if i is not None and i < len(row) else ""
