@@ -7,14 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Criterion, Phase
 from pledges.models import Pledge
-from pledges.services import (
-    AUTHOR_MAX,
-    COMMENT_MAX,
-    CONTENT_MAX,
-    UPDATE_TEXT_MAX,
-    VERIFICATION_MAX,
-    ItemInput,
-)
+from pledges.rules import CONTENT_MAX, MAX_ITEMS, VERIFICATION_MAX, audiences_for
+from pledges.services import AUTHOR_MAX, COMMENT_MAX, UPDATE_TEXT_MAX, ItemInput
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -76,7 +70,12 @@ class BaseItemFormSet(forms.BaseFormSet):
 
 
 ItemFormSet = forms.formset_factory(
-    ItemForm, formset=BaseItemFormSet, extra=2, can_delete=True, max_num=20, validate_max=True
+    ItemForm,
+    formset=BaseItemFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=MAX_ITEMS,
+    validate_max=True,
 )
 
 
@@ -86,13 +85,8 @@ class PledgeStartForm(forms.Form):
 
     def __init__(self, *args: Any, for_member: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        allowed = (
-            (Pledge.Audience.ORGANIZATION, Pledge.Audience.PUBLIC)
-            if for_member
-            else (Pledge.Audience.PARENT, Pledge.Audience.PUBLIC)
-        )
         cast(forms.ChoiceField, self.fields["audience"]).choices = [
-            (a.value, a.label) for a in allowed
+            (a.value, a.label) for a in audiences_for(member=for_member)
         ]
 
 

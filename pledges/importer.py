@@ -26,15 +26,8 @@ from core.tabular import Table, cell_text, iter_chunks, parse_date
 from orgs import selectors
 from orgs.models import Member, Organization
 from pledges.models import Pledge, PledgeItem
-from pledges.services import (
-    CONTENT_MAX,
-    MAX_ITEMS,
-    VERIFICATION_MAX,
-    ItemInput,
-    PledgeError,
-    pledge_create,
-    pledge_save,
-)
+from pledges.rules import audience_problem, item_field_problems, too_many_items
+from pledges.services import ItemInput, PledgeError, pledge_create, pledge_save
 
 Progress = Callable[[int, str], None]
 
@@ -46,6 +39,7 @@ VERIFICATION = "检验方式"
 CRITERION = "对应标准"
 REQUIRED = (NUMBER, CONTENT, DUE, VERIFICATION)
 OPTIONAL = (AUDIENCE, CRITERION)
+COLUMN_OF = {"content": CONTENT, "due_date": DUE, "verification": VERIFICATION}  # rules' fields
 
 CREATE = "新增"
 UPDATE = "更新"
@@ -168,12 +162,8 @@ def _import(
 def _parse_rows(
     table, index: ColumnIndex, campaign, errors: RowErrors, step
 ) -> dict[tuple[str, str], _Group]:
-    audiences = {
-        str(Pledge.Audience.ORGANIZATION.label): Pledge.Audience.ORGANIZATION,
-        str(Pledge.Audience.PUBLIC.label): Pledge.Audience.PUBLIC,
-        Pledge.Audience.ORGANIZATION.value: Pledge.Audience.ORGANIZATION,
-        Pledge.Audience.PUBLIC.value: Pledge.Audience.PUBLIC,
-    }
+    """Check every row (the pledge rules of ``pledges.rules``) and group the good ones."""
+    audiences = {str(a.label): a for a in Pledge.Audience} | {a.value: a for a in Pledge.Audience}
     criteria = _criteria(campaign)
     groups: dict[tuple[str, str], _Group] = {}
     total = len(table.rows)
@@ -187,51 +177,32 @@ def _parse_rows(
 
         audience_text = cell_text(index.cell(raw, AUDIENCE))
         audience = audiences.get(audience_text) if audience_text else Pledge.Audience.PUBLIC
-        if audience is None:
-            errors.add(
-                line,
-                AUDIENCE,
-                audience_text,
-                f"承诺对象应为“{Pledge.Audience.ORGANIZATION.label}”或“{Pledge.Audience.PUBLIC.label}”",
-            )
+        wrong_audience = audience_problem(audience, member=True)
+        if wrong_audience:
+            errors.add(line, AUDIENCE, audience_text, wrong_audience)
+            audience = None
 
         content = cell_text(index.cell(raw, CONTENT))
-        if not content:
-            errors.add(line, CONTENT, content, "不能为空")
-        elif len(content) > CONTENT_MAX:
-            errors.add(
-                line, CONTENT, content, f"不能超过 {CONTENT_MAX} 字（现有 {len(content)} 字）"
-            )
-
+        verification = cell_text(index.cell(raw, VERIFICATION))
         due_value = index.cell(raw, DUE)
         due_date = None
-        if not cell_text(due_value):
-            errors.add(line, DUE, due_value, "不能为空")
-        else:
+        unreadable = None
+        if cell_text(due_value):
             try:
                 due_date = parse_date(due_value)
             except ValueError as exc:
-                errors.add(line, DUE, due_value, str(exc))
-            else:
-                if not campaign.start_date <= due_date <= campaign.end_date:
-                    errors.add(
-                        line,
-                        DUE,
-                        due_value,
-                        f"完成时限不在活动期间（{campaign.start_date:%Y-%m-%d} 至 "
-                        f"{campaign.end_date:%Y-%m-%d}）",
-                    )
-
-        verification = cell_text(index.cell(raw, VERIFICATION))
-        if not verification:
-            errors.add(line, VERIFICATION, verification, "不能为空")
-        elif len(verification) > VERIFICATION_MAX:
-            errors.add(
-                line,
-                VERIFICATION,
-                verification,
-                f"不能超过 {VERIFICATION_MAX} 字（现有 {len(verification)} 字）",
+                unreadable = str(exc)
+        problems = dict(
+            item_field_problems(
+                content=content, due_date=due_date, verification=verification, campaign=campaign
             )
+        )
+        if unreadable:
+            problems["due_date"] = unreadable  # why there is no date, rather than "请填写"
+        shown = {"content": content, "due_date": due_value, "verification": verification}
+        for name, column in COLUMN_OF.items():  # in column order
+            if name in problems:
+                errors.add(line, column, shown[name], problems[name])
 
         criterion = None
         criterion_text = cell_text(index.cell(raw, CRITERION))
@@ -252,13 +223,13 @@ def _parse_rows(
         if number and audience is not None:
             group = groups.setdefault((number, audience), _Group(number, audience))
             group.lines.append(line)
-            if len(group.lines) > MAX_ITEMS:
+            over = too_many_items(len(group.lines))
+            if over:
                 errors.add(
                     line,
                     CONTENT,
                     content,
-                    f"同一党员、同一承诺对象的承诺事项最多 {MAX_ITEMS} 项（与第 "
-                    f"{group.lines[0]} 行属于同一份承诺，本行为第 {len(group.lines)} 项）",
+                    f"{over}（同一党员、同一承诺对象的各行为一份承诺，与第 {group.lines[0]} 行同属一份）",
                 )
             elif len(errors) == bad:
                 group.items.append(ItemInput(content, due_date, verification, criterion))

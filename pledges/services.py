@@ -24,10 +24,8 @@ from core.models import AuditEntry
 from orgs import selectors
 from orgs.models import Member, Organization
 from pledges.models import Pledge, PledgeComment, PledgeItem, PledgeRevision, PledgeUpdate
+from pledges.rules import audience_problem, item_problems
 
-MAX_ITEMS = 20
-CONTENT_MAX = 500
-VERIFICATION_MAX = 200
 UPDATE_TEXT_MAX = 1000
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_TYPES = (uploads.PNG, uploads.JPEG)
@@ -94,46 +92,6 @@ def can_moderate(user: Any, pledge: Pledge) -> bool:
 # ---- checking input -------------------------------------------------------
 
 
-def item_problems(campaign: Campaign, subject: str, items: list[ItemInput]) -> list[str]:
-    """What is wrong with a pledge's items, each message naming the item."""
-    problems: list[str] = []
-    rubrics = set(
-        Rubric.objects.filter(campaign=campaign, subject=subject).values_list("pk", flat=True)
-    )
-    if not items:
-        problems.append("至少填写一项承诺事项")
-    if len(items) > MAX_ITEMS:
-        problems.append(f"承诺事项最多 {MAX_ITEMS} 项，现有 {len(items)} 项")
-    for number, item in enumerate(items, start=1):
-        where = f"第{number}项"
-        if not item.content.strip():
-            problems.append(f"{where}：承诺事项不能为空")
-        elif len(item.content.strip()) > CONTENT_MAX:
-            problems.append(
-                f"{where}：承诺事项不能超过 {CONTENT_MAX} 字（现有 {len(item.content)} 字）"
-            )
-        if item.due_date is None:
-            problems.append(f"{where}：请填写完成时限")
-        elif not campaign.start_date <= item.due_date <= campaign.end_date:
-            problems.append(
-                f"{where}：完成时限 {item.due_date:%Y-%m-%d} 不在活动期间"
-                f"（{campaign.start_date:%Y-%m-%d} 至 {campaign.end_date:%Y-%m-%d}）"
-            )
-        if not item.verification.strip():
-            problems.append(f"{where}：请填写检验方式")
-        elif len(item.verification.strip()) > VERIFICATION_MAX:
-            problems.append(f"{where}：检验方式不能超过 {VERIFICATION_MAX} 字")
-        if item.criterion is not None and item.criterion.rubric_id not in rubrics:
-            problems.append(
-                f"{where}：对应标准“{item.criterion}”不属于本次活动的{_subject(subject)}标准"
-            )
-    return problems
-
-
-def _subject(subject: str) -> str:
-    return str(Rubric.Subject(subject).label)
-
-
 def subject_of(pledge: Pledge) -> str:
     """Which rubric a pledge's items may cite: members' (五带头) or organisations' (五个好)."""
     return Rubric.Subject.MEMBER if pledge.member_id else Rubric.Subject.ORGANIZATION
@@ -173,16 +131,9 @@ def pledge_create(
     )
     if not can_write(user, pledge):
         raise PledgeError("您无权为该党组织或党员录入承诺")
-    allowed = (
-        (Pledge.Audience.ORGANIZATION, Pledge.Audience.PUBLIC)
-        if member
-        else (Pledge.Audience.PARENT, Pledge.Audience.PUBLIC)
-    )
-    if audience not in allowed:
-        raise PledgeError(
-            f"{'党员' if member else '党组织'}的承诺对象只能是"
-            + "或".join(str(Pledge.Audience(a).label) for a in allowed)
-        )
+    wrong_audience = audience_problem(audience, member=member is not None)
+    if wrong_audience:
+        raise PledgeError(wrong_audience)
     problems = item_problems(campaign, subject_of(pledge), items)
     if problems:
         raise PledgeError("；".join(problems))

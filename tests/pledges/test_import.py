@@ -170,13 +170,17 @@ def test_reimporting_the_same_file_changes_nothing(district, campaign, people):
         (["B1001", "向群众", "走访", "2011-02-30", "评议", ""], "完成时限", "日期不存在"),
         (["B1001", "向群众", "走访", "明年", "评议", ""], "完成时限", "日期格式应为 YYYY-MM-DD"),
         (["B1001", "向群众", "  ", "2011-06-30", "评议", ""], "承诺事项", "不能为空"),
-        (["B1001", "向群众", "走访", "2011-06-30", "", ""], "检验方式", "不能为空"),
-        (["B1001", "向群众", "走访", "", "评议", ""], "完成时限", "不能为空"),
+        (["B1001", "向群众", "走访", "2011-06-30", "", ""], "检验方式", "请填写检验方式"),
+        (["B1001", "向群众", "走访", "", "评议", ""], "完成时限", "请填写完成时限"),
         (["B1001", "向群众", "走" * 501, "2011-06-30", "评议", ""], "承诺事项", "不能超过 500 字"),
         (["B1001", "向群众", "走访", "2011-06-30", "评" * 201, ""], "检验方式", "不能超过 200 字"),
         (["B1001", "向群众", "走访", "2013-01-01", "评议", ""], "完成时限", "不在活动期间"),
         (["B1001", "向群众", "走访", "2010-04-30", "评议", ""], "完成时限", "不在活动期间"),
-        (["B1001", "向上级党组织", "走访", "2011-06-30", "评议", ""], "承诺对象", "承诺对象应为"),
+        (
+            ["B1001", "向上级党组织", "走访", "2011-06-30", "评议", ""],
+            "承诺对象",
+            "党员的承诺对象只能是向党组织或向群众",
+        ),
         (["B1001", "向群众", "走访", "2011-06-30", "评议", "9"], "对应标准", "党员评价标准"),
         # An organisation rubric's criterion is not a member's.
         (["B1001", "向群众", "走访", "2011-06-30", "评议", "U1"], "对应标准", "党员评价标准"),
@@ -490,3 +494,77 @@ def test_two_thousand_rows_import_in_a_bounded_number_of_queries(
     with django_assert_max_num_queries(20):
         again = run(Table(HEADERS, rows), district, campaign, user=user)
     assert again.unchanged == 1000
+
+
+# The same bad pledge through the import and through the service (the pages'
+# path): both refuse it, with the same message. The service names the item
+# ("第1项：…"), the import the line and column instead.
+SAME_REFUSAL = [
+    ("blank content", ["B1001", "向群众", " ", "2011-06-30", "评议"], "承诺事项", "承诺事项不能为空"),
+    ("content too long", ["B1001", "向群众", "走" * 501, "2011-06-30", "评议"], "承诺事项", "承诺事项不能超过 500 字（现有 501 字）"),
+    ("no due date", ["B1001", "向群众", "走访", "", "评议"], "完成时限", "请填写完成时限"),
+    ("due after the campaign", ["B1001", "向群众", "走访", "2013-01-01", "评议"], "完成时限", "完成时限 2013-01-01 不在活动期间（2010-05-01 至 2012-11-07）"),
+    ("due before the campaign", ["B1001", "向群众", "走访", "2010-04-30", "评议"], "完成时限", "完成时限 2010-04-30 不在活动期间（2010-05-01 至 2012-11-07）"),
+    ("no verification", ["B1001", "向群众", "走访", "2011-06-30", " "], "检验方式", "请填写检验方式"),
+    ("verification too long", ["B1001", "向群众", "走访", "2011-06-30", "评" * 201], "检验方式", "检验方式不能超过 200 字（现有 201 字）"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case,row,column,message", SAME_REFUSAL, ids=[c[0] for c in SAME_REFUSAL])
+def test_import_and_service_refuse_a_bad_item_with_the_same_message(
+    district, campaign, people, case, row, column, message
+):
+    number, audience, content, due, verification = row
+    report = run(Table(HEADERS[:5], [row]), district, campaign)
+    assert [(e.row, e.column, e.reason) for e in report.errors] == [(2, column, message)]
+
+    with pytest.raises(PledgeError) as refused:
+        pledge_create(
+            campaign=campaign,
+            user=district.users["secretary"],
+            organization=district.branch,
+            audience=Pledge.Audience.PUBLIC,
+            member=people["zhang"],
+            items=[ItemInput(content, D.fromisoformat(due) if due else None, verification)],
+        )
+    assert str(refused.value) == f"第1项：{message}"
+    assert not Pledge.objects.exists()
+
+
+def test_import_and_service_refuse_an_organisations_audience_alike(district, campaign, people):
+    """向上级党组织 is an organisation's audience: a member's pledge may not have it."""
+    report = run(
+        Table(HEADERS[:5], [["B1001", "向上级党组织", "走访", "2011-06-30", "评议"]]),
+        district,
+        campaign,
+    )
+    with pytest.raises(PledgeError) as refused:
+        pledge_create(
+            campaign=campaign,
+            user=district.users["secretary"],
+            organization=district.branch,
+            audience=Pledge.Audience.PARENT,
+            member=people["zhang"],
+            items=[ItemInput("走访", D(2011, 6, 30), "评议")],
+        )
+    assert [(e.row, e.column, e.reason) for e in report.errors] == [
+        (2, "承诺对象", str(refused.value))
+    ]
+    assert str(refused.value) == "党员的承诺对象只能是向党组织或向群众"
+
+
+def test_import_and_service_refuse_too_many_items_with_the_same_rule(district, campaign, people):
+    rows = [["B1001", "向群众", f"事项{i}", "2011-06-30", "评议"] for i in range(21)]
+    report = run(Table(HEADERS[:5], rows), district, campaign)
+    with pytest.raises(PledgeError) as refused:
+        pledge_create(
+            campaign=campaign,
+            user=district.users["secretary"],
+            organization=district.branch,
+            audience=Pledge.Audience.PUBLIC,
+            member=people["zhang"],
+            items=[ItemInput(r[2], D(2011, 6, 30), r[4]) for r in rows],
+        )
+    assert str(refused.value) == "承诺事项最多 20 项，现有 21 项"
+    assert [(e.row, e.column) for e in report.errors] == [(22, "承诺事项")]
+    assert report.errors[0].reason.startswith(str(refused.value))
