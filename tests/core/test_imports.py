@@ -1,6 +1,9 @@
 """The importers' shared kit: row errors, the error collector and the column index."""
 
 import datetime as dt
+import gc
+
+import pytest
 
 from core.imports import (
     MAX_REPORTED_ERRORS,
@@ -8,6 +11,7 @@ from core.imports import (
     ImportReport,
     RowError,
     RowErrors,
+    gc_paused,
 )
 
 
@@ -72,3 +76,18 @@ def test_a_file_of_ones_own_may_add_columns_but_not_lose_required_ones():
     assert index.cell(row, "承诺事项") == "走访"
     assert index.cell(row, "对应标准") == ""  # the row stops before it
     assert index.cell(row, "承诺对象") == ""  # the file has no such column
+
+
+def test_the_collector_pause_ends_with_the_block_even_on_an_error():
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), gc_paused():
+        assert not gc.isenabled()
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # a caller's own pause is left as it was
+    finally:
+        gc.enable()
