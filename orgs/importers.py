@@ -196,7 +196,7 @@ def _read_organizations(job: _OrgImport) -> None:
     sectors = dict(Sector.objects.values_list("name", "pk"))
     today = timezone.localdate()
     for i, raw in enumerate(job.table.rows):
-        line = i + 2
+        line = job.table.line(i)
         cells = _cells(raw, job.index)
         bad = len(errors)
         code = cell_text(cells["code"])
@@ -650,7 +650,7 @@ def _read_members(job: _MemberImport) -> None:
     text_only = job.table.all_text
     total = len(job.table.rows)
     for i, raw in enumerate(job.table.rows):
-        line = i + 2
+        line = job.table.line(i)
         if len(raw) < width:
             raw = list(raw) + [""] * (width - len(raw))
         if not text_only:

@@ -169,7 +169,7 @@ def _parse_rows(
     total = len(table.rows)
 
     for i, raw in enumerate(table.rows):
-        line = i + 2
+        line = table.line(i)
         bad = len(errors)
         number = cell_text(index.cell(raw, NUMBER))
         if not number:

@@ -477,3 +477,20 @@ def test_blank_optional_columns_stay_blank_on_create_and_update():
     assert (report.updated, report.unchanged) == (1, 1)
     assert Member.objects.get(number="P0001").mobile == ""
     assert Member.objects.get(number="P0001").post == "教师"
+
+
+def test_an_error_after_blank_rows_names_the_files_own_line(district):
+    """A bad row on line 6, after two blank lines, is reported as 第 6 行, not 第 4 行."""
+    from core.tabular import read_table
+    from orgs.importers import import_organizations
+
+    data = (
+        "组织代码,组织名称,上级组织代码,组织类型,所属领域,书记姓名,联系电话,成立日期\n"
+        "R-N1,新一党支部,R-S2,党支部,街道社区,,,\n"
+        "\n"
+        ",,,,,,,\n"
+        "R-N2,新二党支部,R-S2,党支部,街道社区,,,\n"
+        "R-N3,新三党支部,NO-SUCH,党支部,街道社区,,,\n"
+    ).encode()
+    report = import_organizations(read_table(data, "gaps.csv"), user=None, dry_run=True)
+    assert [error.row for error in report.errors] == [6], report.errors
