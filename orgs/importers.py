@@ -33,7 +33,7 @@ from orgs import hooks, selectors
 from orgs.models import CODE_PATTERN, Member, MemberTransfer, Organization, Sector
 from orgs.resources import MemberResource, OrganizationResource, columns
 from orgs.rules import member_problems
-from orgs.services import lock_tree, tree_problems
+from orgs.services import MEMBER_IMPORT_LOCK_KEY, lock_tree, tree_problems
 
 Progress = Callable[[int, str], None]
 
@@ -590,6 +590,10 @@ def import_members(
     # Column values are matched against the Chinese labels (党支部, 正式党员),
     # whatever language the importer's page is in.
     with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
+        if not dry_run:
+            # Two commits of one file at once: the second waits, then finds the
+            # first one's members (unchanged) instead of a UniqueViolation.
+            lock_tree(MEMBER_IMPORT_LOCK_KEY)
         job.step(5, "正在校验")
         _import_members(job)
         report.errors = list(errors)

@@ -18,21 +18,23 @@ from orgs.models import Member, MemberTransfer, Organization
 from orgs.selectors import contains
 
 TREE_LOCK_KEY = 7_211_001  # any constant; one advisory lock serialises tree writes
+MEMBER_IMPORT_LOCK_KEY = 7_211_002  # member imports that commit, one at a time
 
 
 class DomainError(workflow.DomainError):
     """A change to the tree or a member the rules forbid; the message is shown to the user."""
 
 
-def lock_tree() -> None:
-    """Serialise tree writes until the current transaction ends.
+def lock_tree(key: int = TREE_LOCK_KEY) -> None:
+    """Serialise tree writes (or, with another ``key``, another kind of bulk
+    write) until the current transaction ends.
 
     PostgreSQL: a transaction-scoped advisory lock. SQLite serialises writers
     on its own (one writer per database file).
     """
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TREE_LOCK_KEY])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 ORG_EDITABLE = (

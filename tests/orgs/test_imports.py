@@ -494,3 +494,49 @@ def test_an_error_after_blank_rows_names_the_files_own_line(district):
     ).encode()
     report = import_organizations(read_table(data, "gaps.csv"), user=None, dry_run=True)
     assert [error.row for error in report.errors] == [6], report.errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_commits_of_one_member_file_at_once_both_end_cleanly():
+    """Two confirmations racing (two tabs, two previews of one file): the second
+    waits for the first and finds its members unchanged; no UniqueViolation."""
+    import threading
+
+    from django.db import connection, connections
+
+    from core.tabular import Table
+    from orgs.importers import import_members
+    from tests.factories import make_district
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
+    district = make_district()
+    rows = [
+        [f"RACE{n:04d}", f"党员{n}", "女", "1980-05-04", "2005-07-01", "正式党员",
+         district.branch.code, "", ""]
+        for n in range(200)
+    ]  # fmt: skip
+    barrier, reports, failures = threading.Barrier(2), [], []
+
+    def commit():
+        try:
+            barrier.wait()
+            reports.append(
+                import_members(
+                    Table(MEMBER_HEADERS, [list(r) for r in rows]), user=None, dry_run=False
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - the test reports what happened
+            failures.append(repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=commit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    assert sorted((r.created, r.unchanged) for r in reports) == [(0, 200), (200, 0)]
+    assert Member.objects.filter(number__startswith="RACE").count() == 200
