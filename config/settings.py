@@ -77,6 +77,12 @@ TEMPLATES = [
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # An OLTP application: PostgreSQL's JIT compiled the tree query because its
+    # cost estimate is large, 390 ms of 476 ms (issue 9). Off for every
+    # connection this application opens (web and jobs); PG_JIT=true turns it on.
+    if not env_bool("PG_JIT", False):
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = (options.get("options", "") + " -c jit=off").strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache (Redis with CACHE_URL) holds nothing another process depends on:
