@@ -208,17 +208,13 @@ def plan_return(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
     if not exists:
         messages.error(request, "该单位尚未填写实施方案")
         return _back(plan)
-    form = ReasonForm(request.POST, move=plans.WORKFLOW.moves["return"])
-    if not form.is_valid():
-        messages.error(request, first_error(form))
-        return _back(plan)
     return move_response(
         request,
         plans.plan_return,
         done="方案已退回",
         back=_back(plan),
+        reason_for=plans.WORKFLOW.moves["return"],
         plan=plan,
-        reason=form.cleaned_data["reason"],
     )
 
 

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from core.registry import Registry
+
 
 @dataclass(frozen=True)
 class Todo:
@@ -22,28 +24,13 @@ class Todo:
 
 Counter = Callable[[Any], Todo]
 
-_counters: dict[str, Counter] = {}
-
-
-def register(name: str) -> Callable[[Counter], Counter]:
-    """Register a 待办 counter: ``counter(user)`` returns the user's ``Todo``.
-
-    Keyed by name, so registering the same counter again replaces it.
-    """
-
-    def decorator(counter: Counter) -> Counter:
-        _counters[name] = counter
-        return counter
-
-    return decorator
-
-
-def registered() -> dict[str, Counter]:
-    """The counters by name, in registration order (the apps' order in INSTALLED_APPS)."""
-    return dict(_counters)
+_counters: Registry[Counter] = Registry()
+# ``register(name)`` registers a counter: ``counter(user)`` returns the user's ``Todo``.
+register = _counters.register
+registered = _counters.registered
 
 
 def todos_for(user: Any) -> list[Todo]:
     """The user's 待办 lines with something waiting, in registration order."""
-    todos = [counter(user) for counter in _counters.values()]
+    todos = [counter(user) for counter in _counters.registered().values()]
     return [todo for todo in todos if todo.count]

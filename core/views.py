@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from core.forms import ReasonForm, first_error
 from core.jobs import jobs_for, may_download
 from core.models import Job
 from core.tabular import write_table
@@ -74,10 +75,19 @@ def move_response(
     *,
     done: str,
     back: HttpResponse,
+    reason_for: Any = None,
     **arguments: Any,
 ) -> HttpResponse:
     """Make one workflow move as the request's user; a refusal (any DomainError)
-    comes back as its Chinese message instead of a 500, success as ``done``."""
+    comes back as its Chinese message instead of a 500, success as ``done``.
+    With ``reason_for`` (the declared Move), the posted reason is read through
+    ``ReasonForm`` first and passed on as ``reason``."""
+    if reason_for is not None:
+        form = ReasonForm(request.POST, move=reason_for)
+        if not form.is_valid():
+            messages.error(request, first_error(form))
+            return back
+        arguments["reason"] = form.cleaned_data["reason"]
     try:
         move(user=request.user, **arguments)
     except DomainError as exc:

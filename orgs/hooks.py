@@ -10,27 +10,15 @@ inside its own transaction, so a failing hook rolls the move back.
 
 from collections.abc import Callable, Iterable
 
+from core.registry import Registry
+
 MembersMoved = Callable[[list[int]], object]
 
-_members_moved: dict[str, MembersMoved] = {}
-
-
-def on_members_moved(name: str) -> Callable[[MembersMoved], MembersMoved]:
-    """Register ``hook(member_ids)``, called after members have moved to another organisation.
-
-    Keyed by name, so registering the same hook again replaces it.
-    """
-
-    def decorator(hook: MembersMoved) -> MembersMoved:
-        _members_moved[name] = hook
-        return hook
-
-    return decorator
-
-
-def registered() -> dict[str, MembersMoved]:
-    """The members-moved hooks by name, in registration order."""
-    return dict(_members_moved)
+_members_moved: Registry[MembersMoved] = Registry()
+# ``on_members_moved(name)`` registers ``hook(member_ids)``, called after members
+# have moved to another organisation.
+on_members_moved = _members_moved.register
+registered = _members_moved.registered
 
 
 def members_moved(member_ids: Iterable[int]) -> None:
@@ -38,5 +26,5 @@ def members_moved(member_ids: Iterable[int]) -> None:
     ids = list(member_ids)
     if not ids:
         return
-    for hook in _members_moved.values():
+    for hook in _members_moved.registered().values():
         hook(ids)

@@ -324,17 +324,13 @@ def pledge_publish(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def pledge_return(request: HttpRequest, pk: int) -> HttpResponse:
     pledge = selectors.pledge_get(request.user, pk)
-    form = ReasonForm(request.POST, move=services.WORKFLOW.moves["return"])
-    if not form.is_valid():
-        messages.error(request, first_error(form))
-        return _back(pledge)
     return move_response(
         request,
         services.pledge_return,
         done="已退回",
         back=_back(pledge),
+        reason_for=services.WORKFLOW.moves["return"],
         pledge=pledge,
-        reason=form.cleaned_data["reason"],
     )
 
 

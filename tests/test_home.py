@@ -36,7 +36,7 @@ def test_the_roles_are_read_with_their_organisations_in_one_query(district, logi
 
 
 def test_the_home_page_lists_what_the_apps_registered(district, login, monkeypatch):
-    monkeypatch.setattr(todo, "_counters", {})
+    monkeypatch.setattr(todo._counters, "entries", {})
     extra = OrganizationFactory(parent=district.branch)
 
     @todo.register("test.waiting")
@@ -54,6 +54,6 @@ def test_the_home_page_lists_what_the_apps_registered(district, login, monkeypat
 
 
 def test_without_anything_waiting_the_home_page_has_no_todo_card(district, login, monkeypatch):
-    monkeypatch.setattr(todo, "_counters", {})
+    monkeypatch.setattr(todo._counters, "entries", {})
     page = login(district.users["secretary"]).get(reverse("home")).content.decode()
     assert "<h2>待办</h2>" not in page

@@ -7,7 +7,7 @@ from core import todo
 
 @pytest.fixture
 def counters(monkeypatch):
-    monkeypatch.setattr(todo, "_counters", {})
+    monkeypatch.setattr(todo._counters, "entries", {})
     return todo
 
 

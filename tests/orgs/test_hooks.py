@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def calls(monkeypatch):
-    monkeypatch.setattr(hooks, "_members_moved", {})
+    monkeypatch.setattr(hooks._members_moved, "entries", {})
     seen: list[list[int]] = []
     hooks.on_members_moved("test")(seen.append)
     return seen
@@ -30,7 +30,7 @@ def test_a_transfer_calls_the_hooks_with_the_member(district, calls):
 
 
 def test_a_failing_hook_rolls_the_transfer_back(district, monkeypatch):
-    monkeypatch.setattr(hooks, "_members_moved", {})
+    monkeypatch.setattr(hooks._members_moved, "entries", {})
 
     @hooks.on_members_moved("broken")
     def broken(member_ids):
