@@ -261,3 +261,13 @@ def public_update_photo(pk: Any) -> PledgeUpdate:
     if not on_board(update.pledge):
         raise Http404
     return update
+
+
+def comments_shown(pledge: Pledge, *, moderator: bool) -> QuerySet[PledgeComment]:
+    """Visitors' comments on the pledge's page: the shown ones, and for the branch
+    that moderates them those still waiting too. A comment not shown (不予显示)
+    appears on no page."""
+    states = [PledgeComment.State.APPROVED]
+    if moderator:
+        states.append(PledgeComment.State.PENDING)
+    return pledge.comments.filter(state__in=states).order_by("-created_at")

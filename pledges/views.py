@@ -261,18 +261,19 @@ def pledge_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     can_approve = services.can_approve(user, pledge)
     can_write = services.can_write(user, pledge)
+    can_moderate = services.can_moderate(user, pledge)
     context = {
         "pledge": pledge,
         "working": working,
         "published": published,
         "revisions": pledge.revisions.order_by("-number"),
         "updates": PledgeUpdate.objects.filter(pledge=pledge).order_by("-happened_on", "-pk"),
-        "comments": pledge.comments.order_by("-created_at")[:50],
+        "comments": selectors.comments_shown(pledge, moderator=can_moderate)[:50],
         "can_edit": services.can_edit(user, pledge),
         "can_write": can_write,
         "can_approve": can_approve,
         "can_publish": pledge.state == Pledge.State.APPROVED and (can_approve or can_write),
-        "can_moderate": services.can_moderate(user, pledge),
+        "can_moderate": can_moderate,
         "return_form": ReasonForm(move=services.WORKFLOW.moves["return"]),
         "outcome_form": OutcomeForm(
             phases=pledge.campaign.phases.order_by("start_date"),

@@ -284,3 +284,32 @@ def test_awaiting_approval_matches_the_approval_rule_for_every_user(district, ca
         assert set(awaiting_approval(user).values_list("pk", flat=True)) == expected, name
     page = login(district.users["secretary"]).get(reverse("home")).content.decode()
     assert "1 份承诺待审核" in page  # the member's pledge in the branch
+
+
+def test_a_comment_not_shown_appears_on_no_page_and_waiting_ones_only_to_moderators(
+    district, campaign, login
+):
+    from orgs.models import Role
+    from tests.factories import UserFactory, grant
+
+    pledge = published(district, campaign, member=district.member)
+    texts = {}
+    for text in ("已显示的意见", "不予显示的意见", "待审核的意见"):
+        texts[text] = services.comment_add(
+            pledge=pledge, text=text, author="", address=f"192.0.2.{len(texts) + 1}"
+        )
+    secretary = district.users["secretary"]
+    services.comment_moderate(comment=texts["已显示的意见"], user=secretary, approve=True)
+    services.comment_moderate(comment=texts["不予显示的意见"], user=secretary, approve=False)
+    reader = UserFactory(username="leader")
+    grant(reader, Role.CONTACT_LEADER, district.branch)
+    url = reverse("pledges:pledge_detail", args=[pledge.pk])
+
+    moderator_page = login(secretary).get(url).content.decode()
+    assert "已显示的意见" in moderator_page and "待审核的意见" in moderator_page
+    assert "不予显示的意见" not in moderator_page
+    reader_page = login(reader).get(url).content.decode()
+    assert "已显示的意见" in reader_page
+    assert "待审核的意见" not in reader_page and "不予显示的意见" not in reader_page
+    board = login(None).get(reverse("board", args=[district.branch.code])).content.decode()
+    assert "不予显示的意见" not in board and "待审核的意见" not in board
