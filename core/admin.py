@@ -1,10 +1,17 @@
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 
 from core import audit
 from core.models import AuditEntry, Job
 
+if TYPE_CHECKING:  # the mixin's super() is the ModelAdmin it is mixed into
+    _AdminBase = admin.ModelAdmin[Any]
+else:
+    _AdminBase = object
 
-class AuditedAdminMixin:
+
+class AuditedAdminMixin(_AdminBase):
     """Admin saves and deletes go to the audit trail like every other write path."""
 
     def audit_organization(self, obj):

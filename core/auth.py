@@ -51,7 +51,7 @@ class ThrottledLoginView(auth_views.LoginView):
             def refuse():
                 raise blocked
 
-            form.clean = refuse  # refuse before the password is even checked
+            form.clean = refuse  # type: ignore[method-assign]  # refuse before the password is even checked
         return form
 
     def form_invalid(self, form):

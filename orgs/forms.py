@@ -1,5 +1,7 @@
 """Forms: they validate input and nothing else; writes happen in services."""
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +38,7 @@ class MoveForm(forms.Form):
 
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["new_parent"].queryset = choices
+        cast(forms.ModelChoiceField, self.fields["new_parent"]).queryset = choices
 
 
 class MemberForm(forms.ModelForm):
@@ -70,7 +72,7 @@ class TransferForm(forms.Form):
 
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to"].queryset = choices
+        cast(forms.ModelChoiceField, self.fields["to"]).queryset = choices
 
 
 class ImportForm(forms.Form):

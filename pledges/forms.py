@@ -166,4 +166,5 @@ class PledgeImportForm(forms.Form):
     def clean_file(self):
         from orgs.forms import ImportForm
 
-        return ImportForm.clean_file(self)  # the same size and type checks as other imports
+        # The same size and type checks as other imports.
+        return ImportForm.clean_file(cast(ImportForm, self))
