@@ -21,6 +21,14 @@ def district(db):
 
 
 @pytest.fixture
+def campaign(district):
+    """The Licheng seed campaign (phases, rubrics, sector guidance) on the district."""
+    from tests.factories import licheng_campaign
+
+    return licheng_campaign(district)
+
+
+@pytest.fixture
 def login(client):
     """Log the test client in as a user of the district (None = stay anonymous)."""
 

@@ -1,12 +1,21 @@
-"""factory_boy factories for the domain, plus a ready-made small district."""
+"""factory_boy factories for the domain, a ready-made small district, and the
+campaign, plan and pledge helpers the tests share."""
 
 import datetime as dt
+import io
 from dataclasses import dataclass
 
 import factory
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 
+from campaign import plans
+from campaign.models import Campaign, Plan
+from campaign.seeds import seed_data
 from orgs.models import Member, Organization, Role, RoleGrant, Sector
+from pledges import services as pledge_services
+from pledges.models import Pledge
+from pledges.services import ItemInput
 
 PASSWORD = "pw-for-tests-2010"
 
@@ -118,3 +127,75 @@ def make_district() -> District:
         far_member=MemberFactory(organization=far_branch),
         users=users,
     )
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """A bare campaign (no phases, no rubrics) over the real campaign's dates."""
+
+    class Meta:
+        model = Campaign
+
+    name = "测试活动"
+    start_date = dt.date(2010, 5, 1)
+    end_date = dt.date(2012, 11, 7)
+
+
+def licheng_campaign(district: District) -> Campaign:
+    """The Licheng seed campaign on the district's root, loaded the way an admin loads it."""
+    # The sectors come from a data migration, which a transactional test (live_server)
+    # run earlier may have flushed away.
+    for guidance in seed_data("licheng")["sector_guidance"]:
+        sector(guidance["sector"])
+    call_command("load_campaign", "licheng", "--root", district.root.code, stdout=io.StringIO())
+    return Campaign.objects.get(organization=district.root)
+
+
+PLAN_FOUR = {
+    "theme": "建功岗位",
+    "carriers": "党员示范岗",
+    "conditions": "五个好",
+    "commitments": "三项承诺",
+}
+
+
+def filed_plan(
+    campaign: Campaign, organization: Organization, user, *, submit: bool = True
+) -> Plan:
+    """A plan with its four parts written, submitted unless ``submit=False``."""
+    plan = plans.plan_for(campaign=campaign, organization=organization)
+    plan = plans.plan_save(plan=plan, user=user, **PLAN_FOUR)
+    return plans.plan_submit(plan=plan, user=user) if submit else plan
+
+
+def items(*contents: str, due=dt.date(2011, 6, 30)) -> list[ItemInput]:
+    return [ItemInput(content=c, due_date=due, verification="群众评议") for c in contents]
+
+
+def published(
+    district: District,
+    campaign: Campaign,
+    *,
+    member: Member | None = None,
+    organization: Organization | None = None,
+    audience: str | None = None,
+    texts=("每月走访群众",),
+    due=dt.date(2011, 6, 30),
+) -> Pledge:
+    """A pledge taken through the whole workflow to 已公示."""
+    organization = organization or (member.organization if member else district.branch)
+    # The branch's own people where the fixtures have them; the admin elsewhere.
+    own = organization == district.branch
+    secretary = district.users["secretary"] if own else district.users["admin"]
+    approver = secretary if member is not None or not own else district.users["committee"]
+    pledge = pledge_services.pledge_create(
+        campaign=campaign,
+        user=secretary,
+        organization=organization,
+        member=member,
+        audience=audience or "public",
+        items=items(*texts, due=due),
+        on_behalf=member is not None,
+    )
+    pledge = pledge_services.pledge_submit(pledge=pledge, user=secretary)
+    pledge = pledge_services.pledge_approve(pledge=pledge, user=approver)
+    return pledge_services.pledge_publish(pledge=pledge, user=approver)

@@ -1,38 +1,25 @@
 """The progress dashboard: counts over a subtree, per child and per sector, in constant queries."""
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from campaign import dashboard, plans
-from campaign.models import Campaign, Plan
+from campaign.models import Plan
 from orgs.models import Member
-from tests.campaign.test_plans import FOUR
-from tests.factories import MemberFactory, OrganizationFactory, sector
+from tests.factories import MemberFactory, OrganizationFactory, filed_plan, sector
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def campaign(district):
-    call_command("load_campaign", "licheng", "--root", district.root.code)
-    campaign = Campaign.objects.get()
-    secretary = district.users["secretary"]
-    plan = plans.plan_save(
-        plan=plans.plan_for(campaign=campaign, organization=district.branch), user=secretary, **FOUR
-    )
-    plans.plan_accept(
-        plan=plans.plan_submit(plan=plan, user=secretary), user=district.users["committee"]
-    )
-    sibling = district.users["sibling_secretary"]
-    plan = plans.plan_save(
-        plan=plans.plan_for(campaign=campaign, organization=district.sibling), user=sibling, **FOUR
-    )
-    plans.plan_submit(plan=plan, user=sibling)
-    return campaign
+@pytest.fixture(autouse=True)
+def _plans(district, campaign):
+    """The branch's plan accepted, the sibling's submitted."""
+    plan = filed_plan(campaign, district.branch, district.users["secretary"])
+    plans.plan_accept(plan=plan, user=district.users["committee"])
+    filed_plan(campaign, district.sibling, district.users["sibling_secretary"])
 
 
 def test_counts_over_the_subtree_per_child_and_per_sector(district, campaign, login):

@@ -11,7 +11,6 @@ import datetime as dt
 import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -19,7 +18,6 @@ from django.utils import timezone
 
 from campaign import plans
 from campaign.models import Campaign, Plan, PlanAttachment, SectorGuidance
-from campaign.seeds import seed_data
 from orgs.models import Organization
 from tests.factories import OrganizationFactory, sector
 
@@ -33,16 +31,6 @@ FOUR_CLEAR = {
 }
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-
-
-@pytest.fixture
-def campaign(district) -> Campaign:
-    # The sectors come from a data migration, which a transactional test before
-    # this one (live_server) may have flushed away.
-    for guidance in seed_data("licheng")["sector_guidance"]:
-        sector(guidance["sector"])
-    call_command("load_campaign", "licheng", "--root", district.root.code, stdout=None)
-    return Campaign.objects.get()
 
 
 def url(name: str, campaign: Campaign, organization: Organization) -> str:

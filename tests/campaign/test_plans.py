@@ -2,26 +2,15 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 
 from campaign import plans
-from campaign.models import Campaign, Plan
+from campaign.models import Plan
 from core.models import AuditEntry
+from tests.factories import PLAN_FOUR
 
 pytestmark = pytest.mark.django_db
 
-FOUR = {
-    "theme": "建功岗位",
-    "carriers": "党员示范岗",
-    "conditions": "五个好",
-    "commitments": "三项承诺",
-}
-
-
-@pytest.fixture
-def campaign(district):
-    call_command("load_campaign", "licheng", "--root", district.root.code)
-    return Campaign.objects.get()
+FOUR = PLAN_FOUR
 
 
 def test_a_plan_goes_from_draft_to_accepted(district, campaign):

@@ -4,11 +4,9 @@ browser on a desktop and a phone. Every step is screenshotted to test-artifacts/
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
-from campaign.seeds import seed_data
 from tests.e2e.conftest import CHROMIUM
-from tests.factories import make_district, sector
+from tests.factories import licheng_campaign, make_district
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
@@ -39,11 +37,7 @@ def _fast_hashing(settings):
 
 def test_secretary_files_plan_and_committee_accepts(live_server, page, viewport, screenshot):
     district = make_district()
-    # The sectors come from a data migration, which a transactional test before
-    # this one (live_server) may have flushed away.
-    for guidance in seed_data("licheng")["sector_guidance"]:
-        sector(guidance["sector"])
-    call_command("load_campaign", "licheng", "--root", district.root.code, stdout=None)
+    licheng_campaign(district)
 
     # The branch secretary finds the branch among the units with no plan yet.
     page.goto(live_server.url + "/")

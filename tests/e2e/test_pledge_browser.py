@@ -6,11 +6,9 @@ Every key step is screenshotted to test-artifacts/."""
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
-from campaign.seeds import seed_data
 from tests.e2e.conftest import CHROMIUM, open_page
-from tests.factories import make_district, sector
+from tests.factories import licheng_campaign, make_district
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
@@ -65,9 +63,7 @@ def test_secretary_publishes_member_pledge_and_visitor_comments(
         member.save(update_fields=["mobile"])
     assert member.mobile
     assert member.user_id is None  # no login: the branch enters the pledge for them
-    for guidance in seed_data("licheng")["sector_guidance"]:
-        sector(guidance["sector"])
-    call_command("load_campaign", "licheng", "--root", district.root.code, stdout=None)
+    licheng_campaign(district)
 
     # The branch secretary opens 公开承诺 (nothing yet), then 录入承诺 on the member's page.
     page.goto(live_server.url + "/")

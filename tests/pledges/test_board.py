@@ -9,7 +9,7 @@ from campaign.models import Campaign
 from pledges import services
 from pledges.models import PledgeComment
 from tests import images
-from tests.pledges.conftest import items, published
+from tests.factories import items, published
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from core import jobs
 from core.models import Job
 from pledges import services
 from tests.conftest import use_broker
-from tests.pledges.conftest import items, published
+from tests.factories import items, published
 
 pytestmark = pytest.mark.django_db
 needs_poppler = pytest.mark.skipif(

@@ -8,7 +8,7 @@ from core import todo
 from orgs import hooks
 from pledges import services
 from pledges.services import pledges_follow_members
-from tests.pledges.conftest import items
+from tests.factories import items
 
 pytestmark = pytest.mark.django_db
 

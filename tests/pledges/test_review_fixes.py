@@ -13,7 +13,7 @@ from orgs.models import Role, RoleGrant
 from pledges import services
 from pledges.models import PledgeComment, PledgeItem
 from tests import images
-from tests.pledges.conftest import items, published
+from tests.factories import items, published
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from pledges import services
 from pledges.models import Pledge
-from tests.pledges.conftest import items, published
+from tests.factories import items, published
 
 pytestmark = pytest.mark.django_db
 

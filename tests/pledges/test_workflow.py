@@ -10,7 +10,7 @@ from core.models import AuditEntry
 from pledges import services
 from pledges.models import Pledge, PledgeItem, PledgeRevision, PledgeUpdate
 from tests import images
-from tests.pledges.conftest import items, published
+from tests.factories import items, published
 
 pytestmark = pytest.mark.django_db
 
