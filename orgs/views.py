@@ -229,10 +229,15 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     transfers = member.transfers.select_related(
         "from_organization", "to_organization", "recorded_by"
     )
+    can_edit = selectors.can(request.user, selectors.EDIT_MEMBERS, member.organization)
     context = {
         "member": member,
         "transfers": transfers,
-        "can_edit": selectors.can(request.user, selectors.EDIT_MEMBERS, member.organization),
+        "can_edit": can_edit,
+        # A phone number is for those who keep the roll and for the member; a
+        # co-member or a leader reading the branch does not see it.
+        "show_mobile": can_edit
+        or (member.user_id is not None and member.user_id == request.user.pk),
     }
     return render(request, "orgs/member_detail.html", context)
 

@@ -81,6 +81,8 @@ class District:
     sibling_member: Member
     far_member: Member
     users: dict
+    # The member persona's own record: a co-member of ``member`` in the branch, with a login.
+    own_member: Member
 
 
 def make_district() -> District:
@@ -109,11 +111,17 @@ def make_district() -> District:
         "committee": UserFactory(username="committee"),
         "office": UserFactory(username="office"),
         "admin": UserFactory(username="admin", is_staff=True, is_superuser=True),
+        # A member of the branch who logs in (党员), and a leader whose contact
+        # point is the branch's community (联系点领导; the campaign names the point).
+        "member": UserFactory(username="member"),
+        "contact_leader": UserFactory(username="contact_leader"),
     }
     grant(users["secretary"], Role.BRANCH_SECRETARY, branch)
     grant(users["sibling_secretary"], Role.BRANCH_SECRETARY, sibling)
     grant(users["committee"], Role.COMMITTEE_STAFF, street)
     grant(users["office"], Role.CAMPAIGN_OFFICE, root)
+    grant(users["member"], Role.MEMBER, branch)
+    grant(users["contact_leader"], Role.CONTACT_LEADER, community)
     return District(
         root=root,
         street=street,
@@ -126,6 +134,7 @@ def make_district() -> District:
         sibling_member=MemberFactory(organization=sibling),
         far_member=MemberFactory(organization=far_branch),
         users=users,
+        own_member=MemberFactory(organization=branch, user=users["member"], mobile="13900139000"),
     )
 
 

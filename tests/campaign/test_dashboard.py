@@ -29,7 +29,8 @@ def test_counts_over_the_subtree_per_child_and_per_sector(district, campaign, lo
     assert response.status_code == 200
     context = response.context
     total = context["total"]
-    assert (total.units, total.members) == (4, 2)  # street, community, two branches; two members
+    # street, community, two branches; three members (two in the branch)
+    assert (total.units, total.members) == (4, 3)
     assert total.plans[Plan.State.ACCEPTED] == 1 and total.plans[Plan.State.SUBMITTED] == 1
     assert total.without_plan == 2
     (community,) = context["children"]

@@ -301,8 +301,8 @@ def test_tree_shows_subtree_counts(district, login):
     page = client.get(
         reverse("orgs:tree_children", kwargs={"pk": district.street.pk})
     ).content.decode()
-    # community: 3 organisations (itself and two branches), 3 members (2 in branch, 1 in sibling)
-    assert "第一社区党委" in page and "(3 / 3)" in page
+    # community: 3 organisations (itself and two branches), 4 members (3 in branch, 1 in sibling)
+    assert "第一社区党委" in page and "(3 / 4)" in page
 
 
 # ------------------------------------------------------------------ member pages
@@ -494,3 +494,16 @@ def test_the_demo_generator_uses_the_import_columns():
 
     assert demo.ORG_HEADERS == [h for h, _ in columns(OrganizationResource)] == ORG_HEADERS
     assert demo.MEMBER_HEADERS == [h for h, _ in columns(MemberResource)] == MEMBER_HEADERS
+
+
+@pytest.mark.django_db
+def test_a_phone_number_is_for_the_roll_keepers_and_the_member_only(district, login):
+    page = lambda user, member: (  # noqa: E731
+        login(district.users[user])
+        .get(reverse("orgs:member_detail", kwargs={"pk": member.pk}))
+        .content.decode()
+    )
+    assert district.member.mobile in page("secretary", district.member)
+    assert district.own_member.mobile in page("member", district.own_member)
+    assert district.member.mobile not in page("member", district.member)
+    assert district.member.mobile not in page("contact_leader", district.member)

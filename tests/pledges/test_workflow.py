@@ -83,11 +83,9 @@ def test_illegal_moves_are_refused_and_change_nothing(district, campaign, who, m
     users["far_secretary"] = (
         district.users.get("far_secretary") or district.users["sibling_secretary"]
     )
-    member = district.member
-    if who == "member_self":
-        member.user = district.users["member"] if "member" in users else users["no_role"]
-        member.save()
-        users["member_self"] = member.user
+    # The member persona files their own pledge; everyone else acts on the co-member's.
+    member = district.own_member if who == "member_self" else district.member
+    users["member_self"] = district.users["member"]
     pledge = services.pledge_create(
         campaign=campaign,
         user=secretary,
