@@ -128,7 +128,8 @@ def test_committee_staff_browses_tree_and_members(live_server, page, viewport, s
     # The member roll, filtered by name.
     open_nav(page, viewport, "党员名册")
     expect(page.get_by_role("heading", name="党员名册")).to_be_visible()
-    expect(page.locator(".summary")).to_contain_text("共 3 名党员")
+    # The branch's two (one with a login), the sibling's and 李晓红.
+    expect(page.locator(".summary")).to_contain_text("共 4 名党员")
     expect(page.locator("table.members")).not_to_contain_text(district.far_member.name)
     assert_no_sideways_scroll(page)
     screenshot(page, "members")
