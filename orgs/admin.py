@@ -1,6 +1,9 @@
+from typing import cast
+
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected
 from django.db import transaction
+from django.db.models import QuerySet
 from django.shortcuts import redirect
 from import_export.admin import ExportMixin
 from mptt.admin import DraggableMPTTAdmin
@@ -91,7 +94,8 @@ class OrganizationAdmin(AuditedAdminMixin, ExportMixin, DraggableMPTTAdmin):
         try:
             with transaction.atomic():
                 self.delete_queryset(request, queryset)
-                self.log_deletions(request, nodes)
+                # The rows are gone: log the instances read before, which it only iterates.
+                self.log_deletions(request, cast(QuerySet[Organization], nodes))
         except DomainError as exc:
             self.message_user(request, f"未删除任何党组织：{exc}", messages.ERROR)
             return None
