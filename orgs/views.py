@@ -87,6 +87,7 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
         Organization.objects.filter(pk=organization.pk)
     ).get()
     visible_ancestors = selectors.visible_ancestors(request.user, organization)
+    can_edit_members = selectors.can(request.user, selectors.EDIT_MEMBERS, organization)
     children = selectors.with_subtree_member_counts(
         selectors.children(organization).select_related("sector")
     ).order_by("lft")
@@ -97,9 +98,10 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "ancestors": visible_ancestors,
         "children": children,
         "can_edit": selectors.can(request.user, selectors.EDIT_ORGANIZATIONS, organization),
-        "can_edit_members": selectors.can(request.user, selectors.EDIT_MEMBERS, organization),
+        "can_edit_members": can_edit_members,
         "can_restructure": _can_restructure(request, organization),
-        "history": audit.history(organization.pk),
+        # The change record names people and their old values: for editing roles only.
+        "history": audit.history(organization.pk) if can_edit_members else None,
     }
     return render(request, "orgs/organization_detail.html", context)
 

@@ -507,3 +507,16 @@ def test_a_phone_number_is_for_the_roll_keepers_and_the_member_only(district, lo
     assert district.own_member.mobile in page("member", district.own_member)
     assert district.member.mobile not in page("member", district.member)
     assert district.member.mobile not in page("contact_leader", district.member)
+
+
+def test_the_change_record_is_for_editing_roles_only(district, login):
+    from orgs.services import organization_update
+
+    organization_update(organization=district.branch, name="第一党支部（更名）")
+    url = reverse("orgs:organization_detail", args=[district.branch.pk])
+    for who in ("secretary", "committee", "office"):
+        assert "变更记录" in login(district.users[who]).get(url).content.decode(), who
+    for who in ("member", "contact_leader"):
+        page = login(district.users[who]).get(url)
+        assert page.status_code == 200
+        assert "变更记录" not in page.content.decode() and "更名" in page.content.decode(), who
