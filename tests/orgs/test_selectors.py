@@ -24,7 +24,7 @@ def test_a_subtree_is_the_node_and_everything_below_it(district):
 
 def test_a_subtree_filter_reaches_through_a_relation(district):
     members = selectors.in_subtree(Member.objects.all(), district.street, "organization__")
-    assert set(members) == {district.member, district.sibling_member}
+    assert set(members) == {district.member, district.own_member, district.sibling_member}
 
 
 def test_a_subtree_never_reaches_into_another_tree(district):
@@ -88,7 +88,8 @@ def test_subtree_member_counts_come_from_one_correlated_count(district, django_a
             o.code: o.subtree_members
             for o in selectors.with_subtree_member_counts(Organization.objects.all())
         }
-    assert counted["R"] == 4 and counted["R-S1"] == 3 and counted["R-S1-C1-B2"] == 1
+    # The district: branch 2 (member, own_member), sibling 1, far branch 1; plus one here.
+    assert counted["R"] == 5 and counted["R-S1"] == 4 and counted["R-S1-C1-B2"] == 1
 
 
 def test_a_users_own_member_record(district):
