@@ -100,20 +100,15 @@ def slow_count(monkeypatch):
 
 @pytest.fixture
 def pledge(transactional_db, settings):
-    from django.core.management import call_command
-
-    from campaign.models import Campaign
     from orgs.models import Sector
-    from tests.factories import make_district
-    from tests.pledges.conftest import published
+    from tests.factories import licheng_campaign, make_district, published
 
     settings.PLEDGE_COMMENT_LIMIT = 2
     # A transactional test starts from an emptied database: the seeded sectors too.
     for position, name in enumerate(SECTORS, start=1):
         Sector.objects.get_or_create(name=name, defaults={"position": position})
     district = make_district()
-    call_command("load_campaign", "licheng", "--root", district.root.code)
-    return published(district, Campaign.objects.get(), member=district.member)
+    return published(district, licheng_campaign(district), member=district.member)
 
 
 @pytest.mark.postgres
