@@ -14,6 +14,15 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture
+def postgres_only():
+    """Skip where the suite runs on SQLite (concurrency and planner tests)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture
 def district(db):
     from tests.factories import make_district
 

@@ -120,14 +120,12 @@ def test_the_failures_are_counted_in_the_database_not_a_process(client, district
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_racing_guesses_get_no_more_tries_than_the_limit(settings):
+def test_racing_guesses_get_no_more_tries_than_the_limit(postgres_only, settings):
     import threading
 
-    from django.db import connection, connections
+    from django.db import connections
     from django.test import Client
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
     from tests.factories import UserFactory
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -152,12 +150,10 @@ def test_racing_guesses_get_no_more_tries_than_the_limit(settings):
 
 
 @pytest.mark.django_db
-def test_postgresql_connections_run_without_jit():
+def test_postgresql_connections_run_without_jit(postgres_only):
     """JIT compiled the tree query for 390 of its 476 ms; every connection turns it off."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"

@@ -188,15 +188,9 @@ def test_a_preview_is_confirmed_once(kind, district):
     assert Job.objects.filter(kind=name, params__dry_run=False).count() == 1
 
 
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_confirmations_at_once_start_one_commit(kind):
-    postgres_only()
+def test_two_confirmations_at_once_start_one_commit(postgres_only, kind):
     from tests.factories import UserFactory
 
     name = kind("test-preview", lambda job, report: None, rerun=jobs.previews_only)
@@ -227,8 +221,7 @@ def test_two_confirmations_at_once_start_one_commit(kind):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_progress_shows_while_an_import_holds_its_transaction(kind, settings):
-    postgres_only()
+def test_progress_shows_while_an_import_holds_its_transaction(postgres_only, kind, settings):
     from tests.factories import UserFactory
 
     seen = []
@@ -254,8 +247,7 @@ def test_progress_shows_while_an_import_holds_its_transaction(kind, settings):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_running_job_beats(kind, settings):
-    postgres_only()
+def test_a_running_job_beats(postgres_only, kind, settings):
     from tests.factories import UserFactory
 
     settings.JOB_HEARTBEAT_SECONDS = 1

@@ -53,12 +53,6 @@ def test_lock_keys_are_stable_signed_32_bit_numbers():
 # ---- two posts racing (PostgreSQL) ---------------------------------------------
 
 
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
-
-
 def _race(pledge, posts: int) -> list[BaseException]:
     """``posts`` visitors from one address posting at the same moment."""
     barrier = threading.Barrier(posts)

@@ -498,19 +498,17 @@ def test_an_error_after_blank_rows_names_the_files_own_line(district):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_commits_of_one_member_file_at_once_both_end_cleanly():
+def test_two_commits_of_one_member_file_at_once_both_end_cleanly(postgres_only):
     """Two confirmations racing (two tabs, two previews of one file): the second
     waits for the first and finds its members unchanged; no UniqueViolation."""
     import threading
 
-    from django.db import connection, connections
+    from django.db import connections
 
     from core.tabular import Table
     from orgs.importers import import_members
     from tests.factories import make_district
 
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
     district = make_district()
     rows = [
         [f"RACE{n:04d}", f"党员{n}", "女", "1980-05-04", "2005-07-01", "正式党员",

@@ -294,12 +294,6 @@ def run_workers(seed: int) -> dict:
     return outcome
 
 
-@pytest.fixture
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...)")
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_creates_and_moves_keep_tree_sound(postgres_only):
