@@ -132,26 +132,43 @@ class _OrgImport:
     id_of: dict[str, int] = field(default_factory=dict)  # code → pk, new rows included
 
 
-def import_organizations(
-    table: Table, *, user, dry_run: bool, progress: Progress | None = None
-) -> ImportReport:
-    """Validate every row, then create or update organisations in one transaction."""
-    report = ImportReport(kind="organizations", dry_run=dry_run, total=len(table.rows))
+def _prepare(context, kind, resource, table: Table, *, user, dry_run: bool, progress):
+    """The import's context over ``table``, or, when its headers are wrong, the
+    report that lists them (both importers start the same way)."""
+    report = ImportReport(kind=kind, dry_run=dry_run, total=len(table.rows))
     errors = RowErrors()
-    index = _column_index(table, OrganizationResource, errors)
+    index = _column_index(table, resource, errors)
     if errors:
         report.errors = list(errors)
         return report
-    job = _OrgImport(
+    return context(
         table=table,
         index=index,
-        headers={name: header for header, name in columns(OrganizationResource)},
+        headers={name: header for header, name in columns(resource)},
         user=user,
         dry_run=dry_run,
         report=report,
         errors=errors,
         step=progress or (lambda p, m: None),
     )
+
+
+def import_organizations(
+    table: Table, *, user, dry_run: bool, progress: Progress | None = None
+) -> ImportReport:
+    """Validate every row, then create or update organisations in one transaction."""
+    job = _prepare(
+        _OrgImport,
+        "organizations",
+        OrganizationResource,
+        table,
+        user=user,
+        dry_run=dry_run,
+        progress=progress,
+    )
+    if isinstance(job, ImportReport):  # the headers are wrong: nothing more to check
+        return job
+    report, errors = job.report, job.errors
     with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
         if not dry_run:
             lock_tree()
@@ -571,22 +588,18 @@ def import_members(
     table: Table, *, user, dry_run: bool, progress: Progress | None = None
 ) -> ImportReport:
     """Validate every row, then create or update members in one transaction."""
-    report = ImportReport(kind="members", dry_run=dry_run, total=len(table.rows))
-    errors = RowErrors()
-    index = _column_index(table, MemberResource, errors)
-    if errors:
-        report.errors = list(errors)
-        return report
-    job = _MemberImport(
-        table=table,
-        index=index,
-        headers={name: header for header, name in columns(MemberResource)},
+    job = _prepare(
+        _MemberImport,
+        "members",
+        MemberResource,
+        table,
         user=user,
         dry_run=dry_run,
-        report=report,
-        errors=errors,
-        step=progress or (lambda p, m: None),
+        progress=progress,
     )
+    if isinstance(job, ImportReport):  # the headers are wrong: nothing more to check
+        return job
+    report, errors = job.report, job.errors
     # Column values are matched against the Chinese labels (党支部, 正式党员),
     # whatever language the importer's page is in.
     with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
