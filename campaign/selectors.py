@@ -51,8 +51,8 @@ def running_campaign(organization: Organization) -> Campaign | None:
 
 
 def plans_for(user: Any) -> QuerySet[Plan]:
-    """Plans of the organisations in the user's scope."""
-    q = selectors.scope_q(user, prefix="organization__")
+    """Plans of the organisations in the user's scope (not a 党员's: READ_RECORDS)."""
+    q = selectors.scope_q(user, selectors.READ_RECORDS, prefix="organization__")
     qs = Plan.objects.select_related("campaign", "organization", "organization__sector")
     return qs if q is None else qs.filter(q)
 
@@ -67,6 +67,8 @@ def plan_for_unit(user: Any, campaign_pk: Any, organization_pk: Any) -> tuple[Pl
     campaign = campaign_get(user, campaign_pk)
     organization = selectors.organization_get(user, organization_pk)
     if not selectors.contains(campaign.organization, organization):
+        raise Http404
+    if not selectors.can(user, selectors.READ_RECORDS, organization):
         raise Http404
     plan = Plan.objects.filter(campaign=campaign, organization=organization).first()
     if plan is None:
@@ -104,7 +106,7 @@ def units_without_plan(
 
 def attachment_get(user: Any, pk: Any) -> PlanAttachment:
     """A plan's attachment, for whoever can see the plan's organisation, else 404."""
-    q = selectors.scope_q(user, prefix="plan__organization__")
+    q = selectors.scope_q(user, selectors.READ_RECORDS, prefix="plan__organization__")
     attachments = PlanAttachment.objects.all() if q is None else PlanAttachment.objects.filter(q)
     try:
         return attachments.get(pk=pk)

@@ -27,6 +27,12 @@ IMPORT = EDIT_ORGANIZATIONS
 # unit's parent, so a unit never approves its own filing.
 REVIEW = frozenset({Role.CAMPAIGN_OFFICE, Role.COMMITTEE_STAFF})
 EXPORT = EDIT_MEMBERS
+# A 党员's grant places them in the tree (their branch's page, its name and
+# counts) but reaches nobody else's records: of the roll, the plans and the
+# pledges they read their own only, and the rest on the public board.
+READ_RECORDS = READ - {Role.MEMBER}
+# Who sees a member's mobile and birth date (besides the member themself).
+PERSONAL_DATA = EDIT_MEMBERS
 
 User = AuthUser | AnonymousUser
 
@@ -160,9 +166,22 @@ def organizations_for(user: User, roles: Iterable[str] = READ) -> QuerySet[Organ
 
 
 def members_for(user: User, roles: Iterable[str] = READ) -> QuerySet[Member]:
-    q = scope_q(user, roles, prefix="organization__")
+    """Members under the user's grants of ``roles``; a 党员's own grant reaches
+    their own record only (READ_RECORDS)."""
+    roles = frozenset(roles)
+    q = scope_q(user, roles - {Role.MEMBER}, prefix="organization__")
     qs = Member.objects.select_related("organization", "organization__sector")
-    return qs if q is None else qs.filter(q)
+    if q is None:
+        return qs
+    if Role.MEMBER in roles and user.is_authenticated:
+        q |= Q(user_id=user.pk)
+    return qs.filter(q)
+
+
+def sees_personal_data(user: User, member: Member) -> bool:
+    """Mobile and birth date: for the roles that keep the roll, and the member."""
+    own = member.user_id is not None and member.user_id == user.pk
+    return own or can(user, PERSONAL_DATA, member.organization)
 
 
 def can(user: User, roles: Iterable[str], organization: Organization) -> bool:

@@ -236,10 +236,9 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "member": member,
         "transfers": transfers,
         "can_edit": can_edit,
-        # A phone number is for those who keep the roll and for the member; a
-        # co-member or a leader reading the branch does not see it.
-        "show_mobile": can_edit
-        or (member.user_id is not None and member.user_id == request.user.pk),
+        # Mobile and birth date are for those who keep the roll and for the
+        # member; a leader reading the branch does not see them.
+        "show_personal": selectors.sees_personal_data(request.user, member),
     }
     return render(request, "orgs/member_detail.html", context)
 

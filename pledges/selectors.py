@@ -19,9 +19,10 @@ from pledges.models import Pledge, PledgeComment, PledgeItem, PledgeRevision, Pl
 
 
 def pledges_for(user: Any) -> QuerySet[Pledge]:
-    """Pledges in the user's subtrees, and a member's own pledges."""
+    """Pledges in the user's subtrees, and a member's own pledges (a 党员's grant
+    reaches no one else's: READ_RECORDS; the branch's are on the public board)."""
     qs = Pledge.objects.select_related("campaign", "organization", "member")
-    q = selectors.scope_q(user, prefix="organization__")
+    q = selectors.scope_q(user, selectors.READ_RECORDS, prefix="organization__")
     if q is None:
         return qs
     if user.is_authenticated:

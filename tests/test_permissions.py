@@ -25,6 +25,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from campaign import plans
 from campaign.models import ContactPoint, Plan
@@ -73,6 +74,9 @@ def expect(anonymous=LOGIN, *, default=200, **roles):
 # (their grants reach it) but may change nothing there.
 OUTSIDE = {"no_role": 404, "sibling_secretary": 404}
 READERS = {"member": REFUSED, "contact_leader": REFUSED}
+# What a 党员's grant does not reach although it is in the branch: a co-member's
+# record, the plan and its files, a co-member's pledge. Missing, like outside.
+RECORDS = OUTSIDE | {"member": 404}
 
 
 @dataclass(frozen=True)
@@ -195,7 +199,7 @@ PLEDGE_MOVES = {
     ),
     # 评诺 and 践诺 on the co-member's published pledge.
     "pledge_outcome": post(
-        expect(**OUTSIDE, **READERS, default=ACTED),
+        expect(**READERS | RECORDS, default=ACTED),
         target_url,
         data=lambda d: {
             "outcome": Pledge.Outcome.values[-1],
@@ -206,7 +210,7 @@ PLEDGE_MOVES = {
         probe=target_pledge,
     ),
     "pledge_update_add": post(
-        expect(**OUTSIDE, **READERS, default=ACTED),
+        expect(**READERS | RECORDS, default=ACTED),
         target_url,
         data=lambda d: {"item_key": 1, "happened_on": "2011-04-01", "text": "走访5户"},
         setup=the_published_pledge,
@@ -252,10 +256,10 @@ RULES = {
         expect(**OUTSIDE, member=403, contact_leader=403),
         lambda d: {"organization_pk": d.branch.pk},
     ),
-    "orgs:member_detail": get(expect(**OUTSIDE), lambda d: {"pk": d.member.pk}),
+    "orgs:member_detail": get(expect(**RECORDS), lambda d: {"pk": d.member.pk}),
     **{
         f"orgs:member_{name}": get(
-            expect(**OUTSIDE, member=403, contact_leader=403), lambda d: {"pk": d.member.pk}
+            expect(**RECORDS, contact_leader=403), lambda d: {"pk": d.member.pk}
         )
         for name in ("edit", "transfer")
     },
@@ -294,12 +298,12 @@ RULES = {
     # on the member persona's own pledge.
     "pledges:pledge_list": get(expect()),
     "pledges:pledge_create": get(
-        expect(**OUTSIDE, member=403, contact_leader=403),
+        expect(**RECORDS, contact_leader=403),
         query=lambda d: f"?member={d.member.pk}",
     ),
-    "pledges:pledge_detail": get(expect(**OUTSIDE), lambda d: {"pk": d.pledge.pk}),
+    "pledges:pledge_detail": get(expect(**RECORDS), lambda d: {"pk": d.pledge.pk}),
     "pledges:pledge_edit": get(
-        expect(**OUTSIDE, member=403, contact_leader=403), lambda d: {"pk": d.pledge.pk}
+        expect(**RECORDS, contact_leader=403), lambda d: {"pk": d.pledge.pk}
     ),
     **{f"pledges:{name}": rule for name, rule in PLEDGE_MOVES.items()},
     "pledges:pledge_export": post(
@@ -368,25 +372,25 @@ RULES = {
     # files it, the level above accepts or returns it; outside the scope it is a 404.
     "campaign:plan_list": get(expect()),
     **{
-        f"campaign:{name}": get(expect(**OUTSIDE), plan_url)
+        f"campaign:{name}": get(expect(**RECORDS), plan_url)
         for name in ("plan_detail", "plan_print")
     },
     "campaign:plan_edit": post(
-        expect(**OUTSIDE, member=403, contact_leader=403, default=ACTED),
+        expect(**RECORDS, contact_leader=403, default=ACTED),
         plan_url,
         data=lambda d: PLAN_FOUR | {"theme": "新主题"},
         setup=returned_plan,
         probe=branch_plan,
     ),
     "campaign:plan_submit": post(
-        expect(**OUTSIDE, **READERS, default=ACTED),
+        expect(**READERS | RECORDS, default=ACTED),
         plan_url,
         setup=returned_plan,
         probe=branch_plan,
     ),
     **{
         f"campaign:{name}": post(
-            expect(**OUTSIDE, **READERS, secretary=REFUSED, default=ACTED),
+            expect(**READERS | RECORDS, secretary=REFUSED, default=ACTED),
             plan_url,
             data=lambda d: {"reason": "请补充"},
             probe=branch_plan,
@@ -394,13 +398,13 @@ RULES = {
         for name in ("plan_accept", "plan_return")
     },
     "campaign:attachment_upload": post(
-        expect(**OUTSIDE, member=403, contact_leader=403, default=ACTED),
+        expect(**RECORDS, contact_leader=403, default=ACTED),
         plan_url,
         data=a_pdf,
         setup=returned_plan,
         probe=branch_plan,
     ),
-    "campaign:attachment_download": get(expect(**OUTSIDE), lambda d: {"pk": d.attachment.pk}),
+    "campaign:attachment_download": get(expect(**RECORDS), lambda d: {"pk": d.attachment.pk}),
     # The progress dashboard of the secretary's branch.
     "campaign:dashboard": get(expect(**OUTSIDE), lambda d: {"pk": d.branch.pk}),
 }
@@ -600,9 +604,11 @@ def observe(name: str, role: str, d, client):
 def test_url_role_matrix(name, role, world, login):
     outcome, response = observe(name, role, world, login(world.users[role]))
     assert outcome == RULES[name].expected[role], f"{RULES[name].method.upper()} {name} as {role}"
-    if role == "member" and outcome == 200 and not response.streaming:
-        # A member reads the branch but not a co-member's phone number.
-        assert world.member.mobile not in response.content.decode(), name
+    if role in ("member", "contact_leader") and outcome == 200 and not response.streaming:
+        # Neither reads a co-member's phone number or birth date on any page.
+        page = response.content.decode()
+        assert world.member.mobile not in page, name
+        assert date_format(world.member.birth_date, "Y年n月j日") not in page, name
 
 
 def force_allowed(monkeypatch, flow, verb: str, rule: str) -> None:
