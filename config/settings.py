@@ -147,6 +147,10 @@ JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3, minimum=1)
 # own connection) and counts as lost when none came for JOB_LOST_AFTER_SECONDS.
 JOB_HEARTBEAT_SECONDS = env_int("JOB_HEARTBEAT_SECONDS", 15, minimum=1)
 JOB_LOST_AFTER_SECONDS = env_int("JOB_LOST_AFTER_SECONDS", 60, minimum=5)
+# Beat queues the sweeper this often, so a lost job is taken over within about
+# JOB_LOST_AFTER_SECONDS + JOB_SWEEP_SECONDS of its last heartbeat; a sweep not
+# picked up before the next one is due expires instead of piling up.
+JOB_SWEEP_SECONDS = env_int("JOB_SWEEP_SECONDS", 15, minimum=5)
 # WeasyPrint keeps what it grew to; a worker child past this (in KB) is replaced
 # after its task, so one large document does not leave a process at 600 MB.
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int(
@@ -156,7 +160,11 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "max_retries": 1}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
-    "sweep-jobs": {"task": "core.tasks.sweep_jobs", "schedule": 60.0},
+    "sweep-jobs": {
+        "task": "core.tasks.sweep_jobs",
+        "schedule": float(JOB_SWEEP_SECONDS),
+        "options": {"expires": JOB_SWEEP_SECONDS},
+    },
 }
 
 # Imports: uploads larger than this are refused before they are parsed.
