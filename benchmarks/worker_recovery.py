@@ -66,11 +66,11 @@ def main() -> None:
     import django
 
     django.setup()
+    import _bench_kinds  # noqa: F401  (registers bench_sleep here too)
     from django.conf import settings
     from django.contrib.auth.models import User
     from django.db import transaction
 
-    import _bench_kinds  # noqa: F401  (registers bench_sleep here too)
     from core.jobs import job_start
     from core.models import Job
 
