@@ -173,6 +173,13 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000, minimum=10)
 # Columns an import sheet may use: the templates have at most 15, and a sheet is
 # parsed as one block up to its farthest cell, so the block is capped before parsing.
 IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 50, minimum=5)
+# XLS and ODS files are parsed in a child process limited to this address space
+# and CPU time (core/tabular_child.py): their parser trusts the extent the file
+# declares. 200 MB reads an .xls of 65,536 rows × 9 columns (97 MB) and an .ods of
+# about 130,000 such rows; a larger file is refused with a message to save it
+# as .xlsx or .csv.
+IMPORT_PARSER_MEMORY_MB = env_int("IMPORT_PARSER_MEMORY_MB", 200, minimum=64)
+IMPORT_PARSER_SECONDS = env_int("IMPORT_PARSER_SECONDS", 60, minimum=5)
 
 # Reverse proxies in front of the app that append the client to X-Forwarded-For
 # (1 behind nginx); rate limits key on the address they report. 0: no proxy.

@@ -1,21 +1,38 @@
-"""Reading and writing spreadsheets: XLSX and CSV (UTF-8 with or without BOM, GB18030/GBK).
+"""Reading and writing spreadsheets: XLSX, XLS (Excel 97–2003), ODS and CSV
+(UTF-8 with or without BOM, GB18030/GBK).
 
-Reading checks the file before parsing it (size, type by content, zip bombs) and
-turns every failure into a ``TableError`` with a message in Chinese.
+Reading checks the file before parsing it (size, type by content, zip bombs,
+the extent a sheet declares) and turns every failure into a ``TableError``
+with a message in Chinese. XLS and ODS files are parsed in a child process
+whose memory is capped (``tabular_child.py``).
 """
 
 import csv
 import datetime as dt
 import io
+import json
+import logging
 import re
+import subprocess
+import sys
+import tempfile
+import threading
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from django.conf import settings
 
-XLSX_MAGIC = b"PK\x03\x04"
+logger = logging.getLogger(__name__)
+
+# What an import accepts by name; which parser reads a workbook is decided by its
+# first bytes (an .xls that is really an .xlsx reads as one), not by the name.
+ACCEPTED_EXTENSIONS = (".xlsx", ".xls", ".ods", ".csv")
+XLSX_MAGIC = b"PK\x03\x04"  # any zip: XLSX and ODS
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound file XLS lives in
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 MAX_UNZIPPED_BYTES = 400 * 1024 * 1024
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 
@@ -48,12 +65,9 @@ def read_table(data: bytes, filename: str) -> Table:
         )
     if not data.strip():
         raise TableError("文件为空")
-    if name.endswith(".xlsx"):
-        table = _read_xlsx(data)
-    elif name.endswith(".csv"):
-        table = _read_csv(data)
-    else:
-        raise TableError("不支持的文件类型：只接受 .xlsx 或 .csv 文件")
+    if not name.endswith(ACCEPTED_EXTENSIONS):
+        raise TableError("不支持的文件类型：只接受 .xlsx、.xls、.ods 或 .csv 文件")
+    table = _read_csv(data) if name.endswith(".csv") else _read_workbook(data)
     if not any(table.headers):
         raise TableError("文件没有表头行")
     if not table.rows:
@@ -80,6 +94,315 @@ def _clean_cells(table: Table) -> None:
                 )
             if value[:1] == "'" and value[1:2] in FORMULA_PREFIXES:
                 row[position] = value[1:]
+
+
+def _read_workbook(data: bytes) -> Table:
+    """A spreadsheet read as what its first bytes say it is, whatever its name."""
+    if data.startswith(OLE2_MAGIC):
+        return _read_in_child(data, "Excel", ".xls")
+    if data.startswith(XLSX_MAGIC):
+        kind = _zip_kind(data)
+        if kind == "ods":
+            return _read_ods(data)
+        if kind == "xlsb":
+            raise TableError(
+                "不支持 Excel 二进制工作簿（.xlsb）：请在 Excel 中另存为 .xlsx 后重新上传"
+            )
+        if kind == "other":
+            raise TableError("文件内容不是 Excel 或 ODS 工作簿：可能是改了扩展名的其他压缩文件")
+        return _read_xlsx(data)  # an XLSX, or a zip too damaged to tell: its own messages
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta")):
+        raise TableError(
+            "文件内容是网页（HTML/XML）格式的表格，不是 Excel 工作簿："
+            "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
+        )
+    raise TableError("文件内容不是 Excel 或 ODS 工作簿：可能是改了扩展名的 CSV 或其他文件")
+
+
+def _zip_kind(data: bytes) -> str:
+    """The workbook an archive holds, by its members: "xlsx", "ods", "xlsb" or
+    "other"; "xlsx" when it cannot be opened (the XLSX reader says how it is damaged)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "xl/workbook.xml" in names:
+                return "xlsx"
+            if "xl/workbook.bin" in names:
+                return "xlsb"
+            if "mimetype" in names:
+                with archive.open("mimetype") as mimetype:  # the parser wants it exactly
+                    if mimetype.read(len(ODS_MIMETYPE) + 1) == ODS_MIMETYPE:
+                        return "ods"
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        return "xlsx"
+    return "other"
+
+
+def _read_ods(data: bytes) -> Table:
+    """The zip is checked as for XLSX, and the sheets' declared extent measured by
+    streaming content.xml, before the capped child parses it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if "content.xml" not in archive.namelist():
+                raise TableError("文件不是有效的 ODS 工作簿（缺少 content.xml）")
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
+                raise TableError("ODS 文件解压后过大，拒绝读取")
+            bad = archive.testzip()
+            if bad is not None:
+                raise TableError(f"ODS 文件已损坏：{bad} 校验失败")
+            _check_ods_extent(archive)
+    except zipfile.BadZipFile:
+        raise TableError("ODS 文件已损坏或不完整，无法打开") from None
+    return _read_in_child(data, "ODS", ".ods")
+
+
+# What the parser counts in content.xml: sheets, rows and their cells. It matches
+# these names with the "table:" prefix exactly, and so does this scan.
+_ODS_SHEET = (b"<table:table ", b"<table:table>")
+_ODS_ROW, _ODS_ROW_END = b"<table:table-row", b"</table:table-row>"
+_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell(?=[\s/>])([^>]*)>")
+_ODS_REPEAT = re.compile(rb"number-(?:rows|columns)-repeated=[\"'](\d+)")
+_ODS_NAME = re.compile(rb"\bname=[\"']([^\"']*)")
+_ODS_MAX_ROW_BYTES = 16 << 20
+
+
+def _ods_last_cell(body: bytes) -> int:
+    """The column (1-based) of the row's last cell that holds a value or a formula; 0 if none."""
+    content = max(body.rfind(b"value-type="), body.rfind(b"formula="))
+    if content < 0:
+        return 0
+    end = body.find(b">", content)
+    if b"-repeated=" not in body[: end if end >= 0 else len(body)]:
+        # Nothing repeats up to that cell (the usual case: LibreOffice repeats the
+        # empty cells after the last value), so the cells before it can be counted.
+        head = body[:content]
+        return head.count(b"<table:table-cell") + head.count(b"<table:covered-table-cell")
+    column = last = 0
+    for match in _ODS_CELL.finditer(body):
+        attributes = match.group(1)
+        repeat = _ODS_REPEAT.search(attributes)
+        times = int(repeat.group(1)) if repeat else 1
+        if b"value-type=" in attributes or b"formula=" in attributes:
+            last = column + times
+        column += times
+    return last
+
+
+def _check_ods_extent(archive: zipfile.ZipFile) -> None:
+    """Refuse a sheet whose content reaches past the row or column cap, counting
+    ``number-rows-repeated`` and ``number-columns-repeated`` as the parser
+    expands them.
+
+    A 10 KB file may declare a row repeated a million times, each of 16,384
+    filled cells. Empty repeats are left alone (every LibreOffice sheet ends with
+    a million empty rows, which the parser skips); a repeated cell or row that
+    holds a value counts in full. Every sheet is checked: the parser reads them
+    all when the file is opened. The XML is streamed a row at a time, so memory
+    stays flat; most rows are measured with byte counts rather than a loop.
+    """
+    max_rows = settings.IMPORT_MAX_ROWS + 1  # the header line
+    max_columns = settings.IMPORT_MAX_COLUMNS
+    sheet, sheets, row = "", 0, 0  # row: the rows of this sheet so far
+
+    def where() -> str:
+        return f"工作表「{sheet}」" if sheets > 1 else ""
+
+    def sheet_starts(text: bytes, start: int, end: int) -> None:
+        nonlocal sheet, sheets, row
+        for opening in _ODS_SHEET:
+            found = text.find(opening, start, end)
+            while found >= 0:
+                name = _ODS_NAME.search(text, found, text.find(b">", found))
+                sheet = name.group(1).decode("utf-8", "replace") if name else ""
+                sheets, row = sheets + 1, 0
+                found = text.find(opening, found + 1, end)
+
+    def scan(text: bytes) -> None:
+        # Rows are found with plain byte searches: a regex over every cell
+        # took longer than the parse itself.
+        nonlocal row
+        position = 0
+        while True:
+            start = text.find(_ODS_ROW, position)
+            sheet_starts(text, position, len(text) if start < 0 else start)
+            if start < 0:
+                return
+            tag_end = text.find(b">", start)
+            if tag_end < 0:
+                return
+            follows = text[start + len(_ODS_ROW) : start + len(_ODS_ROW) + 1]
+            if follows not in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
+                position = tag_end + 1  # <table:table-rows>, <table:table-row-group>
+                continue
+            attributes = text[start + len(_ODS_ROW) : tag_end]
+            if attributes.endswith(b"/"):
+                body, position = b"", tag_end + 1
+            else:
+                close = text.find(_ODS_ROW_END, tag_end)
+                close = len(text) if close < 0 else close
+                body, position = text[tag_end + 1 : close], close + len(_ODS_ROW_END)
+            repeat = _ODS_REPEAT.search(attributes)
+            times = int(repeat.group(1)) if repeat else 1
+            last = _ods_last_cell(body) if body else 0
+            if last > max_columns:
+                raise TableError(
+                    f"ODS 文件{where()}第 {row + 1} 行第 {column_name(min(last, 16384))} 列"
+                    f"有内容，超出上限 {max_columns} 列：请只保留模板中的列"
+                )
+            if last and row + times > max_rows:
+                raise TableError(
+                    f"数据行过多：ODS 文件{where()}第 {row + times} 行有内容，"
+                    f"上限为 {settings.IMPORT_MAX_ROWS} 行"
+                )
+            row += times
+
+    tail = b""
+    with archive.open("content.xml") as handle:
+        while True:
+            chunk = handle.read(1 << 20)
+            if not chunk:
+                break
+            text = tail + chunk
+            # Everything before the last row's start is whole; with no row in
+            # sight, everything before the last tag's start.
+            cut = text.rfind(b"<table:table-row")
+            if cut < 0:
+                cut = text.rfind(b"<")
+            if cut <= 0 and len(text) > _ODS_MAX_ROW_BYTES:
+                raise TableError("ODS 文件中有一行内容过长，无法读取")
+            scan(text[: max(cut, 0)])
+            tail = text[max(cut, 0) :]
+    scan(tail)
+
+
+def _untag(document: dict[str, Any]) -> object:
+    """The values ``tabular_child._tagged`` wrote as objects."""
+    if "datetime" in document:
+        return dt.datetime.fromisoformat(document["datetime"])
+    if "date" in document:
+        return dt.date.fromisoformat(document["date"])
+    if "time" in document:
+        return dt.time.fromisoformat(document["time"])
+    if "seconds" in document:
+        return dt.timedelta(seconds=document["seconds"])
+    return document.get("text", "")
+
+
+_CHILD = Path(__file__).with_name("tabular_child.py")
+# One row as the child writes it: CSV's longest row, at up to 4 bytes a character in JSON.
+_CHILD_MAX_LINE = 4 * 200_000
+
+
+def _read_in_child(data: bytes, label: str, suffix: str) -> Table:
+    """The first sheet of an XLS or ODS file, parsed by ``tabular_child.py`` within
+    ``IMPORT_PARSER_MEMORY_MB`` and ``IMPORT_PARSER_SECONDS``.
+
+    The child reports the sheet's extent before any row, so the caps are checked
+    before the rows are sent; the rows are counted as they arrive. A child that
+    runs out of memory or time dies alone and the file is refused.
+    """
+    memory, seconds = settings.IMPORT_PARSER_MEMORY_MB, settings.IMPORT_PARSER_SECONDS
+    too_big = (
+        f"{label} 文件过大或已损坏，无法读取（读取时超出 {memory} MB 内存或 {seconds} 秒）："
+        "请另存为 .xlsx 或 .csv 后重新上传"
+    )
+    with tempfile.TemporaryDirectory(prefix="import-") as folder:
+        # Named for the format found, so the parser does not guess it again.
+        source, log = Path(folder) / f"upload{suffix}", Path(folder) / "stderr"
+        source.write_bytes(data)
+        with log.open("wb") as stderr:
+            child = subprocess.Popen(
+                [sys.executable, "-I", str(_CHILD), str(source), str(memory), str(seconds)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+            )
+        # The CPU limit ends a busy child; this ends one that is stuck.
+        timer = threading.Timer(2 * seconds, child.kill)
+        timer.start()
+        try:
+            assert child.stdout is not None
+            failure, detail, table = _collect(child.stdout, label)
+            child.stdout.close()
+            status = child.wait()
+        finally:
+            timer.cancel()
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        if failure == "unreadable":
+            logger.info("%s file unreadable: %s", label, detail)
+            raise TableError(
+                f"{label} 文件已损坏或不是有效的 {label} 工作簿，无法读取：请另存为 .xlsx 后重新上传"
+            )
+        if failure == "nosheet":
+            raise TableError(f"{label} 文件中没有工作表")
+        if failure or status != 0 or table is None:
+            logger.warning(
+                "%s reader died (status %s): %s",
+                label,
+                status,
+                log.read_text(errors="replace")[-500:],
+            )
+            raise TableError(too_big)
+    return table
+
+
+def _collect(stream: IO[bytes], label: str) -> tuple[str, str, Table | None]:
+    """Read the child's output: ("", "", table), or (the child's error, its
+    detail, None); the caps refuse as soon as the extent or the rows pass them."""
+    max_rows = settings.IMPORT_MAX_ROWS
+    max_columns = settings.IMPORT_MAX_COLUMNS
+    decode = json.JSONDecoder(object_hook=_untag).decode
+    headers: list[str] | None = None
+    rows: list[list[Any]] = []
+    lines: list[int] = []
+    first = True
+    while True:
+        raw = stream.readline(_CHILD_MAX_LINE + 1)
+        if not raw:
+            break
+        if len(raw) > _CHILD_MAX_LINE:
+            where = f"（第 {lines[-1] + 1} 行之后）" if lines else ""
+            raise TableError(f"{label} 文件中有一行内容过长{where}，请检查文件")
+        if first:
+            first = False
+            report = json.loads(raw)
+            if not isinstance(report, dict) or "end" not in report:
+                return _failure(report)
+            if report["end"] is None:
+                raise TableError("文件为空")
+            last_row, last_column = report["end"][0] + 1, report["end"][1] + 1
+            if last_column > max_columns:
+                raise TableError(
+                    f"{label} 文件第 {column_name(last_column)} 列有内容，"
+                    f"超出上限 {max_columns} 列：请只保留模板中的列"
+                )
+            if last_row > max_rows + 1:
+                raise TableError(
+                    f"数据行过多：{label} 文件第 {last_row} 行有内容，上限为 {max_rows} 行"
+                )
+            continue
+        if raw.startswith(b"{"):
+            return _failure(json.loads(raw))
+        line, values = decode(raw.decode("utf-8"))
+        if headers is None:
+            headers = [_header(v) for v in values]
+            continue
+        if len(rows) >= max_rows:
+            raise TableError(f"数据行过多：超过 {max_rows} 行（第 {line} 行）")
+        rows.append(values)
+        lines.append(line)
+    if headers is None:  # the child died before the header row
+        return "failed", "", None
+    return "", "", Table(headers=headers, rows=rows, lines=lines)
+
+
+def _failure(report: object) -> tuple[str, str, None]:
+    if not isinstance(report, dict):
+        return "failed", "", None
+    return str(report.get("error", "failed")), str(report.get("detail", "")), None
 
 
 def _read_xlsx(data: bytes) -> Table:

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from core.tabular import ACCEPTED_EXTENSIONS
 from orgs.models import Member, Organization, Sector
 
 
@@ -78,13 +79,13 @@ class TransferForm(forms.Form):
 class ImportForm(forms.Form):
     TARGETS = [("organizations", _("党组织")), ("members", _("党员"))]
     target = forms.ChoiceField(label=_("导入内容"), choices=TARGETS)
-    file = forms.FileField(label=_("文件（.xlsx 或 .csv）"))
+    file = forms.FileField(label=_("文件（.xlsx、.xls、.ods 或 .csv）"))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         name = upload.name.lower()
-        if not name.endswith((".xlsx", ".csv")):
-            raise forms.ValidationError("只接受 .xlsx 或 .csv 文件")
+        if not name.endswith(ACCEPTED_EXTENSIONS):
+            raise forms.ValidationError(_("只接受 .xlsx、.xls、.ods 或 .csv 文件"))
         if upload.size > settings.IMPORT_MAX_BYTES:
             raise forms.ValidationError(
                 f"文件过大：{upload.size / 1024 / 1024:.1f} MB，上限为 "

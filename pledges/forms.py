@@ -161,7 +161,7 @@ class ModerateForm(forms.Form):
 
 
 class PledgeImportForm(forms.Form):
-    file = forms.FileField(label=_("文件（.xlsx 或 .csv）"))
+    file = forms.FileField(label=_("文件（.xlsx、.xls、.ods 或 .csv）"))
 
     def clean_file(self):
         from orgs.forms import ImportForm

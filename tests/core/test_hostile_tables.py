@@ -189,3 +189,208 @@ def test_our_own_export_guard_is_undone_on_import():
     ):
         table = read_table(data, name)
         assert [row[0] for row in table.rows] == values, name
+
+
+# ------------------------------------------------------------ ODS and XLS
+#
+# The parser expands an ODS file's repeated rows and cells and reads every
+# sheet when the file opens; an XLS file's declared DIMENSIONS are reserved up
+# front and its sheet laid out up to the farthest cell. Unguarded, the 0.8 KB
+# ODS with one ``<text:s text:c="2000000000"/>`` took 7.8 GB and 68 s, and the
+# 5.6 KB XLS with one cell at IV65536 1 GB.
+
+ODS_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+ODS_HEADER = (
+    "<table:table-row><table:table-cell office:value-type="
+    '"string"><text:p>党员编号</text:p></table:table-cell></table:table-row>'
+)
+ODS_ONE = '<table:table-cell office:value-type="float" office:value="1"/>'
+
+
+def crafted_ods(*sheets: str) -> bytes:
+    """An ODS file whose sheets hold these ``<table:table-row>`` elements."""
+    tables = "".join(
+        f'<table:table table:name="Sheet{n}">{rows}</table:table>'
+        for n, rows in enumerate(sheets, start=1)
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<office:document-content {ODS_NAMESPACES} office:version="1.2"><office:body>'
+        f"<office:spreadsheet>{tables}</office:spreadsheet></office:body></office:document-content>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet"
+        )
+        archive.writestr(
+            "META-INF/manifest.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+            '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry '
+            'manifest:full-path="/" manifest:media-type='
+            '"application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>',
+        )
+        archive.writestr("content.xml", content)
+    return buffer.getvalue()
+
+
+def ods_row(cells: str, repeat: int = 1) -> str:
+    times = f' table:number-rows-repeated="{repeat}"' if repeat > 1 else ""
+    return f"<table:table-row{times}>{cells}</table:table-row>"
+
+
+def ods_cells(repeat: int, *, filled: bool = True) -> str:
+    value = ' office:value-type="float" office:value="1"' if filled else ""
+    return f'<table:table-cell{value} table:number-columns-repeated="{repeat}"/>'
+
+
+ODS_FAR_COLUMN = ODS_HEADER + ods_row(ods_cells(16383, filled=False) + ODS_ONE)
+ODS_FAR_ROW = ODS_HEADER + ods_row("<table:table-cell/>", 1048574) + ods_row(ODS_ONE)
+ODS_BLOCK = ODS_HEADER + ods_row(ods_cells(16384), 1048575)
+# Inside both caps (200,000 rows × 50 columns) yet 10 million cells: 638 MB unguarded.
+ODS_FULL_BLOCK = ODS_HEADER + ods_row(ods_cells(50), 200_000)
+ODS_SPACES = ODS_HEADER + ods_row(
+    '<table:table-cell office:value-type="string"><text:p>a'
+    '<text:s text:c="2000000000"/></text:p></table:table-cell>'
+)
+
+
+def test_a_crafted_ods_of_plain_rows_reads():
+    table = read_table(crafted_ods(ODS_HEADER + ods_row(ODS_ONE)), "ok.ods")
+    assert (table.headers, table.rows, table.lines) == (["党员编号"], [[1.0]], [2])
+
+
+@pytest.mark.parametrize(
+    "rows,reason",
+    [
+        (ODS_FAR_COLUMN, "ODS 文件第 2 行第 XFD 列有内容，超出上限 50 列"),
+        (ODS_HEADER + ods_row(ods_cells(51)), "第 2 行第 AY 列有内容"),
+        (ODS_FAR_ROW, "数据行过多：ODS 文件第 1048576 行有内容，上限为 200000 行"),
+        (ODS_BLOCK, "第 2 行第 XFD 列有内容"),
+        (ODS_HEADER + ods_row(ODS_ONE, 200_001), "第 200002 行有内容"),
+    ],
+)
+def test_an_ods_declaring_a_far_extent_is_refused_before_it_is_parsed(rows, reason, monkeypatch):
+    import core.tabular
+
+    def no_child(*args, **kwargs):
+        raise AssertionError("the child parser was started")
+
+    monkeypatch.setattr(core.tabular, "_read_in_child", no_child)
+    data = crafted_ods(rows)
+    assert len(data) < 1000
+    with pytest.raises(TableError, match=reason):
+        read_table(data, "far.ods")
+
+
+def test_empty_repeats_as_libreoffice_writes_them_are_not_counted():
+    # Every LibreOffice sheet ends its rows with 1,000-odd empty cells and the
+    # sheet with a million empty rows; a styled empty block sits between values.
+    filled = '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+    rows = (
+        ODS_HEADER
+        + ods_row(filled + ods_cells(1023, filled=False))
+        + ods_row(ods_cells(1024, filled=False), 5000)
+        + ods_row(filled + ods_cells(1023, filled=False))
+        + ods_row(ods_cells(1024, filled=False), 1048576 - 5003)
+    )
+    table = read_table(crafted_ods(rows), "libreoffice.ods")
+    assert table.rows == [["x"], ["x"]] and table.lines == [2, 5003]
+
+
+def test_every_sheet_of_an_ods_is_measured():
+    with pytest.raises(TableError, match="工作表「Sheet2」第 2 行第 XFD 列"):
+        read_table(crafted_ods(ODS_HEADER + ods_row(ODS_ONE), ODS_FAR_COLUMN), "two.ods")
+
+
+@pytest.mark.parametrize("rows", [ODS_FULL_BLOCK, ODS_SPACES], ids=["10M-cells", "2G-spaces"])
+def test_an_ods_too_big_for_the_parsers_memory_is_refused_not_fatal(rows):
+    with pytest.raises(TableError, match="ODS 文件过大或已损坏，无法读取（读取时超出 200 MB 内存"):
+        read_table(crafted_ods(rows), "bomb.ods")
+
+
+def crafted_xls(cells) -> bytes:
+    """An XLS file with these (row, column, value) cells, written by xlwt."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("Sheet1")
+    for row, column, value in cells:
+        sheet.write(row, column, value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def xls_declaring(rows: int, columns: int) -> bytes:
+    """A two-cell XLS whose DIMENSIONS record claims rows × columns."""
+    import struct
+
+    data = bytearray(crafted_xls([(0, 0, "党员编号"), (1, 0, "1")]))
+    record = data.find(b"\x00\x02\x0e\x00")  # DIMENSIONS, 14 bytes (BIFF8)
+    assert record > 0
+    data[record + 4 : record + 18] = struct.pack("<IIHHH", 0, rows, 0, columns, 0)
+    return bytes(data)
+
+
+XLS_FAR_CELL = crafted_xls([(0, 0, "党员编号"), (65535, 255, 1)])
+
+
+def test_a_crafted_xls_of_plain_cells_reads():
+    table = read_table(crafted_xls([(0, 0, "党员编号"), (1, 0, "1"), (4, 1, 2.5)]), "ok.xls")
+    assert table.headers == ["党员编号", ""]
+    assert (table.rows, table.lines) == ([["1", ""], ["", 2.5]], [2, 5])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [XLS_FAR_CELL, xls_declaring(0xFFFFFFF0, 0xFF), xls_declaring(60000, 0xFF)],
+    ids=["cell-at-IV65536", "dimensions-4G-rows", "dimensions-60000x256"],
+)
+def test_an_xls_too_big_for_the_parsers_memory_is_refused_not_fatal(data):
+    assert len(data) < 6000
+    with pytest.raises(TableError, match="Excel 文件过大或已损坏，无法读取"):
+        read_table(data, "far.xls")
+
+
+def test_the_extent_an_xls_child_reports_is_capped_before_its_rows_are_read(settings):
+    with pytest.raises(TableError, match="Excel 文件第 AY 列有内容，超出上限 50 列"):
+        read_table(crafted_xls([(0, 0, "党员编号"), (1, 50, 1)]), "wide.xls")
+    settings.IMPORT_MAX_ROWS = 10
+    with pytest.raises(TableError, match="数据行过多：Excel 文件第 13 行有内容，上限为 10 行"):
+        read_table(crafted_xls([(0, 0, "党员编号"), (12, 0, 1)]), "long.xls")
+
+
+def test_a_stuck_parser_is_ended(settings, monkeypatch, tmp_path):
+    import core.tabular
+
+    stuck = tmp_path / "stuck.py"
+    stuck.write_text("import time\ntime.sleep(60)\n")
+    monkeypatch.setattr(core.tabular, "_CHILD", stuck)
+    settings.IMPORT_PARSER_SECONDS = 1
+    with pytest.raises(TableError, match="过大或已损坏"):
+        read_table(crafted_xls([(0, 0, "党员编号"), (1, 0, "1")]), "slow.xls")
+
+
+@pytest.mark.parametrize(
+    "data,reason",
+    [
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600,
+            "Excel 文件已损坏或不是有效的 Excel 工作簿",
+        ),
+        (None, "Excel 文件已损坏或不是有效的 Excel 工作簿"),  # truncated
+        (b"PK\x03\x04" + b"\0" * 100, "已损坏"),
+        (crafted_ods(ODS_HEADER)[:300], "已损坏"),
+    ],
+)
+def test_damaged_xls_and_ods_files_get_a_clear_message(data, reason):
+    if data is None:
+        whole = crafted_xls([(r, 0, f"党员{r}") for r in range(300)])
+        data = whole[: len(whole) // 2]
+    with pytest.raises(TableError, match=reason):
+        read_table(data, "bad.xls")

@@ -196,6 +196,40 @@ def test_members_from_xlsx_with_excel_dates_and_numbers():
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_organizations_and_members_from_excel_97_and_ods_files(fmt):
+    import datetime as dt
+
+    from tests import workbooks
+
+    build = getattr(workbooks, fmt)
+    dated = [row[:7] + [dt.date(2001, 7, 1)] for row in ORG_ROWS]
+    report = orgs(build(ORG_HEADERS, dated), name=f"党组织.{fmt}")
+    assert report.ok, messages(report)
+    assert (report.created, Organization.objects.get(code="X-1").founded_on) == (
+        4,
+        dt.date(2001, 7, 1),
+    )
+    people = [
+        [20230001, "数字编号", "男", dt.date(1990, 1, 2), dt.date(2015, 6, 30), "预备党员"]
+        + ["X-1-1", "教师", 13912345678],
+        ["P0002", "文本编号", "女", "1985-03-04", "2009年7月1日", "正式党员", "X-2", "", ""],
+    ]
+    report = members(build(MEMBER_HEADERS, people), name=f"党员.{fmt}")
+    assert report.ok, messages(report)
+    member = Member.objects.get(number="20230001")
+    assert (member.birth_date, member.joined_on, member.mobile, member.organization.code) == (
+        dt.date(1990, 1, 2),
+        dt.date(2015, 6, 30),
+        "13912345678",
+        "X-1-1",
+    )
+    assert Member.objects.get(number="P0002").joined_on == dt.date(2009, 7, 1)
+    again = members(build(MEMBER_HEADERS, people), name=f"党员.{fmt}")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+
+
+@pytest.mark.django_db
 def test_dry_run_writes_nothing():
     report = orgs(xlsx(ORG_HEADERS, ORG_ROWS), dry_run=True)
     assert report.ok and report.created == 4

@@ -459,6 +459,30 @@ def test_an_xlsx_with_date_and_number_cells_imports(district, small_campaign, pe
     ]
 
 
+@pytest.mark.parametrize("fmt", ["xls", "ods"])
+def test_an_excel_97_or_ods_file_imports(district, small_campaign, people, fmt):
+    from tests import workbooks
+
+    rows = [
+        ["B1001", "每月走访困难群众一次", D(2011, 6, 30), "群众评议", 3],
+        ["B1002", "办好一件实事", "2011-12-31", "支部检查", ""],
+    ]
+    data = getattr(workbooks, fmt)(
+        ["党员编号", "承诺事项", "完成时限", "检验方式", "对应标准"], rows
+    )
+
+    report = run(read_table(data, f"承诺.{fmt}"), district, small_campaign)
+
+    assert report.ok, report.errors
+    assert report.created == 2
+    assert items_of(Pledge.objects.get(member=people["zhang"])) == [
+        ("每月走访困难群众一次", D(2011, 6, 30), "群众评议", "3")
+    ]
+    assert items_of(Pledge.objects.get(member=people["li"])) == [
+        ("办好一件实事", D(2011, 12, 31), "支部检查", None)
+    ]
+
+
 def test_progress_is_reported(district, small_campaign, people):
     seen = []
 
