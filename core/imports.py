@@ -83,6 +83,7 @@ class ImportReport:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     preview: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said above the counts (how the file was read)
 
     @property
     def ok(self) -> bool:
@@ -100,6 +101,7 @@ class ImportReport:
             "error_count": len(self.errors),
             "errors": [e.as_dict() for e in self.errors[:MAX_REPORTED_ERRORS]],
             "preview": self.preview,
+            "notes": self.notes,
         }
 
 
@@ -162,6 +164,66 @@ class ColumnIndex:
         """The row's value in that column; "" when the file lacks the column or the row is short."""
         i = self.position.get(header)
         return row[i] if i is not None and i < len(row) else ""
+
+
+@dataclass(frozen=True)
+class Template:
+    """An import's columns as its template has them, registered so that any
+    import can tell a file that was meant for another one (a member roll
+    uploaded as organisations, a branch's pledges on the member import).
+
+    ``label`` names what the file holds (党员) as the page's 导入内容 choice
+    does; ``page`` is the page that imports it, so a hint can say where to go.
+    """
+
+    key: str
+    label: str
+    page: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+    @property
+    def headers(self) -> frozenset[str]:
+        return frozenset((*self.required, *self.optional))
+
+    def fits(self, headers: Iterable[str]) -> bool:
+        """The file has every column this import needs."""
+        return set(self.required) <= set(headers)
+
+
+TEMPLATES: dict[str, Template] = {}
+
+
+def register_template(template: Template) -> None:
+    """Called by each importer's app when it loads (a later one replaces an earlier one)."""
+    TEMPLATES[template.key] = template
+
+
+def recognise(headers: Iterable[str], *, among: Iterable[str]) -> str | None:
+    """The one import among ``among`` whose template the file's headers fit, if exactly one does."""
+    headers = list(headers)
+    fitting = [key for key in among if key in TEMPLATES and TEMPLATES[key].fits(headers)]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def other_import_hint(headers: Iterable[str], *, current: str) -> RowError | None:
+    """When a file's header row is more another import's than this one's, the
+    error (on line 1) that says which import it looks like and where that is."""
+    present = {h for h in headers if h}
+    own = TEMPLATES.get(current)
+    own_score = len(present & own.headers) if own else 0
+    best, best_score = None, own_score
+    for template in TEMPLATES.values():
+        score = len(present & template.headers)
+        if template.key != current and score > best_score and score >= 2:
+            best, best_score = template, score
+    if best is None:
+        return None
+    if own is not None and best.page == own.page:
+        where = f"请在「导入内容」中选择「{best.label}」后重新上传"
+    else:
+        where = f"请到「{best.page}」页面导入"
+    return RowError(1, "", "", f"这个文件的表头是「{best.label}」导入模板的列：{where}")
 
 
 @contextmanager

@@ -78,7 +78,11 @@ class TransferForm(forms.Form):
 
 class ImportForm(forms.Form):
     TARGETS = [("organizations", _("党组织")), ("members", _("党员"))]
-    target = forms.ChoiceField(label=_("导入内容"), choices=TARGETS)
+    target = forms.ChoiceField(
+        label=_("导入内容"),
+        choices=TARGETS,
+        help_text=_("文件的表头与某个模板完全一致时按表头识别，不必另选"),
+    )
     file = forms.FileField(label=_("文件（.xlsx、.xls、.ods 或 .csv）"))
 
     def clean_file(self):

@@ -27,7 +27,16 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 
 from core import audit
-from core.imports import PREVIEW_ROWS, ColumnIndex, ImportReport, RowErrors, gc_paused
+from core.imports import (
+    PREVIEW_ROWS,
+    ColumnIndex,
+    ImportReport,
+    RowErrors,
+    Template,
+    gc_paused,
+    other_import_hint,
+    register_template,
+)
 from core.tabular import Table, cell_text, iter_chunks, parse_date
 from orgs import hooks, selectors
 from orgs.models import CODE_PATTERN, Member, MemberTransfer, Organization, Sector
@@ -36,6 +45,12 @@ from orgs.rules import member_problems
 from orgs.services import MEMBER_IMPORT_LOCK_KEY, lock_tree, tree_problems
 
 Progress = Callable[[int, str], None]
+
+PAGE = "批量导入党组织和党员"
+register_template(
+    Template("organizations", "党组织", PAGE, tuple(h for h, _ in columns(OrganizationResource)))
+)
+register_template(Template("members", "党员", PAGE, tuple(h for h, _ in columns(MemberResource))))
 
 
 def _column_index(table: Table, resource_class, errors: RowErrors) -> dict[str, int]:
@@ -139,7 +154,8 @@ def _prepare(context, kind, resource, table: Table, *, user, dry_run: bool, prog
     errors = RowErrors()
     index = _column_index(table, resource, errors)
     if errors:
-        report.errors = list(errors)
+        hint = other_import_hint(table.headers, current=kind)
+        report.errors = [hint, *errors] if hint else list(errors)
         return report
     return context(
         table=table,

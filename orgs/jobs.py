@@ -7,6 +7,7 @@ job can never reach further than its starter could in a request.
 from django.utils.translation import gettext_lazy as _
 
 from core import audit, documents
+from core.imports import TEMPLATES, recognise
 from core.jobs import JobError, job_input_table, job_save_output, previews_only, register
 from core.models import Job
 from core.tabular import write_table
@@ -32,7 +33,21 @@ def run_import(job: Job, report) -> None:
     user = job.created_by
     report(2, "正在读取文件")
     table = job_input_table(job, target)
+    # The page's 导入内容 defaults to 党组织: a file whose headers are the other
+    # template's is imported as what it is, and the preview says so. The
+    # choice is kept in the job, so its confirmation imports the same.
+    recognised = recognise(table.headers, among=IMPORTERS)
+    if recognised is not None and recognised != target:
+        job.params = {**job.params, "target": recognised, "chosen_target": target}
+        job.save(update_fields=["params"])
+        target = recognised
     result = IMPORTERS[target](table, user=user, dry_run=job.params["dry_run"], progress=report)
+    chosen = job.params.get("chosen_target")
+    if chosen:
+        result.notes.append(
+            f"按表头识别为「{TEMPLATES[target].label}」文件"
+            f"（上传时选择的是「{TEMPLATES[chosen].label}」）"
+        )
     job.result = result.as_dict()
     job.save(update_fields=["result"])
     if not result.ok:

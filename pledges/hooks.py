@@ -1,9 +1,10 @@
 """What pledges add to the layers below them: the home page's 待办, the dashboard's
-pledge columns, and pledges following a member who moves.
+pledge columns, pledges following a member who moves, and the pledge import's
+columns (so the member import can tell a pledge file).
 
 Imported by ``PledgesConfig.ready``; the registries are ``core.todo``,
-``campaign.dashboard.register_columns`` and ``orgs.hooks``, so none of those
-apps imports pledges.
+``campaign.dashboard.register_columns``, ``orgs.hooks`` and
+``core.imports.register_template``, so none of those apps imports pledges.
 """
 
 from typing import Any
@@ -16,13 +17,16 @@ from django.utils.translation import ngettext
 from campaign.dashboard import Column, register_columns
 from campaign.models import Campaign
 from core import todo
+from core.imports import register_template
 from orgs.hooks import on_members_moved
 from orgs.models import Organization
+from pledges.importer import TEMPLATE
 from pledges.models import Pledge
 from pledges.selectors import awaiting_approval, comments_to_moderate
 from pledges.services import pledges_follow_members
 
 on_members_moved("pledges")(pledges_follow_members)
+register_template(TEMPLATE)
 
 
 @todo.register("pledges.approve")

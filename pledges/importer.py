@@ -21,7 +21,15 @@ from django.db import transaction
 from django.utils import translation
 
 from campaign.models import Campaign, Criterion, Rubric
-from core.imports import MAX_REPORTED_ERRORS, PREVIEW_ROWS, ColumnIndex, ImportReport, RowErrors
+from core.imports import (
+    MAX_REPORTED_ERRORS,
+    PREVIEW_ROWS,
+    ColumnIndex,
+    ImportReport,
+    RowErrors,
+    Template,
+    other_import_hint,
+)
 from core.tabular import Table, cell_text, iter_chunks, parse_date
 from orgs import selectors
 from orgs.models import Member, Organization
@@ -40,6 +48,8 @@ CRITERION = "对应标准"
 REQUIRED = (NUMBER, CONTENT, DUE, VERIFICATION)
 OPTIONAL = (AUDIENCE, CRITERION)
 COLUMN_OF = {"content": CONTENT, "due_date": DUE, "verification": VERIFICATION}  # rules' fields
+# Registered by pledges.hooks, so the other imports can tell a pledge file.
+TEMPLATE = Template("pledges", "党员承诺", "批量导入党员承诺", REQUIRED, OPTIONAL)
 
 CREATE = "新增"
 UPDATE = "更新"
@@ -75,6 +85,10 @@ def import_pledges(
     index = ColumnIndex.read(
         table.headers, required=REQUIRED, optional=OPTIONAL, extra_allowed=True, errors=errors
     )
+    if errors:
+        hint = other_import_hint(table.headers, current=TEMPLATE.key)
+        if hint:
+            errors.insert(0, hint)
     if not selectors.contains(campaign.organization, organization):
         errors.add(0, "", "", f"{organization.name}不在本次活动范围内")
     if errors:

@@ -91,3 +91,33 @@ def test_the_collector_pause_ends_with_the_block_even_on_an_error():
         assert not gc.isenabled()  # a caller's own pause is left as it was
     finally:
         gc.enable()
+
+
+def test_a_file_is_recognised_only_by_an_import_whose_columns_it_has_all_of():
+    from core.imports import TEMPLATES, recognise
+
+    assert {"organizations", "members", "pledges"} <= set(TEMPLATES)  # the apps registered them
+    members = list(TEMPLATES["members"].required)
+    assert recognise(members, among=["organizations", "members"]) == "members"
+    assert recognise(members[:-1], among=["organizations", "members"]) is None
+    assert recognise(
+        ["党员编号", "承诺事项", "完成时限", "检验方式", "备注"], among=["pledges"]
+    ) == ("pledges")
+    assert recognise(members, among=["organizations"]) is None
+
+
+def test_the_hint_names_the_import_a_file_is_closer_to_and_where_it_is():
+    from core.imports import other_import_hint
+
+    roll = ["党员编号", "姓名", "性别", "出生日期"]
+    hint = other_import_hint(roll, current="organizations")
+    assert hint is not None and hint.row == 1
+    assert (
+        hint.reason
+        == "这个文件的表头是「党员」导入模板的列：请在「导入内容」中选择「党员」后重新上传"
+    )
+    pledge = other_import_hint(roll, current="pledges")
+    assert pledge is not None and pledge.reason.endswith("请到「批量导入党组织和党员」页面导入")
+    # A header or two in common, or a file that is its own import's after all: no hint.
+    assert other_import_hint(["党员编号", "说明"], current="pledges") is None
+    assert other_import_hint(["组织代码", "组织名称", "姓名"], current="organizations") is None

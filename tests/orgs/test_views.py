@@ -101,6 +101,92 @@ def test_a_corrupt_upload_is_reported_not_a_500(district, login, run_jobs):
 
 
 @pytest.mark.django_db
+def test_a_members_file_uploaded_as_organisations_is_imported_as_members(district, login, run_jobs):
+    client = login(district.users["committee"])
+    rows = [["U1", "新党员", "女", "1990-03-08", "2015-07-01", "预备党员", district.branch.code]]
+    response = run_jobs(
+        client,
+        reverse("orgs:import_upload"),
+        {
+            "target": "organizations",  # the page's default, left as it was
+            "file": _upload(
+                "党员.csv", csv_bytes(MEMBER_HEADERS, [row + ["", ""] for row in rows])
+            ),
+        },
+    )
+    preview = Job.objects.get()
+    assert preview.status == Job.Status.SUCCEEDED, preview.error
+    assert (preview.params["target"], preview.result["kind"]) == ("members", "members")
+    page = client.get(response["Location"]).content.decode()
+    assert "按表头识别为「党员」文件（上传时选择的是「党组织」）" in page
+    assert "确认导入" in page
+
+    run_jobs(client, reverse("orgs:import_confirm", kwargs={"job_pk": preview.pk}))
+    assert Member.objects.get(number="U1").organization == district.branch
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "target,headers,hint",
+    [
+        # A member roll that lost a column, uploaded as organisations: said, not guessed.
+        (
+            "organizations",
+            MEMBER_HEADERS[:-1],
+            "表头是「党员」导入模板的列：请在「导入内容」中选择「党员」",
+        ),
+        (
+            "members",
+            ORG_HEADERS[1:],
+            "表头是「党组织」导入模板的列：请在「导入内容」中选择「党组织」",
+        ),
+        (
+            "members",
+            ["党员编号", "承诺对象", "承诺事项", "完成时限", "检验方式"],
+            "表头是「党员承诺」导入模板的列：请到「批量导入党员承诺」页面导入",
+        ),
+    ],
+)
+def test_a_file_for_another_import_fails_its_check_saying_which_it_looks_like(
+    district, login, run_jobs, target, headers, hint
+):
+    client = login(district.users["committee"])
+    data = csv_bytes(headers, [["x"] * len(headers)])
+    response = run_jobs(
+        client, reverse("orgs:import_upload"), {"target": target, "file": _upload("f.csv", data)}
+    )
+    job = Job.objects.get()
+    assert job.status == Job.Status.FAILED
+    assert hint in job.result["errors"][0]["reason"]
+    page = client.get(response["Location"]).content.decode()
+    assert hint in page
+
+
+@pytest.mark.django_db
+def test_a_failed_check_shows_its_errors_and_a_way_back_not_a_stalled_bar(
+    district, login, run_jobs
+):
+    client = login(district.users["committee"])
+    for name, data in [
+        ("m.csv", "党员编号\nX\n".encode()),  # the importer's errors
+        ("m.xlsx", b"PK\x03\x04 not really"),  # the file cannot be read
+    ]:
+        response = run_jobs(
+            client,
+            reverse("orgs:import_upload"),
+            {"target": "members", "file": _upload(name, data)},
+        )
+        job = Job.objects.latest("pk")
+        assert job.status == Job.Status.FAILED
+        page = client.get(response["Location"]).content.decode()
+        assert "errors-table" in page and job.result["errors"][0]["reason"] in page
+        assert f'href="{reverse("orgs:import_upload")}">重新上传</a>' in page
+        assert "<progress" not in page
+        partial = client.get(reverse("core:job_progress", kwargs={"pk": job.pk})).content.decode()
+        assert "<progress" not in partial and "失败" in partial
+
+
+@pytest.mark.django_db
 def test_an_upload_over_the_cap_is_refused_before_parsing(district, login, settings):
     settings.IMPORT_MAX_BYTES = 1024
     client = login(district.users["committee"])

@@ -237,6 +237,42 @@ def test_a_bad_pledge_file_lists_each_error_and_writes_nothing(
     assert not Pledge.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "rows",
+    [
+        "党员编号,姓名,性别,出生日期,入党日期,党员类别,所在党组织代码,工作岗位,手机号码\n"
+        "P1,张三,男,1980-01-01,2005-07-01,正式党员,B,,\n",
+        "组织代码,组织名称,上级组织代码,组织类型,所属领域,书记姓名,联系电话,成立日期\n"
+        "B1,一支部,B,党支部,农村,,,\n",
+    ],
+    ids=["member-roll", "organisations"],
+)
+def test_a_roll_uploaded_as_pledges_says_where_it_belongs_and_links_back(
+    district, campaign, login, django_capture_on_commit_callbacks, rows
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from core.models import Job
+
+    client = login(district.users["secretary"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("pledges:import_upload"),
+            {"file": SimpleUploadedFile("名册.csv", rows.encode("utf-8"))},
+        )
+    job = Job.objects.get(kind="pledge_import")
+    assert job.status == Job.Status.FAILED
+    page = client.get(response["Location"]).content.decode()
+    assert "导入模板的列：请到「批量导入党组织和党员」页面导入" in page
+    back = (
+        f"{reverse('pledges:import_upload')}?organization={job.params['organization']}"
+        f"&amp;campaign={job.params['campaign']}"
+    )
+    assert f'href="{back}">重新上传</a>' in page
+    assert "<progress" not in page
+    assert not Pledge.objects.exists()
+
+
 def test_a_member_with_a_login_files_their_own_pledge(district, campaign, login):
     me = district.users["no_role"]
     district.member.user = me
