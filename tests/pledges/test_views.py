@@ -182,6 +182,54 @@ def test_the_export_holds_the_filtered_rows_in_scope_in_the_import_columns(
     assert "兄弟支部" not in body and district.sibling_member.number not in body
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_pledge_export_imports_back_with_nothing_to_update(
+    district, campaign, login, django_capture_on_commit_callbacks, fmt
+):
+    """Issue 9 §3: the branch's export, re-imported unchanged, updates nothing and
+    keeps text that starts like a formula as it was (the guard's ' comes off)."""
+    from core.models import Job
+    from core.tabular import read_table
+    from pledges.importer import import_pledges
+    from pledges.models import PledgeItem, PledgeRevision
+    from tests.factories import MemberFactory
+
+    texts = ("=HYPERLINK(1)", "+1 次走访", "-每月两次", "@群众 反映的问题")
+    published(district, campaign, member=district.member, texts=texts)
+    draft_member = MemberFactory(organization=district.branch, number="B9")
+    services.pledge_create(
+        campaign=campaign,
+        user=district.users["secretary"],
+        organization=district.branch,
+        member=draft_member,
+        audience="public",
+        items=items("=草稿中的一项"),
+        on_behalf=True,
+    )
+    client = login(district.users["secretary"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("pledges:pledge_export", args=[fmt]), {"pledger": "member"})
+    job = Job.objects.get(kind="pledge_export")
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    data = b"".join(client.get(reverse("core:job_download", args=[job.pk])).streaming_content)
+    revisions = PledgeRevision.objects.count()
+
+    report = import_pledges(
+        read_table(data, f"公开承诺.{fmt}"),
+        user=district.users["secretary"],
+        campaign=campaign,
+        organization=district.branch,
+        dry_run=False,
+    )
+
+    assert report.ok, [str(e) for e in report.errors]
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 2)
+    assert PledgeRevision.objects.count() == revisions  # no new revision to approve again
+    assert sorted(PledgeItem.objects.values_list("content", flat=True)) == sorted(
+        [*texts, "=草稿中的一项"]
+    )
+
+
 def test_a_secretary_uploads_previews_and_confirms_a_pledge_file(
     district, campaign, login, django_capture_on_commit_callbacks
 ):
