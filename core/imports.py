@@ -220,10 +220,23 @@ def other_import_hint(headers: Iterable[str], *, current: str) -> RowError | Non
     if best is None:
         return None
     if own is not None and best.page == own.page:
-        where = f"请在「导入内容」中选择「{best.label}」后重新上传"
-    else:
-        where = f"请到「{best.page}」页面导入"
-    return RowError(1, "", "", f"这个文件的表头是「{best.label}」导入模板的列：{where}")
+        return RowError(
+            1,
+            "",
+            "",
+            f"这个文件的表头是「{best.label}」导入模板的列："
+            f"请在「导入内容」中选择「{best.label}」后重新上传",
+        )
+    # Another page, which this user may not be allowed to use: say where such a
+    # file goes, and what this page wants.
+    this = f"，不是「{own.label}」的：请按本页的模板填写" if own is not None else "："
+    return RowError(
+        1,
+        "",
+        "",
+        f"这个文件的表头是「{best.label}」导入模板的列{this}"
+        f"（「{best.label}」文件在「{best.page}」页面导入）",
+    )
 
 
 @contextmanager

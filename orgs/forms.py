@@ -81,7 +81,7 @@ class ImportForm(forms.Form):
     target = forms.ChoiceField(
         label=_("导入内容"),
         choices=TARGETS,
-        help_text=_("文件的表头与某个模板完全一致时按表头识别，不必另选"),
+        help_text=_("文件含有某个模板的全部列时按表头识别，不必另选"),
     )
     file = forms.FileField(label=_("文件（.xlsx、.xls、.ods 或 .csv）"))
 

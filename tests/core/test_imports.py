@@ -117,7 +117,10 @@ def test_the_hint_names_the_import_a_file_is_closer_to_and_where_it_is():
         == "这个文件的表头是「党员」导入模板的列：请在「导入内容」中选择「党员」后重新上传"
     )
     pledge = other_import_hint(roll, current="pledges")
-    assert pledge is not None and pledge.reason.endswith("请到「批量导入党组织和党员」页面导入")
+    assert pledge is not None and pledge.reason == (
+        "这个文件的表头是「党员」导入模板的列，不是「党员承诺」的：请按本页的模板填写"
+        "（「党员」文件在「批量导入党组织和党员」页面导入）"
+    )
     # A header or two in common, or a file that is its own import's after all: no hint.
     assert other_import_hint(["党员编号", "说明"], current="pledges") is None
     assert other_import_hint(["组织代码", "组织名称", "姓名"], current="organizations") is None

@@ -143,7 +143,7 @@ def test_a_members_file_uploaded_as_organisations_is_imported_as_members(distric
         (
             "members",
             ["党员编号", "承诺对象", "承诺事项", "完成时限", "检验方式"],
-            "表头是「党员承诺」导入模板的列：请到「批量导入党员承诺」页面导入",
+            "表头是「党员承诺」导入模板的列，不是「党员」的：请按本页的模板填写（「党员承诺」文件在「批量导入党员承诺」页面导入）",
         ),
     ],
 )

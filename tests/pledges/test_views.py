@@ -311,7 +311,8 @@ def test_a_roll_uploaded_as_pledges_says_where_it_belongs_and_links_back(
     job = Job.objects.get(kind="pledge_import")
     assert job.status == Job.Status.FAILED
     page = client.get(response["Location"]).content.decode()
-    assert "导入模板的列：请到「批量导入党组织和党员」页面导入" in page
+    assert "导入模板的列，不是「党员承诺」的：请按本页的模板填写" in page
+    assert "文件在「批量导入党组织和党员」页面导入" in page
     back = (
         f"{reverse('pledges:import_upload')}?organization={job.params['organization']}"
         f"&amp;campaign={job.params['campaign']}"
