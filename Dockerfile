@@ -8,10 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MEDIA_ROOT=/app/var/media \
     STATIC_ROOT=/app/var/static
 
-# WeasyPrint needs pango; CJK fonts to embed; libharfbuzz-subset0 makes font
-# subsetting fast (7-10 s per CJK page without it, see shared/MEASURED.md).
+# WeasyPrint needs pango; CJK fonts to embed (Noto CJK: 小标宋/仿宋 stand-ins and
+# 黑体; AR PL UKai: 楷体); libharfbuzz-subset0 makes font subsetting fast
+# (7-10 s per CJK page without it, see shared/MEASURED.md).
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        fonts-arphic-ukai \
         fonts-noto-cjk \
         libharfbuzz-subset0 \
         libpango-1.0-0 \

@@ -2,9 +2,10 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-# Debian packages: CJK fonts and fast font subsetting for PDFs; Chromium for the
-# browser tests; poppler-utils (pdftotext/pdffonts) for checking PDFs.
-RUN_PACKAGES := fonts-noto-cjk libharfbuzz-subset0
+# Debian packages: the PDF fonts (Noto Serif CJK for titles and body, Noto Sans
+# CJK for 黑体 headings, AR PL UKai for 楷体 headings) and fast font subsetting;
+# Chromium for the browser tests; poppler-utils (pdftotext/pdffonts) for checking PDFs.
+RUN_PACKAGES := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 PYTEST_WORKERS ?= 2
 

@@ -195,9 +195,15 @@ PUBLIC_BASE_URL: str = (env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").r
 # 384–400 MB on 2 cores (benchmarks/pdf_documents.py).
 PDF_SUMMARY_MAX_PLEDGES = env_int("PDF_SUMMARY_MAX_PLEDGES", 1000, minimum=10)
 
-# PDF font families: a deployment that has licensed 方正小标宋/仿宋_GB2312 names them here.
+# PDF font families, one per role GB/T 9704 gives a typeface: title 小标宋, body 仿宋,
+# 一级标题 黑体, 二级标题 楷体. The defaults are the free fonts the Makefile and the
+# Dockerfile install; Debian packages no 仿宋 that covers simplified Chinese, so the
+# body falls back to the serif. A deployment that has licensed 方正小标宋简体 /
+# 仿宋_GB2312 / 黑体 / 楷体_GB2312 installs them and names them here.
 PDF_TITLE_FONT: str = env_str("PDF_TITLE_FONT") or "Noto Serif CJK SC"
 PDF_BODY_FONT: str = env_str("PDF_BODY_FONT") or "Noto Serif CJK SC"
+PDF_HEADING_FONT: str = env_str("PDF_HEADING_FONT") or "Noto Sans CJK SC"
+PDF_SUBHEADING_FONT: str = env_str("PDF_SUBHEADING_FONT") or "AR PL UKai CN"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -131,6 +131,8 @@ def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
     full_context: dict[str, Any] = {
         "pdf_title_font": css_string(settings.PDF_TITLE_FONT),
         "pdf_body_font": css_string(settings.PDF_BODY_FONT),
+        "pdf_heading_font": css_string(settings.PDF_HEADING_FONT),
+        "pdf_subheading_font": css_string(settings.PDF_SUBHEADING_FONT),
         **context,
     }
     issued_on = context.get("issued_on")

@@ -43,6 +43,20 @@ PNG = (
 )
 
 
+# A body with a 一级标题 and a 二级标题, as GB/T 9704 numbers them.
+HEADINGS = (
+    "{% extends 'pdf/base_gbt9704.html' %}{% block body %}"
+    "<h2>一、总体要求</h2><p>{{ reason }}</p><h3>（一）指导思想</h3><p>{{ reason }}</p>"
+    "{% endblock %}"
+)
+
+
+def embedded_fonts(data: bytes) -> set[str]:
+    """Font families embedded in a PDF, as pdffonts names them, subset tags dropped."""
+    lines = run(["pdffonts", "-"], data).splitlines()[2:]
+    return {line.split()[0].split("+")[-1] for line in lines}
+
+
 @pytest.fixture
 def documents(settings):
     """Child templates of the base layout, as each product document is, kept in memory."""
@@ -58,7 +72,10 @@ def documents(settings):
             "OPTIONS": {
                 **django_settings.TEMPLATES[0]["OPTIONS"],
                 "loaders": [
-                    ("django.template.loaders.locmem.Loader", {"test/decision.html": child}),
+                    (
+                        "django.template.loaders.locmem.Loader",
+                        {"test/decision.html": child, "test/headings.html": HEADINGS},
+                    ),
                     "django.template.loaders.filesystem.Loader",
                 ],
             },
@@ -247,6 +264,25 @@ def test_the_font_families_come_from_settings(documents, settings):
     data = pdf.render_pdf(documents, DECISION)
     fonts = run(["pdffonts", "-"], data)
     assert "Noto-Sans-CJK-SC" in fonts and "Noto-Serif-CJK-SC" in fonts
+
+
+@needs_poppler
+@pytest.mark.django_db
+def test_each_gbt9704_role_gets_its_own_font_from_settings(documents, settings):
+    """Title 小标宋-style, body 仿宋-style (the serif: no free 仿宋 covers simplified
+    Chinese), 一级标题 黑体, 二级标题 楷体: each a setting, each embedded."""
+    data = pdf.render_pdf("test/headings.html", DECISION)
+    assert embedded_fonts(data) == {
+        "Noto-Serif-CJK-SC-Bold",  # 版头 and title (weight 600)
+        "Noto-Serif-CJK-SC",  # body, signature, page numbers
+        "Noto-Sans-CJK-SC",  # 一、总体要求
+        "AR-PL-UKai-CN",  # （一）指导思想
+    }
+    settings.PDF_HEADING_FONT = "AR PL UKai CN"
+    settings.PDF_SUBHEADING_FONT = "Noto Serif CJK SC"
+    settings.PDF_TITLE_FONT = "Noto Sans CJK SC"
+    data = pdf.render_pdf("test/headings.html", DECISION)
+    assert embedded_fonts(data) == {"Noto-Sans-CJK-SC-Bold", "Noto-Serif-CJK-SC", "AR-PL-UKai-CN"}
 
 
 def test_a_font_name_cannot_break_out_of_the_stylesheet():
