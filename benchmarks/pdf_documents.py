@@ -12,8 +12,9 @@ What it measures, each case in a fresh subprocess so that its peak RSS
   time (render_pdf) are reported apart; the target applies to their sum.
 * posters: one process = one worker. For each of 500 branches (1 unit pledge +
   8 member pledges each) ``pledges.jobs.poster_context`` (the board's queries
-  and the QR code) + ``render_pdf("pdf/pledge_poster.html")``, as ``run_poster``
-  does, minus saving the file. The clock covers all 500, the cold first one
+  and the QR code) + the 文号 (``core.documents.issuing``) +
+  ``render_pdf("pdf/pledge_poster.html")``, as ``run_poster`` does, minus
+  saving the file. The clock covers all 500, the cold first one
   included, and the collection ``core.pdf.html_to_pdf`` runs after each document.
 * where render_pdf's time goes, from thin timers around its steps (the code
   measured is unchanged): template → HTML, parse + cascade + layout
@@ -370,19 +371,23 @@ def _summary_context(organization, campaign) -> tuple[dict, float]:
     """summary_rows and the context run_summary builds; returns it with the query seconds."""
     from django.utils import timezone
 
+    from core.documents import format_number
     from pledges.jobs import summary_rows
 
     started = time.perf_counter()
     groups = summary_rows(organization, campaign)
     seconds = time.perf_counter() - started
     count = sum(len(g["pledges"]) for g in groups)
+    today = timezone.localdate()
     return {
         "organization": organization,
         "campaign": campaign,
-        "issuer": campaign.issuing_organ or campaign.organization.name,
+        # The letterhead run_summary prints; its numbering is timed with the posters.
+        "issuer": organization.document_organ,
+        "doc_number": format_number(organization.document_pattern, year=today.year, number=1),
         "groups": groups,
         "pledge_count": count,
-        "issued_on": timezone.localdate(),
+        "issued_on": today,
     }, seconds
 
 
@@ -490,6 +495,8 @@ def worker_summary(spec: dict) -> dict:
 def worker_posters(spec: dict) -> dict:
     _setup_django()
     from campaign.models import Campaign
+    from core.documents import issuing
+    from core.models import Job
     from core.pdf import render_pdf
     from orgs.models import Organization
     from pledges.jobs import poster_context
@@ -501,11 +508,15 @@ def worker_posters(spec: dict) -> dict:
         Organization.objects.filter(level=2).exclude(parent__code=SUMMARY_STREET).order_by("lft")
     )[: spec["posters"]]
     query_s, per_poster, pages, sizes, rss = 0.0, [], [], [], []
-    for branch in branches:
+    # One job row per poster, as job_start makes them before the worker runs.
+    jobs = Job.objects.bulk_create(Job(kind="pledge_poster") for _ in branches)
+    for branch, job in zip(branches, jobs, strict=True):
         started = time.perf_counter()
         context = poster_context(branch, campaign)
         fetched = time.perf_counter()
-        data = render_pdf("pdf/pledge_poster.html", context)
+        # Numbered as run_poster does: the 文号 taken in the render's transaction.
+        with issuing(job, branch.as_organ(), title=branch.name) as head:
+            data = render_pdf("pdf/pledge_poster.html", {**context, **head})
         done = time.perf_counter()
         query_s += fetched - started
         per_poster.append(done - started)

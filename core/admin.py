@@ -3,7 +3,7 @@ from typing import TYPE_CHECKING, Any
 from django.contrib import admin
 
 from core import audit
-from core.models import AuditEntry, Job
+from core.models import AuditEntry, DocumentNumber, Job
 
 if TYPE_CHECKING:  # the mixin's super() is the ModelAdmin it is mixed into
     _AdminBase = admin.ModelAdmin[Any]
@@ -73,6 +73,26 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ["object_repr", "actor_name", "object_id"]
     date_hierarchy = "at"
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DocumentNumber)
+class DocumentNumberAdmin(admin.ModelAdmin):
+    """发文登记, read-only: numbers are given by the document jobs alone, so the
+    register cannot gain a gap or a duplicate by hand."""
+
+    list_display = ["text", "title", "organ_name", "issued_on", "job"]
+    list_filter = ["year", "organ_name"]
+    search_fields = ["text", "title", "organ_name"]
+    readonly_fields = [f.name for f in DocumentNumber._meta.fields]
 
     def has_add_permission(self, request):
         return False

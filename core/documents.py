@@ -1,22 +1,26 @@
 """What every generated document shares: its scope re-checked when the job runs,
-its file name, its issuing organ, and delivery as one file or a ZIP of parts.
+its file name, its 文号 and issuing organ, and delivery as one file or a ZIP of parts.
 
 The 承诺汇总表 and 公示栏 posters use these now; the 讲评 report, 公示 notice,
 表彰决定 and certificates are meant to. Nothing here knows the organisation tree
-or campaigns: the apps pass their own scoped lookups in, so core stays below them.
+or campaigns: the apps pass their own scoped lookups and issuing organs in, so
+core stays below them.
 """
 
 import datetime as dt
 import io
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.jobs import JobError
-from core.models import Job
+from core.models import DocumentNumber, DocumentSequence, Job
 
 T = TypeVar("T")
 
@@ -52,26 +56,101 @@ def file_name(
     return "-".join(piece for piece in pieces if piece) + f".{ext}"
 
 
-class Issued(Protocol):
-    """A campaign, or anything else that issues documents."""
-
-    issuing_organ: str
-    document_number: str
-    organization: Any
+# The placeholders of a 文号 pattern (Organization.document_number_pattern).
+YEAR, NUMBER = "{year}", "{number}"
 
 
-def issuing_organ(issued: Issued) -> str:
-    """发文机关: the campaign's own setting, else the organisation it sits on."""
-    return issued.issuing_organ or issued.organization.name
+@dataclass(frozen=True)
+class Organ:
+    """An issuing organ (发文机关) as the app that owns it describes it."""
+
+    key: int  # the issuing organisation's id: numbers count per key and year
+    name: str  # printed in the 版头 and as the signature
+    number_pattern: str  # e.g. 明组〔{year}〕{number}号
 
 
-def letterhead(issued: Issued) -> dict[str, Any]:
-    """The 版头 and date of a document: issuing organ, 文号 and the day of issue."""
-    return {
-        "issuer": issuing_organ(issued),
-        "document_number": issued.document_number,
-        "issued_on": timezone.localdate(),
-    }
+def pattern_problems(pattern: str) -> list[str]:
+    """What is wrong with a 文号 pattern, in Chinese; empty when it is usable.
+
+    It needs the year and the number once each (numbers restart every year, so
+    a pattern without the year would print the same 文号 twice) and no other
+    braces, which would read as placeholders that nothing fills.
+    """
+    problems = []
+    for placeholder, label in ((YEAR, _("年份")), (NUMBER, _("顺序号"))):
+        count = pattern.count(placeholder)
+        if count != 1:
+            problems.append(
+                _("文号格式应含一个 %(placeholder)s（%(label)s），现有 %(count)s 个")
+                % {"placeholder": placeholder, "label": label, "count": count}
+            )
+    rest = pattern.replace(YEAR, "").replace(NUMBER, "")
+    if "{" in rest or "}" in rest:
+        problems.append(_("文号格式中的花括号只能用于 {year} 和 {number}"))
+    return problems
+
+
+def format_number(pattern: str, *, year: int, number: int) -> str:
+    """A 文号 from its pattern, as GB/T 9704 writes it: Arabic numerals, the
+    number unpadded and without 第 (明组〔2026〕12号). Plain replacement, not
+    str.format, so a pattern can never reach an attribute."""
+    return pattern.replace(YEAR, str(year)).replace(NUMBER, str(number))
+
+
+def number_document(job: Job, organ: Organ, *, title: str) -> DocumentNumber:
+    """The job's 文号: the one it was given on an earlier run, else the organ's
+    next number of the year.
+
+    Runs inside the transaction that makes the document (``issuing``): the
+    organ's counter row stays locked until that transaction ends, so documents
+    of one organ are numbered one at a time, and a document that fails rolls
+    its number back, leaving no gap.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("number_document must run inside the document's transaction")
+    today = timezone.localdate()
+    # The insert comes first: it is a write, so on SQLite it takes the write
+    # lock before any read (a read first could not upgrade under a second
+    # writer); on PostgreSQL a second inserter waits here for the first's commit.
+    DocumentSequence.objects.bulk_create(
+        [DocumentSequence(organ=organ.key, year=today.year)], ignore_conflicts=True
+    )
+    earlier = DocumentNumber.objects.filter(job=job).first()
+    if earlier is not None:
+        return earlier
+    sequence = DocumentSequence.objects.select_for_update().get(organ=organ.key, year=today.year)
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return DocumentNumber.objects.create(
+        job=job,
+        organ=organ.key,
+        organ_name=organ.name[:128],
+        year=today.year,
+        serial=sequence.last,
+        text=format_number(organ.number_pattern, year=today.year, number=sequence.last),
+        title=title[:200],
+        issued_on=today,
+    )
+
+
+def letterhead(number: DocumentNumber) -> dict[str, Any]:
+    """What the base layout prints from a 文号 record: issuing organ (版头 and
+    signature), 文号 and 成文日期."""
+    return {"issuer": number.organ_name, "doc_number": number.text, "issued_on": number.issued_on}
+
+
+@contextmanager
+def issuing(job: Job, organ: Organ, *, title: str) -> Iterator[dict[str, Any]]:
+    """Number a document and make it in one transaction.
+
+    Yields the letterhead for the template; the caller renders and saves the
+    file inside the block. If anything in the block fails, the number is given
+    back with the rest; a re-run of the same job gets the number it had.
+    Documents of one organ wait for each other here (the counter row's lock),
+    those of different organs do not.
+    """
+    with transaction.atomic():
+        yield letterhead(number_document(job, organ, title=title))
 
 
 @dataclass(frozen=True)

@@ -142,3 +142,65 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M}"
+
+
+class DocumentSequence(models.Model):
+    """The last 文号 sequence number an issuing organ gave out in a year.
+
+    One row per (organ, year), locked by the transaction that numbers and makes
+    a document (``core.documents.issuing``), so two documents never share a
+    number and a document that fails gives its number back.
+    """
+
+    # The issuing organisation's id: core sits below the tree and keeps no foreign key to it.
+    organ = models.BigIntegerField(_("发文机关编号"))
+    year = models.PositiveSmallIntegerField(_("年份"))
+    last = models.PositiveIntegerField(_("已用到的顺序号"), default=0)
+
+    class Meta:
+        verbose_name = _("文号计数")
+        verbose_name_plural = _("文号计数")
+        constraints = [
+            models.UniqueConstraint(fields=["organ", "year"], name="document_sequence_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organ} {self.year}: {self.last}"
+
+
+class DocumentNumber(models.Model):
+    """发文登记: the 文号 one document was given, and what it was printed with.
+
+    A job that runs again (a redelivery) finds its row and prints the same
+    文号, organ and date; the row outlives the job, as a register does.
+    """
+
+    job = models.OneToOneField(
+        Job,
+        verbose_name=_("后台任务"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="document_number",
+    )
+    organ = models.BigIntegerField(_("发文机关编号"))
+    organ_name = models.CharField(_("发文机关"), max_length=128)
+    year = models.PositiveSmallIntegerField(_("年份"))
+    serial = models.PositiveIntegerField(_("顺序号"))
+    text = models.CharField(_("文号"), max_length=64)
+    title = models.CharField(_("标题"), max_length=200)
+    issued_on = models.DateField(_("成文日期"))
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("发文登记")
+        verbose_name_plural = _("发文登记")
+        ordering = ["-year", "organ", "-serial"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organ", "year", "serial"], name="document_number_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text} {self.title}"

@@ -5,6 +5,7 @@ from django.contrib.admin.actions import delete_selected
 from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 from mptt.admin import DraggableMPTTAdmin
 
@@ -33,6 +34,16 @@ class OrganizationAdmin(AuditedAdminMixin, ExportMixin, DraggableMPTTAdmin):
     search_fields = ["name", "code", "short_name"]
     autocomplete_fields = ["parent"]
     mptt_level_indent = 16
+    readonly_fields = ["organ_in_use", "pattern_in_use"]
+
+    @admin.display(description=_("生效的发文机关"))
+    def organ_in_use(self, obj):
+        """What a blank 发文机关 means for this organisation (the default in use)."""
+        return obj.document_organ if obj.pk else "—"
+
+    @admin.display(description=_("生效的文号格式"))
+    def pattern_in_use(self, obj):
+        return obj.document_pattern if obj.pk else "—"
 
     # Admin writes to the tree take the same lock as the services (mptt renumbers
     # whole trees and leaves concurrency to the caller); objects are read after it.

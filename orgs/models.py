@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from mptt.models import MPTTModel, TreeForeignKey
 
-from orgs.rules import member_problems
+from core.documents import Organ, pattern_problems
+from orgs.rules import default_issuing_organ, default_number_pattern, member_problems
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 code_validator = RegexValidator(
@@ -68,6 +69,26 @@ class Organization(MPTTModel):
     phone = models.CharField(_("联系电话"), max_length=32, blank=True, validators=[phone_validator])
     founded_on = models.DateField(_("成立日期"), null=True, blank=True)
     is_active = models.BooleanField(_("有效"), default=True)
+    # What the documents this organisation issues print (core.documents): blank
+    # means the default of orgs.rules, shown in the admin next to the field.
+    issuing_organ = models.CharField(
+        _("发文机关"),
+        max_length=128,
+        blank=True,
+        help_text=_(
+            "版头和落款署名。留空时：区委（根组织）为其组织部，如“中共明湖区委组织部”；"
+            "其他组织为“中共”加组织名称。"
+        ),
+    )
+    document_number_pattern = models.CharField(
+        _("文号格式"),
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "如“明组〔{year}〕{number}号”：{year} 为年份，{number} 为当年顺序号（每年从 1 起，"
+            "不空号、不重号）。留空时以简称为机关代字（区委为地名首字加“组”）。"
+        ),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -89,6 +110,30 @@ class Organization(MPTTModel):
     def subtree_organization_count(self) -> int:
         """Organisations in the subtree, this one included (free from the nested set)."""
         return (self.rght - self.lft + 1) // 2
+
+    @property
+    def document_organ(self) -> str:
+        """发文机关 of the documents this organisation issues: configured, else the default."""
+        return self.issuing_organ.strip() or default_issuing_organ(
+            self.name, is_root=self.parent_id is None
+        )
+
+    @property
+    def document_pattern(self) -> str:
+        """文号 pattern of its documents: configured, else the default."""
+        return self.document_number_pattern.strip() or default_number_pattern(
+            self.name, self.short_name, is_root=self.parent_id is None
+        )
+
+    def as_organ(self) -> Organ:
+        """This organisation as the issuer of a document (core.documents numbers it)."""
+        return Organ(key=self.pk, name=self.document_organ, number_pattern=self.document_pattern)
+
+    def clean(self) -> None:
+        if self.document_number_pattern.strip():
+            problems = pattern_problems(self.document_number_pattern.strip())
+            if problems:
+                raise ValidationError({"document_number_pattern": problems})
 
 
 class Member(models.Model):

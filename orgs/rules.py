@@ -15,6 +15,8 @@ import datetime as dt
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.documents import NUMBER, YEAR
+
 EARLIEST_DATE = dt.date(1900, 1, 1)
 JOINING_AGE = 18
 MOBILE_MESSAGE = _("手机号码应为 11 位数字，以 1 开头")
@@ -73,3 +75,39 @@ def is_mobile(text: str) -> bool:
         and text[0] == "1"
         and text[1] in "3456789"
     )
+
+
+# 发文机关 and 文号 of the documents an organisation issues when none is
+# configured on it (core.documents numbers them), so a new district prints a
+# sensible 版头 before anyone opens the admin.
+
+
+def default_issuing_organ(name: str, *, is_root: bool) -> str:
+    """发文机关 when none is configured.
+
+    A root (the district committee) issues district-wide documents through its
+    organisation department: 中共明湖区委员会 → 中共明湖区委组织部. Any other
+    organisation signs as itself, under 中共 (中共第一党支部, 中共明湖区第1局党组):
+    its name, not a guessed 支部委员会, since a small branch has no committee.
+    """
+    name = name.strip()
+    if is_root:
+        if name.endswith("委员会"):
+            return name.removesuffix("委员会") + "委组织部"
+        return name + "组织部"
+    return name if name.startswith("中共") else "中共" + name
+
+
+def default_number_pattern(name: str, short_name: str, *, is_root: bool) -> str:
+    """文号 pattern when none is configured: 机关代字〔年份〕顺序号号 (GB/T 9704 7.2.4).
+
+    The 代字 is the short name if there is one; a root's is the first character
+    of its place and 组 (中共明湖区委员会 → 明组, the organisation department's);
+    else the name without 中共, which the admin will usually shorten.
+    """
+    if short_name.strip():
+        code = short_name.strip()
+    else:
+        bare = name.strip().removeprefix("中共")
+        code = bare[:1] + "组" if is_root else bare
+    return f"{code}〔{YEAR}〕{NUMBER}号"

@@ -2,7 +2,10 @@
 
 Every handler re-applies the scoping rule with the user who started the job,
 so a job never reaches further than its starter could in a request. Documents
-are written over the job's previous file, so a job delivered twice leaves one.
+are issued by the organisation they are about (its 发文机关; the root's is its
+organisation department) with a 文号 taken in the same transaction that saves
+the file (core.documents.issuing), and written over the job's previous file,
+so a job delivered twice leaves one file with one number.
 """
 
 from typing import Any
@@ -89,27 +92,42 @@ def board_url(organization: Organization) -> str:
 
 
 def poster_context(organization: Organization, campaign: Campaign) -> dict[str, Any]:
-    """What a 公示栏 poster shows: the board's published pledges and a QR code to it."""
+    """What a 公示栏 poster shows: the board's published pledges, the unit's and
+    its members' apart, and a QR code to the board."""
     url = board_url(organization)
+    pledges = selectors.board(organization, campaign)
     return {
         "organization": organization,
         "campaign": campaign,
-        **documents.letterhead(campaign),
-        "pledges": selectors.board(organization, campaign),
+        "unit_pledges": [p for p in pledges if not p.is_member],
+        "member_pledges": [p for p in pledges if p.is_member],
         "board_url": url,
         "qr": segno.make(url, error="m").svg_data_uri(scale=4, border=2),
     }
 
 
+def _record(job: Job, organization: Organization, head: dict[str, Any], **result: Any) -> None:
+    """The job's result, saved in the document's transaction: what it is about and its 文号."""
+    job.result = {
+        "organization": organization.name,
+        "document_number": head["doc_number"],
+        **result,
+    }
+    job.save(update_fields=["result"])
+
+
 @register("pledge_poster", _("公示栏海报"), reach=_organization_reach)
 def run_poster(job: Job, report) -> None:
-    """One A4 公示栏 poster for an organisation, with a QR code to its board."""
+    """One A4 公示栏 poster for an organisation, with a QR code to its board,
+    issued (文号, signature) by the organisation itself."""
     organization, campaign = _scoped(job)
     report(10, "正在生成海报")
-    data = pdf.render_pdf("pdf/pledge_poster.html", poster_context(organization, campaign))
-    job_save_output(job, documents.file_name("公示栏", code=organization.code, ext="pdf"), data)
-    job.result = {"organization": organization.name, "bytes": len(data)}
-    job.save(update_fields=["result"])
+    context = poster_context(organization, campaign)
+    title = f"{organization.name}公开承诺公示栏"
+    with documents.issuing(job, organization.as_organ(), title=title) as head:
+        data = pdf.render_pdf("pdf/pledge_poster.html", {**context, **head})
+        job_save_output(job, documents.file_name("公示栏", code=organization.code, ext="pdf"), data)
+        _record(job, organization, head, bytes=len(data))
 
 
 def summary_parts(organization: Organization, campaign: Campaign, limit: int) -> list[range]:
@@ -221,34 +239,31 @@ def run_summary(job: Job, report) -> None:
     parts = summary_parts(organization, campaign, settings.PDF_SUMMARY_MAX_PLEDGES)
     files: list[tuple[str, bytes]] = []
     total = 0
-    for part, lfts in documents.parts_of(parts):
-        report(5 + 90 * (part.number - 1) // part.total, f"正在排版{part.label or '汇总表'}")
-        groups = summary_rows(organization, campaign, lfts)
-        count = sum(len(g["pledges"]) for g in groups)
-        total += count
-        context = {
-            "organization": organization,
-            "campaign": campaign,
-            **documents.letterhead(campaign),
-            "groups": groups,
-            "pledge_count": count,
-            "part": part.label,
-        }
-        data = pdf.render_pdf("pdf/pledge_summary.html", context)
-        name = documents.file_name(
-            "承诺汇总表", code=organization.code, suffix=part.suffix, ext="pdf", stamped=False
-        )
-        files.append((name, data))
-    report(96, "正在保存")
-    name, content = documents.pdf_or_zip(files, title="承诺汇总表", code=organization.code)
-    job_save_output(job, name, content)
-    job.result = {
-        "organization": organization.name,
-        "pledges": total,
-        "parts": len(files),
-        "bytes": len(content),
-    }
-    job.save(update_fields=["result"])
+    title = f"{organization.name}公开承诺汇总表"
+    # One 文号 for the whole table: its parts are one document cut for size.
+    with documents.issuing(job, organization.as_organ(), title=title) as head:
+        for part, lfts in documents.parts_of(parts):
+            report(5 + 90 * (part.number - 1) // part.total, f"正在排版{part.label or '汇总表'}")
+            groups = summary_rows(organization, campaign, lfts)
+            count = sum(len(g["pledges"]) for g in groups)
+            total += count
+            context = {
+                "organization": organization,
+                "campaign": campaign,
+                **head,
+                "groups": groups,
+                "pledge_count": count,
+                "part": part.label,
+            }
+            data = pdf.render_pdf("pdf/pledge_summary.html", context)
+            name = documents.file_name(
+                "承诺汇总表", code=organization.code, suffix=part.suffix, ext="pdf", stamped=False
+            )
+            files.append((name, data))
+        report(96, "正在保存")
+        name, content = documents.pdf_or_zip(files, title="承诺汇总表", code=organization.code)
+        job_save_output(job, name, content)
+        _record(job, organization, head, pledges=total, parts=len(files), bytes=len(content))
 
 
 EXPORT_HEADERS = [

@@ -30,7 +30,7 @@ from django.utils.formats import date_format
 from campaign import plans
 from campaign.models import ContactPoint, Plan
 from campaign.plans import attachment_add, plan_return, plan_submit
-from core.models import AuditEntry, Job
+from core.models import AuditEntry, DocumentNumber, Job
 from orgs.models import MemberTransfer
 from orgs.selectors import reach_of
 from pledges import services as pledge_services
@@ -428,6 +428,8 @@ ADMIN_FOR_SUPERUSER = {
     "admin:core_job_add": 403,
     "admin:core_auditentry_add": 403,  # the audit trail is read-only
     "admin:core_auditentry_delete": 403,
+    "admin:core_documentnumber_add": 403,  # 发文登记: numbers come from document jobs alone
+    "admin:core_documentnumber_delete": 403,
     "admin:orgs_membertransfer_add": 403,
 }
 
@@ -664,6 +666,16 @@ def _admin_kwargs(name, d):
             model="orgs.organization",
             object_id=str(d.branch.pk),
             object_repr=d.branch.name,
+        ),
+        "core_documentnumber": DocumentNumber.objects.create(
+            job=d.jobs["export"],
+            organ=d.branch.pk,
+            organ_name="中共第一党支部",
+            year=2026,
+            serial=1,
+            text="一支〔2026〕1号",
+            title="公开承诺公示栏",
+            issued_on=timezone.localdate(),
         ),
         "campaign_campaign": campaign,
         "campaign_rubric": campaign.rubrics.first() if campaign else None,
