@@ -530,7 +530,7 @@ def worker_posters(spec: dict) -> dict:
         "rss_end_mb": rss[-1],
         "rss_low_high": (min(rss), max(rss)),
         "posters": len(branches),
-        "pledges_per_poster": len(context["pledges"]),
+        "pledges_per_poster": len(context["unit_pledges"]) + len(context["member_pledges"]),
         "seconds": sum(per_poster),
         "query": query_s,
         "render": sum(per_poster) - query_s,
