@@ -1,9 +1,12 @@
 """Progress dashboard (first version): units, members and plans by state over a subtree.
 
-Every count comes from nested-set ranges (a node's subtree is the rows whose
-``lft`` lies within its ``lft``..``rght``), as correlated subqueries or one
-grouped query each, so the number of queries is the same for a branch and a
-district of 4,000 units.
+Members come from the stored per-organisation tallies (``orgs.tallies``: one
+index lookup per row, whatever the subtree's size). Plans are counted over the
+units that should file one (``campaign.selectors.plan_units_q``, the same
+definition as the 尚未报送的单位 list), from nested-set ranges (a node's
+subtree is the rows whose ``lft`` lies within its ``lft``..``rght``), as
+correlated subqueries or one grouped query each, so the number of queries is
+the same for a branch and a city of 16,800 units.
 
 Apps above ``campaign`` (pledges; reviews and awards next) add their own count
 columns with ``register_columns`` from their ``AppConfig.ready`` (the
@@ -16,16 +19,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, IntegerField, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from campaign.models import Campaign, Plan
-from campaign.selectors import campaigns_over
-from orgs import selectors
-from orgs.models import Member, Organization
+from campaign.selectors import campaigns_over, plan_units_q
+from orgs import selectors, tallies
+from orgs.models import Organization, OrganizationTally
 
 STATES: list[str] = [
     Plan.State.ACCEPTED.value,
@@ -33,6 +46,7 @@ STATES: list[str] = [
     Plan.State.RETURNED.value,
     Plan.State.DRAFT.value,
 ]
+FILED = [s for s in STATES if s != Plan.State.DRAFT]  # as campaign.selectors.filed_plans
 
 
 @dataclass(frozen=True)
@@ -95,9 +109,10 @@ class Cell:
 @dataclass
 class Row:
     label: str
-    units: int
+    units: int  # organisations in the subtree (or sector)
     members: int
-    plans: dict[str, int]
+    plans: dict[str, int]  # plans per state, of the units that should file one
+    expected: int = 0  # units that should file a plan (plan_units_q)
     organization: Organization | None = None
     bars: list[tuple[str, str, float]] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # group → column key → n
@@ -105,11 +120,19 @@ class Row:
 
     @property
     def without_plan(self) -> int:
-        return max(0, self.units - sum(self.plans.values()))
+        """Units that should file a plan and have filed none (a draft is not
+        filed): what the 尚未报送的单位 list counts over the same subtree."""
+        return max(0, self.expected - sum(self.plans.get(s, 0) for s in FILED))
+
+    @property
+    def not_started(self) -> int:
+        """Units that should file a plan and have not even a draft."""
+        return max(0, self.expected - sum(self.plans.values()))
 
     @property
     def accepted_share(self) -> float:
-        return self.plans.get(Plan.State.ACCEPTED, 0) / self.units if self.units else 0.0
+        accepted = self.plans.get(Plan.State.ACCEPTED, 0)
+        return accepted / self.expected if self.expected else 0.0
 
 
 def _count(queryset) -> Coalesce:
@@ -128,10 +151,16 @@ def _annotation(group: str, column: Column) -> str:
 
 
 def annotate_progress(nodes, campaign: Campaign):
-    """Each node with its subtree's member count, plan counts per state and registered counts."""
+    """Each node with its subtree's member count (stored), the units that
+    should file a plan, their plans per state, and the registered counts."""
     within = selectors.outer_subtree_q("organization__")
-    plans = Plan.objects.filter(within, campaign=campaign)
-    annotations = {"n_members": _count(Member.objects.filter(within))}
+    plans = Plan.objects.filter(within, plan_units_q(campaign, "organization__"), campaign=campaign)
+    annotations = {
+        "n_members": selectors.tally(tallies.MEMBERS),
+        "n_expected": _count(
+            Organization.objects.filter(selectors.outer_subtree_q(), plan_units_q(campaign))
+        ),
+    }
     for state in STATES:
         annotations[f"n_{state}"] = _count(plans.filter(state=state))
     for name, group in _groups.items():
@@ -167,6 +196,7 @@ def _row(node: Organization, campaign: Campaign, label: str | None = None) -> Ro
         units=node.subtree_organization_count,
         members=node.n_members,
         plans=plans,
+        expected=node.n_expected,
         organization=node,
         counts=counts,
         cells=_cells(counts, campaign, node),
@@ -177,21 +207,27 @@ def by_sector(root: Organization, campaign: Campaign) -> list[Row]:
     """Units, members, plans and each registered group per sector over the subtree: one
     grouped query each."""
     below = selectors.subtree_q(root, "organization__")
-    units = dict(
+    units: dict[str, int] = {}
+    expected: dict[str, int] = {}
+    for sector, should, n in (
         Organization.objects.filter(selectors.subtree_q(root))
-        .values_list("sector__name")
+        .annotate(should=ExpressionWrapper(plan_units_q(campaign), output_field=BooleanField()))
+        .values_list("sector__name", "should")
         .annotate(n=Count("pk"))
         .order_by()
-    )
+    ):
+        units[sector] = units.get(sector, 0) + n
+        if should:
+            expected[sector] = n
     members = dict(
-        Member.objects.filter(below)
+        OrganizationTally.objects.filter(below, key=tallies.MEMBERS)
         .values_list("organization__sector__name")
-        .annotate(n=Count("pk"))
+        .annotate(n=Sum("own"))
         .order_by()
     )
     plans: dict[str, dict[str, int]] = {}
     for sector, state, n in (
-        Plan.objects.filter(below, campaign=campaign)
+        Plan.objects.filter(below, plan_units_q(campaign, "organization__"), campaign=campaign)
         .values_list("organization__sector__name", "state")
         .annotate(n=Count("pk"))
         .order_by()
@@ -224,6 +260,7 @@ def by_sector(root: Organization, campaign: Campaign) -> list[Row]:
                 units=n,
                 members=members.get(sector, 0),
                 plans={s: plans.get(sector, {}).get(s, 0) for s in STATES},
+                expected=expected.get(sector, 0),
                 counts=sector_counts,
                 cells=_cells(sector_counts, campaign, None),
             )
@@ -234,13 +271,13 @@ def by_sector(root: Organization, campaign: Campaign) -> list[Row]:
 def _with_bars(rows: list[Row]) -> list[Row]:
     labels = dict(Plan.State.choices)
     for row in rows:
-        if not row.units:
+        if not row.expected:
             continue
         parts: list[tuple[str, str, int]] = [
             (state, str(labels[state]), row.plans[state]) for state in STATES
         ]
-        parts.append(("none", "未制定", row.without_plan))
-        row.bars = [(css, label, 100.0 * n / row.units) for css, label, n in parts if n]
+        parts.append(("none", "未制定", row.not_started))
+        row.bars = [(css, label, 100.0 * n / row.expected) for css, label, n in parts if n]
     return rows
 
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -78,22 +78,40 @@ def plan_for_unit(user: Any, campaign_pk: Any, organization_pk: Any) -> tuple[Pl
     return plan, True
 
 
+def plan_units_q(campaign: Campaign, prefix: str = "") -> Q:
+    """The units that should file a plan for the campaign (under ``prefix``, as
+    ``"organization__"`` from a plan): the active units under its root; the
+    root files none (nobody above accepts it).
+
+    The one definition behind both "尚未报送" figures: the list of units with
+    no plan filed (``units_without_plan``) and the dashboard's counts per
+    subtree and sector (``campaign.dashboard``). A narrower participation scope
+    belongs here, so both follow it.
+    """
+    return selectors.subtree_q(campaign.organization, prefix, include_self=False) & Q(
+        **{f"{prefix}is_active": True}
+    )
+
+
+def filed_plans(campaign: Campaign) -> QuerySet[Plan]:
+    """The campaign's plans that count as filed: every state but 草稿."""
+    return Plan.objects.filter(campaign=campaign).exclude(state=Plan.State.DRAFT)
+
+
 def units_without_plan(
     user: Any, campaign: Campaign | None, scope_root: Organization | None, sector: Any
 ) -> QuerySet[Organization]:
-    """Active units under the campaign root (the root files none: nobody above
-    accepts it) in the user's scope, with no plan filed (a draft is not filed);
-    each carries ``draft_plan``, its draft's id if it has one."""
+    """The units that should file a plan (``plan_units_q``) in the user's scope
+    with none filed (a draft is not filed); each carries ``draft_plan``, its
+    draft's id if it has one."""
     if campaign is None:
         return Organization.objects.none()
-    units = selectors.organizations_for(user).filter(
-        selectors.subtree_q(campaign.organization, include_self=False), is_active=True
-    )
+    units = selectors.organizations_for(user).filter(plan_units_q(campaign))
     if scope_root is not None:
         units = selectors.in_subtree(units, scope_root)
     if sector:
         units = units.filter(sector=sector)
-    filed = Plan.objects.filter(campaign=campaign).exclude(state=Plan.State.DRAFT)
+    filed = filed_plans(campaign)
     draft = Plan.objects.filter(
         campaign=campaign, organization=OuterRef("pk"), state=Plan.State.DRAFT
     ).values("pk")

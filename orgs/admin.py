@@ -1,3 +1,4 @@
+from collections import Counter
 from typing import cast
 
 from django.contrib import admin, messages
@@ -11,6 +12,7 @@ from mptt.admin import DraggableMPTTAdmin
 
 from core import audit
 from core.admin import AuditedAdminMixin
+from orgs import tallies
 from orgs.models import Member, MemberTransfer, Organization, RoleGrant, Sector
 from orgs.resources import MemberResource, OrganizationResource
 from orgs.services import DomainError, lock_tree, organization_delete
@@ -58,22 +60,32 @@ class OrganizationAdmin(AuditedAdminMixin, ExportMixin, DraggableMPTTAdmin):
             except (TypeError, ValueError):
                 moved = None  # mptt's own handler answers the bad request
             before = audit.snapshot(moved) if moved else None
+            if moved is not None:
+                tallies.detach(moved)
             response = super()._move_node(request)
             if moved is not None:
                 moved.refresh_from_db()
+                tallies.attach(moved)
                 audit.record(moved, audit.Action.UPDATE, before, organization_id=moved.pk)
             return response
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
             lock_tree()
-            if obj.pk:  # the form was built before the lock: take the numbering as it is now
-                current = Organization.objects.get(pk=obj.pk)
+            current = Organization.objects.filter(pk=obj.pk).first() if obj.pk else None
+            if (
+                current is not None
+            ):  # the form was built before the lock: take the numbering as it is now
                 for field in ("tree_id", "lft", "rght", "level"):
                     setattr(obj, field, getattr(current, field))
+                tallies.detach(current)  # the parent may change: figures follow the node
             if obj.parent_id:
                 obj.parent = Organization.objects.get(pk=obj.parent_id)
             super().save_model(request, obj, form, change)
+            if current is not None:
+                tallies.attach(obj)
+            was_active = current.is_active if current is not None else False
+            tallies.adjust({(obj.pk, tallies.UNITS): int(obj.is_active) - int(was_active)})
 
     # Deleting goes through organization_delete: the tree lock, the rules (no
     # children, no members) and the audit entry, one at a time or in bulk.
@@ -141,6 +153,26 @@ class MemberAdmin(AuditedAdminMixin, ExportMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         # A member changes organisation through a transfer, which keeps the history.
         return ["organization"] if obj else []
+
+    # The stored member counts follow the admin's adds and deletes (its edits
+    # cannot change the organisation).
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if not change:
+                tallies.adjust({(obj.organization_id, tallies.MEMBERS): 1})
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            organization_id = obj.organization_id
+            super().delete_model(request, obj)
+            tallies.adjust({(organization_id, tallies.MEMBERS): -1})
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            gone = Counter(queryset.values_list("organization_id", flat=True))
+            super().delete_queryset(request, queryset)
+            tallies.adjust({(pk, tallies.MEMBERS): -n for pk, n in gone.items()})
 
 
 @admin.register(MemberTransfer)

@@ -38,7 +38,7 @@ from core.imports import (
     register_template,
 )
 from core.tabular import Table, cell_text, iter_chunks, parse_date
-from orgs import hooks, selectors
+from orgs import hooks, selectors, tallies
 from orgs.models import CODE_PATTERN, Member, MemberTransfer, Organization, Sector
 from orgs.resources import MemberResource, OrganizationResource, columns
 from orgs.rules import member_problems
@@ -381,6 +381,7 @@ def _write_organizations(job: _OrgImport) -> None:
     problems = tree_problems()
     if problems:  # never commit a numbering that would widen or narrow someone's scope
         raise RuntimeError("tree numbering check failed: " + "; ".join(problems[:5]))
+    tallies.recount()  # new units, and every figure of a subtree that moved
 
 
 def _audit_organizations(job: _OrgImport):
@@ -651,6 +652,7 @@ def _import_members(job: _MemberImport) -> None:
     _audit_members(job)
     job.step(85, "正在记录组织关系转接")
     _record_transfers(job)
+    tallies.recount([tallies.MEMBERS])
     job.step(95, "写入完成")
 
 

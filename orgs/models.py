@@ -156,7 +156,11 @@ class Member(models.Model):
     joined_on = models.DateField(_("入党日期"))
     category = models.CharField(_("党员类别"), max_length=16, choices=Category.choices)
     organization = models.ForeignKey(
-        Organization, verbose_name=_("所在党组织"), on_delete=models.PROTECT, related_name="members"
+        Organization,
+        verbose_name=_("所在党组织"),
+        on_delete=models.PROTECT,
+        related_name="members",
+        db_index=False,  # member_org_number (organization, number) serves it
     )
     post = models.CharField(_("工作岗位"), max_length=64, blank=True)
     mobile = models.CharField(_("手机号码"), max_length=11, blank=True)  # format: orgs.rules
@@ -181,6 +185,10 @@ class Member(models.Model):
         verbose_name = _("党员")
         verbose_name_plural = _("党员")
         ordering = ["organization_id", "number"]
+        # The member list's order within an organisation (the list walks the
+        # organisations in tree order and each one's members by number), so a
+        # page deep in the list reads its rows instead of sorting the subtree.
+        indexes = [models.Index(fields=["organization", "number"], name="member_org_number")]
         constraints = [
             models.UniqueConstraint(fields=["number"], name="member_number_unique"),
             models.UniqueConstraint(
@@ -278,3 +286,34 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.organization}"
+
+
+class OrganizationTally(models.Model):
+    """A stored count for one organisation: its own figure and its subtree's
+    (itself included), kept by ``orgs.tallies`` so pages never recount members.
+
+    ``key`` names what is counted: ``units`` (active organisations) and
+    ``members`` here; apps above register their own (``plans.<campaign>.<state>``
+    and the like) with ``orgs.tallies.register``. A missing row reads as zero.
+    """
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("党组织"),
+        on_delete=models.CASCADE,
+        related_name="tallies",
+        db_index=False,  # the unique (organization, key) index serves every lookup
+    )
+    key = models.CharField(_("统计项"), max_length=64)
+    own = models.IntegerField(_("本级"), default=0)
+    subtree = models.IntegerField(_("含下级"), default=0)
+
+    class Meta:
+        verbose_name = _("党组织统计")
+        verbose_name_plural = _("党组织统计")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="org_tally_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.key}: {self.own} / {self.subtree}"

@@ -10,12 +10,12 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from orgs.forms import MemberFilterForm
-from orgs.models import Member, Organization, Role, RoleGrant
+from orgs.models import Member, Organization, OrganizationTally, Role, RoleGrant
 
 ALL_ROLES = frozenset(Role.values)
 # Who may do what inside their subtree (the admin, a superuser, may do everything).
@@ -226,20 +226,18 @@ def top_organizations_for(user: User) -> QuerySet[Organization]:
     return visible.exclude(parent__in=visible)
 
 
-def with_subtree_member_counts(qs: QuerySet[Organization]) -> QuerySet[Organization]:
-    """Annotate ``subtree_members``: members anywhere in each node's subtree.
+def tally(key: str, figure: str = "subtree") -> Coalesce:
+    """The outer query's organisation's stored count (``orgs.tallies``):
+    ``figure`` is ``"subtree"`` (itself and everything below) or ``"own"``. One
+    index lookup per row, whatever the size of the subtree; a missing row is 0."""
+    stored = OrganizationTally.objects.filter(organization=OuterRef("pk"), key=key).values(figure)
+    return Coalesce(Subquery(stored[:1]), 0)
 
-    One correlated count over the nested-set range, so the number of queries
-    does not grow with the number of nodes.
-    """
-    members = (
-        Member.objects.filter(outer_subtree_q("organization__"))
-        .order_by()
-        .values("organization__tree_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return qs.annotate(subtree_members=Coalesce(Subquery(members), 0))
+
+def with_subtree_member_counts(qs: QuerySet[Organization]) -> QuerySet[Organization]:
+    """Annotate ``subtree_members`` (members anywhere in each node's subtree)
+    and ``own_members`` (members of the node itself), from the stored tallies."""
+    return qs.annotate(subtree_members=tally("members"), own_members=tally("members", "own"))
 
 
 def organization_choices_for(user: User, roles: Iterable[str]) -> QuerySet[Organization]:

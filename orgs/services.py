@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core import audit, workflow
-from orgs import hooks
+from orgs import hooks, tallies
 from orgs.models import Member, MemberTransfer, Organization
 from orgs.selectors import contains
 
@@ -58,6 +58,7 @@ def organization_create(*, parent: Organization | None, **values: Any) -> Organi
         organization = Organization(parent=parent, **values)
         organization.full_clean()
         organization.save()
+        tallies.adjust({(organization.pk, tallies.UNITS): int(organization.is_active)})
         audit.record(organization, audit.Action.CREATE, organization_id=organization.pk)
     return organization
 
@@ -71,10 +72,12 @@ def organization_update(*, organization: Organization, **values: Any) -> Organiz
         lock_tree()
         fresh = Organization.objects.select_for_update().get(pk=organization.pk)
         before = audit.snapshot(fresh)
+        was_active = fresh.is_active
         for name, value in values.items():
             setattr(fresh, name, value)
         fresh.full_clean()
         fresh.save()
+        tallies.adjust({(fresh.pk, tallies.UNITS): int(fresh.is_active) - int(was_active)})
         audit.record(fresh, audit.Action.UPDATE, before, organization_id=fresh.pk)
     return fresh
 
@@ -90,8 +93,10 @@ def organization_move(*, organization: Organization, new_parent: Organization) -
         if node.parent_id == target.pk:
             return node
         before = audit.snapshot(node)
+        tallies.detach(node)
         node.move_to(target, "last-child")
         node.refresh_from_db()
+        tallies.attach(node)
         audit.record(node, audit.Action.UPDATE, before, organization_id=node.pk)
     return node
 
@@ -107,6 +112,7 @@ def organization_delete(*, organization: Organization) -> None:
             raise DomainError("该党组织还有党员，不能删除；请先转接党员组织关系")
         before = audit.snapshot(node)
         pk = node.pk
+        tallies.detach(node)  # its rows go with it (a childless node: subtree is own)
         node.delete()
         node.pk = pk
         audit.record(node, audit.Action.DELETE, before, organization_id=pk)
@@ -131,6 +137,7 @@ def member_create(*, organization: Organization, **values: Any) -> Member:
         member = Member(organization=organization, **values)
         member.full_clean()
         member.save()
+        tallies.adjust({(organization.pk, tallies.MEMBERS): 1})
         audit.record(member, audit.Action.CREATE, organization_id=organization.pk)
     return member
 
@@ -173,9 +180,11 @@ def member_transfer(
         transfer.full_clean()
         transfer.save()
         before = audit.snapshot(fresh)
+        moved_from = fresh.organization_id
         fresh.organization = to
         fresh.updated_at = timezone.now()
         fresh.save(update_fields=["organization", "updated_at"])
+        tallies.adjust({(moved_from, tallies.MEMBERS): -1, (to.pk, tallies.MEMBERS): 1})
         audit.record(fresh, audit.Action.UPDATE, before, organization_id=to.pk)
         hooks.members_moved([fresh.pk])
     return transfer

@@ -94,7 +94,7 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "organization": organization,
         "subtree_members": counted.subtree_members,
-        "direct_members": organization.members.count(),
+        "direct_members": counted.own_members,
         "ancestors": visible_ancestors,
         "children": children,
         "can_edit": selectors.can(request.user, selectors.EDIT_ORGANIZATIONS, organization),

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from campaign import plans
 from campaign.models import Campaign, Plan
 from campaign.seeds import seed_data
+from orgs import tallies
 from orgs.models import Member, Organization, Role, RoleGrant, Sector
 from pledges import services as pledge_services
 from pledges.models import Pledge
@@ -48,6 +49,14 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     sector = factory.LazyFunction(sector)
     parent = None
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Saved directly, not through organization_create: keep the stored
+        # counts as the service would (orgs.tallies).
+        organization = super()._create(model_class, *args, **kwargs)
+        tallies.adjust({(organization.pk, tallies.UNITS): int(organization.is_active)})
+        return organization
+
 
 class MemberFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -60,6 +69,12 @@ class MemberFactory(factory.django.DjangoModelFactory):
     joined_on = dt.date(2005, 7, 1)
     category = Member.Category.FULL
     organization = factory.SubFactory(OrganizationFactory)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        member = super()._create(model_class, *args, **kwargs)
+        tallies.adjust({(member.organization_id, tallies.MEMBERS): 1})
+        return member
 
 
 def grant(user, role: str, organization: Organization) -> RoleGrant:
