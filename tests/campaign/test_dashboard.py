@@ -133,3 +133,36 @@ def test_without_registered_columns_the_dashboard_shows_plans_only(
 def test_a_column_group_needs_a_name_that_can_label_its_counts():
     with pytest.raises(ValueError, match="identifier"):
         dashboard.register_columns("pledges.columns", columns=())
+
+
+def test_without_plan_is_what_the_missing_list_counts(district, campaign, login):
+    """工作进度's 尚未报送 and the 尚未报送的单位 list are one definition: the root
+    files no plan, a draft is not filed, a revoked unit is not asked for one
+    (before, the dashboard counted the root and the revoked unit and took the
+    draft as a plan, so the two pages disagreed)."""
+    from campaign.selectors import units_without_plan
+    from orgs import services
+
+    Plan.objects.create(campaign=campaign, organization=district.community)  # a draft
+    services.organization_update(organization=district.street2, is_active=False)
+    office = district.users["office"]
+    client = login(office)
+    response = client.get(reverse("campaign:dashboard", kwargs={"pk": district.root.pk}))
+    context = response.context
+    listed = units_without_plan(office, campaign, None, None)
+    # the street, the community (a draft) and the far branch; the branch's plan
+    # is accepted, the sibling's submitted, the second street revoked
+    assert sorted(u.code for u in listed) == ["R-S1", "R-S1-C1", "R-S2-B1"]
+    assert context["total"].without_plan == listed.count() == 3
+    for child in context["children"]:
+        scoped = units_without_plan(office, campaign, child.organization, None)
+        assert child.without_plan == scoped.count(), child.label
+    by_sector = {row.label: row.without_plan for row in context["sectors"]}
+    assert sum(by_sector.values()) == 3
+    # The figure leads to the list it counts.
+    page = response.content.decode()
+    assert f"missing=1&amp;campaign={campaign.pk}" in page
+    listed_page = client.get(
+        reverse("campaign:plan_list") + f"?missing=1&campaign={campaign.pk}"
+    )
+    assert listed_page.context["page"].paginator.count == 3
