@@ -23,22 +23,26 @@ from django.db.models import (
     BooleanField,
     Count,
     ExpressionWrapper,
+    F,
+    FilteredRelation,
+    Func,
     IntegerField,
     Q,
     QuerySet,
-    Subquery,
     Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from campaign.models import Campaign, Plan
 from campaign.selectors import campaigns_over, plan_units_q
 from orgs import selectors, tallies
-from orgs.models import Organization, OrganizationTally
+from orgs.models import Organization
 
 STATES: list[str] = [
     Plan.State.ACCEPTED.value,
@@ -115,6 +119,9 @@ class Row:
     expected: int = 0  # units that should file a plan (plan_units_q)
     organization: Organization | None = None
     bars: list[tuple[str, str, float]] = field(default_factory=list)
+    bar: str = ""  # the bars as HTML (``_with_bars``)
+    url: str = ""  # this row's own dashboard (children)
+    missing_url: str = ""  # the 尚未报送的单位 list over this row's subtree
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # group → column key → n
     cells: list[Cell] = field(default_factory=list)  # the registered columns, in order
 
@@ -135,39 +142,8 @@ class Row:
         return accepted / self.expected if self.expected else 0.0
 
 
-def _count(queryset) -> Coalesce:
-    counted = (
-        queryset.order_by()
-        .annotate(_one=Value(1))
-        .values("_one")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
-
-
 def _annotation(group: str, column: Column) -> str:
     return f"x_{group}_{column.key}"
-
-
-def annotate_progress(nodes, campaign: Campaign):
-    """Each node with its subtree's member count (stored), the units that
-    should file a plan, their plans per state, and the registered counts."""
-    within = selectors.outer_subtree_q("organization__")
-    plans = Plan.objects.filter(within, plan_units_q(campaign, "organization__"), campaign=campaign)
-    annotations = {
-        "n_members": selectors.tally(tallies.MEMBERS),
-        "n_expected": _count(
-            Organization.objects.filter(selectors.outer_subtree_q(), plan_units_q(campaign))
-        ),
-    }
-    for state in STATES:
-        annotations[f"n_{state}"] = _count(plans.filter(state=state))
-    for name, group in _groups.items():
-        rows = group.rows(campaign).filter(within)
-        for column in group.columns:
-            annotations[_annotation(name, column)] = _count(rows.filter(column.where))
-    return nodes.annotate(**annotations)
 
 
 def _cells(
@@ -185,99 +161,176 @@ def _cells(
     ]
 
 
-def _row(node: Organization, campaign: Campaign, label: str | None = None) -> Row:
-    plans = {state: getattr(node, f"n_{state}") for state in STATES}
-    counts = {
-        name: {c.key: getattr(node, _annotation(name, c)) for c in group.columns}
-        for name, group in _groups.items()
-    }
-    return Row(
-        label=label or node.name,
-        units=node.subtree_organization_count,
-        members=node.n_members,
-        plans=plans,
-        expected=node.n_expected,
-        organization=node,
-        counts=counts,
-        cells=_cells(counts, campaign, node),
+@dataclass
+class _Sum:
+    """What one row of the dashboard adds up while the subtree is walked."""
+
+    units: int = 0
+    members: int = 0
+    expected: int = 0
+    plans: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
+    counts: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {
+            name: {c.key: 0 for c in group.columns} for name, group in _groups.items()
+        }
+    )
+
+    def row(self, label: str, campaign: Campaign, organization: Organization | None) -> Row:
+        return Row(
+            label=label,
+            units=self.units,
+            members=self.members,
+            plans=self.plans,
+            expected=self.expected,
+            organization=organization,
+            counts=self.counts,
+            cells=_cells(self.counts, campaign, organization),
+        )
+
+
+@dataclass
+class Progress:
+    total: Row
+    children: list[Row]
+    sectors: list[Row]
+
+
+def _child_of(children: list[Organization], prefix: str = "") -> Func:
+    """Which direct child's subtree a row lies in (its index; -1 for the node
+    itself). The children's subtrees are consecutive ``lft`` ranges, so the
+    index is the number of children starting at or before the row's ``lft``,
+    less one: found by nested comparisons, a binary search (a few comparisons
+    a row, where one WHEN per child cost a hundred on a district's root).
+    Written as one SQL template (integers from the tree only): built from
+    ``Case``/``When`` objects, compiling it cost more than running it."""
+    starts = [int(c.lft) for c in children]
+
+    def search(low: int, high: int) -> str:  # the answer is in low..high
+        if low == high:
+            return str(low)
+        middle = (low + high + 1) // 2
+        return (
+            f"CASE WHEN %(expressions)s < {starts[middle]} "
+            f"THEN {search(low, middle - 1)} ELSE {search(middle, high)} END"
+        )
+
+    return Func(
+        F(f"{prefix}lft"), template=search(-1, len(starts) - 1), output_field=IntegerField()
     )
 
 
-def by_sector(root: Organization, campaign: Campaign) -> list[Row]:
-    """Units, members, plans and each registered group per sector over the subtree: one
-    grouped query each."""
+def progress(root: Organization, campaign: Campaign) -> Progress:
+    """Units, members, plans by state and every registered group's counts over
+    ``root``'s subtree: in total, per direct child and per sector.
+
+    Each table is read once, grouped in the database by (direct child, sector):
+    the subtree's organisations (with their stored member figures, summed), its
+    plans by state, each registered group's rows. So the query count is fixed
+    (four plus one per registered group) and what comes back is a few rows per
+    child and sector, whatever the subtree's size; the database still reads
+    the subtree's plans and registered rows once per view.
+    """
     below = selectors.subtree_q(root, "organization__")
-    units: dict[str, int] = {}
-    expected: dict[str, int] = {}
-    for sector, should, n in (
+    children = list(
+        selectors.children(root)
+        .select_related("sector")
+        .annotate(n_members=selectors.tally(tallies.MEMBERS))
+    )
+    total, per_child = _Sum(), [_Sum() for _ in children]
+    sectors: dict[str, _Sum] = {}
+
+    def places(child: int, sector: str) -> tuple[_Sum, ...]:
+        in_sector = sectors.get(sector)
+        if in_sector is None:
+            in_sector = sectors[sector] = _Sum()
+        return (total, in_sector) if child < 0 else (total, in_sector, per_child[child])
+
+    nodes = (
         Organization.objects.filter(selectors.subtree_q(root))
-        .annotate(should=ExpressionWrapper(plan_units_q(campaign), output_field=BooleanField()))
-        .values_list("sector__name", "should")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        units[sector] = units.get(sector, 0) + n
-        if should:
-            expected[sector] = n
-    members = dict(
-        OrganizationTally.objects.filter(below, key=tallies.MEMBERS)
-        .values_list("organization__sector__name")
-        .annotate(n=Sum("own"))
+        .annotate(
+            child=_child_of(children),
+            should=ExpressionWrapper(plan_units_q(campaign), output_field=BooleanField()),
+            stored=FilteredRelation("tallies", condition=Q(tallies__key=tallies.MEMBERS)),
+        )
+        .values_list("child", "sector__name", "should")
+        .annotate(n=Count("pk"), members=Sum("stored__own"))
         .order_by()
     )
-    plans: dict[str, dict[str, int]] = {}
-    for sector, state, n in (
+    for child, sector, should, n, members in nodes:
+        for sums in places(child, sector):
+            sums.units += n
+            sums.members += members or 0
+            if should:
+                sums.expected += n
+    plans = (
         Plan.objects.filter(below, plan_units_q(campaign, "organization__"), campaign=campaign)
-        .values_list("organization__sector__name", "state")
+        .annotate(child=_child_of(children, "organization__"))
+        .values_list("child", "organization__sector__name", "state")
         .annotate(n=Count("pk"))
         .order_by()
-    ):
-        plans.setdefault(sector, {})[state] = n
-    counts: dict[str, dict[str, dict[str, int]]] = {}  # sector → group → column key → n
+    )
+    for child, sector, state, n in plans:
+        for sums in places(child, sector):
+            sums.plans[state] += n
     for name, group in _groups.items():
-        for row in (
+        keys = [c.key for c in group.columns]
+        found = (
             group.rows(campaign)
             .filter(below)
-            .values("organization__sector__name")
+            .annotate(child=_child_of(children, "organization__"))
+            .values_list("child", "organization__sector__name")
             .annotate(
                 **{_annotation(name, c): Count("pk", filter=c.where or None) for c in group.columns}
             )
             .order_by()
-        ):
-            counts.setdefault(row["organization__sector__name"], {})[name] = {
-                c.key: row[_annotation(name, c)] for c in group.columns
-            }
-    rows = []
-    for sector, n in sorted(units.items(), key=lambda item: -item[1]):
-        found = counts.get(sector, {})
-        sector_counts = {
-            name: {c.key: found.get(name, {}).get(c.key, 0) for c in group.columns}
-            for name, group in _groups.items()
-        }
-        rows.append(
-            Row(
-                label=sector,
-                units=n,
-                members=members.get(sector, 0),
-                plans={s: plans.get(sector, {}).get(s, 0) for s in STATES},
-                expected=expected.get(sector, 0),
-                counts=sector_counts,
-                cells=_cells(sector_counts, campaign, None),
-            )
         )
-    return rows
+        for child, sector, *figures in found:
+            for sums in places(child, sector):
+                counts = sums.counts[name]
+                for key, n in zip(keys, figures, strict=True):
+                    counts[key] += n
+    rows_by_child = []
+    for child, sums in zip(children, per_child, strict=True):
+        # The stored subtree figure, as the tree page shows it (the sum is the same).
+        sums.members = child.n_members
+        rows_by_child.append(sums.row(child.name, campaign, child))
+    return Progress(
+        total=total.row("合计", campaign, root),
+        children=rows_by_child,
+        sectors=[
+            sums.row(sector, campaign, None)
+            for sector, sums in sorted(sectors.items(), key=lambda item: -item[1].units)
+        ],
+    )
 
 
-def _with_bars(rows: list[Row]) -> list[Row]:
-    labels = dict(Plan.State.choices)
+def _with_bars(rows: list[Row], campaign: Campaign) -> list[Row]:
+    """Each row's stacked bar (built here: a template include per row cost more
+    than the counting on a district's hundred children) and its links."""
+    labels = {state: str(label) for state, label in Plan.State.choices}
+    labels["none"] = str(_("未制定"))
+    missing = reverse("campaign:plan_list") + f"?missing=1&campaign={campaign.pk}&organization="
     for row in rows:
+        if row.organization is not None:
+            row.url = (
+                reverse("campaign:dashboard", kwargs={"pk": row.organization.pk})
+                + f"?campaign={campaign.pk}"
+            )
+            row.missing_url = f"{missing}{row.organization.pk}"
         if not row.expected:
+            row.bar = mark_safe('<div class="bar"></div>')  # nothing filed yet, or no unit
             continue
-        parts: list[tuple[str, str, int]] = [
-            (state, str(labels[state]), row.plans[state]) for state in STATES
-        ]
-        parts.append(("none", "未制定", row.not_started))
-        row.bars = [(css, label, 100.0 * n / row.expected) for css, label, n in parts if n]
+        parts = [(state, row.plans[state]) for state in STATES] + [("none", row.not_started)]
+        row.bars = [(css, labels[css], 100.0 * n / row.expected) for css, n in parts if n]
+        row.bar = format_html(
+            '<div class="bar" role="img" aria-label="{}">{}</div>',
+            " ".join(f"{label} {share:.0f}%" for _, label, share in row.bars),
+            format_html_join(
+                "",
+                '<span class="bar-{}" style="width: {}%" title="{} {}%"></span>',
+                ((css, f"{share:.2f}", label, f"{share:.0f}") for css, label, share in row.bars),
+            ),
+        )
     return rows
 
 
@@ -306,18 +359,14 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request, "campaign/dashboard.html", {"organization": organization, "campaign": None}
         )
-    node = annotate_progress(Organization.objects.filter(pk=organization.pk), campaign).get()
-    children = annotate_progress(
-        Organization.objects.filter(parent=organization).select_related("sector").order_by("lft"),
-        campaign,
-    )
+    found = progress(organization, campaign)
     context = {
         "organization": organization,
         "campaign": campaign,
         "campaigns": campaigns,
-        "total": _with_bars([_row(node, campaign, "合计")])[0],
-        "children": _with_bars([_row(child, campaign) for child in children]),
-        "sectors": _with_bars(by_sector(organization, campaign)),
+        "total": _with_bars([found.total], campaign)[0],
+        "children": _with_bars(found.children, campaign),
+        "sectors": _with_bars(found.sectors, campaign),
         "states": [(s, Plan.State(s).label) for s in STATES],
         "columns": [column for group in _groups.values() for column in group.columns],
     }
