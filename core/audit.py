@@ -254,11 +254,15 @@ def history(organization_id: int, limit: int = 30) -> list[AuditEntry]:
     from core.workflow import verb_label
 
     entries = list(AuditEntry.objects.filter(organization_id=organization_id)[:limit])
+    models: dict[str, Any] = {}
     for item in entries:
         try:
-            model = apps.get_model(item.model)
+            models[item.model] = apps.get_model(item.model)
         except LookupError:
-            model = None
+            models[item.model] = None
+    names = _related_names(entries, models)
+    for item in entries:
+        model = models[item.model]
         item.model_name = str(model._meta.verbose_name) if model else item.model
         item.action_label = (
             str(verb_label(item.model, item.verb)) if item.verb else item.get_action_display()
@@ -267,7 +271,11 @@ def history(organization_id: int, limit: int = 30) -> list[AuditEntry]:
             item.lines = list(_bulk_lines(item.rows))
         else:
             item.lines = [
-                (_label(model, name), _display(model, name, before), _display(model, name, after))
+                (
+                    _label(model, name),
+                    _display(model, name, before, names),
+                    _display(model, name, after, names),
+                )
                 for name, (before, after) in item.changes.items()
             ]
     return entries
@@ -310,7 +318,33 @@ def _label(model: Any, name: str) -> str:
     return str(field.verbose_name) if field is not None else name
 
 
-def _display(model: Any, name: str, value: Any) -> str:
+def _related_names(entries: list[AuditEntry], models: dict[str, Any]) -> dict[tuple, str]:
+    """The records the entries' changes name by id, read in one query per
+    related model (a page of history named a record per query before)."""
+    wanted: dict[Any, set[Any]] = {}
+    for item in entries:
+        model = models[item.model]
+        for name, pair in (item.changes or {}).items():
+            field = _field(model, name)
+            if field is None or not field.is_relation or field.related_model is None:
+                continue
+            if field.attname != name:
+                continue  # stored by another key (imports store a parent by its code)
+            for value in pair if isinstance(pair, (list, tuple)) else ():
+                if value not in (None, ""):
+                    wanted.setdefault(field.related_model, set()).add(value)
+    names: dict[tuple, str] = {}
+    for related_model, ids in wanted.items():
+        try:
+            found = related_model._default_manager.in_bulk(list(ids))
+        except (TypeError, ValueError):
+            continue
+        for pk, record in found.items():
+            names[(related_model, str(pk))] = str(record)
+    return names
+
+
+def _display(model: Any, name: str, value: Any, names: dict[tuple, str]) -> str:
     """A stored value as people read it: choice labels, related records by name."""
     field = _field(model, name)
     if field is not None and value not in (None, ""):
@@ -318,10 +352,7 @@ def _display(model: Any, name: str, value: Any) -> str:
             return str(dict(field.flatchoices).get(value, value))
         if field.is_relation and field.related_model is not None and field.attname == name:
             # Stored as an id (imports store a parent by its code, shown as it is).
-            try:
-                related = field.related_model._default_manager.filter(pk=value).first()
-            except (TypeError, ValueError):
-                related = None
-            if related is not None:
-                return str(related)
+            shown = names.get((field.related_model, str(value)))
+            if shown is not None:
+                return shown
     return _shown(value)

@@ -15,6 +15,7 @@ from core.admin import AuditedAdminMixin
 from orgs import tallies
 from orgs.models import Member, MemberTransfer, Organization, RoleGrant, Sector
 from orgs.resources import MemberResource, OrganizationResource
+from orgs.selectors import forget_grants
 from orgs.services import DomainError, lock_tree, organization_delete
 
 
@@ -201,3 +202,16 @@ class RoleGrantAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ["user__username", "organization__name", "organization__code"]
     autocomplete_fields = ["user", "organization"]
     list_select_related = ["user", "organization"]
+
+    # A grant changed in this request is read afresh by the rest of it.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        forget_grants()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        forget_grants()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        forget_grants()

@@ -5,7 +5,9 @@ change; nothing else filters by grants. An object outside the user's scope is
 reported as missing (404), never as forbidden, so its existence does not leak.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -37,16 +39,54 @@ PERSONAL_DATA = EDIT_MEMBERS
 User = AuthUser | AnonymousUser
 
 
+# Within one request the user's grants are read once (a page asks for them five
+# times or more: the lookup, each right it shows, the menu). Only inside
+# ``grants_read_once()`` (orgs.middleware, around each request): jobs, commands
+# and direct calls read them every time, and the writes that renumber the tree
+# or change grants call ``forget_grants()``.
+_grants_seen: ContextVar[dict[Any, list[tuple[str, int, int, int]]] | None] = ContextVar(
+    "orgs_grants_seen", default=None
+)
+
+
+@contextmanager
+def grants_read_once() -> Iterator[None]:
+    token = _grants_seen.set({})
+    try:
+        yield
+    finally:
+        _grants_seen.reset(token)
+
+
+def forget_grants() -> None:
+    """Read grants afresh from now on in this request (after a tree or grant write)."""
+    seen = _grants_seen.get()
+    if seen is not None:
+        seen.clear()
+
+
+def _grants(user: User) -> list[tuple[str, int, int, int]]:
+    seen = _grants_seen.get()
+    if seen is not None and user.pk in seen:
+        return seen[user.pk]
+    grants = list(
+        RoleGrant.objects.filter(user_id=user.pk).values_list(
+            "role", "organization__tree_id", "organization__lft", "organization__rght"
+        )
+    )
+    if seen is not None:
+        seen[user.pk] = grants
+    return grants
+
+
 def grant_ranges(user: User, roles: Iterable[str]) -> list[tuple[int, int, int]] | None:
     """(tree_id, lft, rght) of each granted organisation; None means everything."""
     if not user.is_authenticated or not user.is_active:
         return []
     if user.is_superuser:
         return None
-    grants = RoleGrant.objects.filter(user_id=user.pk, role__in=list(roles)).values_list(
-        "organization__tree_id", "organization__lft", "organization__rght"
-    )
-    return list(grants)
+    wanted = set(roles)
+    return [(tree, lft, rght) for role, tree, lft, rght in _grants(user) if role in wanted]
 
 
 # ---- the tree: subtrees, containment, ancestors, children -------------------
@@ -201,10 +241,14 @@ def can_anywhere(user: User, roles: Iterable[str]) -> bool:
     return ranges is None or bool(ranges)
 
 
-def organization_get(user: User, pk: int | str) -> Organization:
-    """The organisation if the user can see it, else 404."""
+def organization_get(user: User, pk: int | str, *, counted: bool = False) -> Organization:
+    """The organisation if the user can see it, else 404; ``counted`` adds its
+    stored member figures (``with_subtree_member_counts``) in the same query."""
+    found = organizations_for(user)
+    if counted:
+        found = with_subtree_member_counts(found)
     try:
-        return organizations_for(user).get(pk=pk)
+        return found.get(pk=pk)
     except (Organization.DoesNotExist, ValueError):
         raise Http404 from None
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from core import audit, workflow
 from orgs import hooks, tallies
 from orgs.models import Member, MemberTransfer, Organization
-from orgs.selectors import contains
+from orgs.selectors import contains, forget_grants
 
 TREE_LOCK_KEY = 7_211_001  # any constant; one advisory lock serialises tree writes
 MEMBER_IMPORT_LOCK_KEY = 7_211_002  # member imports that commit, one at a time
@@ -35,6 +35,7 @@ def lock_tree(key: int = TREE_LOCK_KEY) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    forget_grants()  # the write may renumber the ranges this request has read
 
 
 ORG_EDITABLE = (

@@ -82,10 +82,7 @@ def tree_children(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    organization = selectors.organization_get(request.user, pk)
-    counted = selectors.with_subtree_member_counts(
-        Organization.objects.filter(pk=organization.pk)
-    ).get()
+    organization = selectors.organization_get(request.user, pk, counted=True)
     visible_ancestors = selectors.visible_ancestors(request.user, organization)
     can_edit_members = selectors.can(request.user, selectors.EDIT_MEMBERS, organization)
     children = selectors.with_subtree_member_counts(
@@ -93,8 +90,8 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ).order_by("lft")
     context = {
         "organization": organization,
-        "subtree_members": counted.subtree_members,
-        "direct_members": counted.own_members,
+        "subtree_members": organization.subtree_members,
+        "direct_members": organization.own_members,
         "ancestors": visible_ancestors,
         "children": children,
         "can_edit": selectors.can(request.user, selectors.EDIT_ORGANIZATIONS, organization),
