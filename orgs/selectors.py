@@ -8,11 +8,12 @@ reported as missing (404), never as forbidden, so its existence does not leak.
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -359,3 +360,84 @@ def filtered_members(user: User, params: Mapping[str, Any]) -> QuerySet[Member]:
     if data["sector"]:
         members = members.filter(organization__sector=data["sector"])
     return members.order_by("organization__tree_id", "organization__lft", "number")
+
+
+# ---- the member list, page by page -------------------------------------------
+
+MEMBER_PAGE_SIZE = 50
+
+
+@dataclass
+class MemberPage:
+    """One page of the member list: its rows and the members to page on from."""
+
+    rows: list[Member]
+    after: int | None  # the last row's id, when a next page exists
+    before: int | None  # the first row's id, when a previous page exists
+
+
+def _position_q(member: Member, *, later: bool) -> Q:
+    """Rows after (or before) ``member`` in the list's order: the organisations
+    in tree order, each one's members by number."""
+    tree_id, lft, number = member.organization.tree_id, member.organization.lft, member.number
+    op = "gt" if later else "lt"
+    return (
+        Q(**{f"organization__tree_id__{op}": tree_id})
+        | Q(organization__tree_id=tree_id, **{f"organization__lft__{op}": lft})
+        | Q(organization__tree_id=tree_id, organization__lft=lft, **{f"number__{op}": number})
+    )
+
+
+def member_page(members: QuerySet[Member], *, after: Any = None, before: Any = None) -> MemberPage:
+    """A page of ``filtered_members`` rows that starts after the member
+    ``after`` (or ends before ``before``): keyset paging, so a page deep in the
+    list costs what the first one does (an OFFSET walked and sorted every row
+    before it). The organisations are walked in tree order with each one's
+    members read from the (organization, number) index. A cursor that is not
+    a member of the list gives the first page."""
+    size = MEMBER_PAGE_SIZE
+    cursor_id = before if before not in (None, "") else after
+    backwards = before not in (None, "")
+    cursor = None
+    if cursor_id not in (None, ""):
+        try:
+            cursor = members.filter(pk=int(cursor_id)).first()
+        except (TypeError, ValueError):
+            cursor = None
+    if cursor is None:
+        rows = list(members[: size + 1])
+        return MemberPage(rows[:size], rows[size - 1].pk if len(rows) > size else None, None)
+    if backwards:
+        older = members.filter(_position_q(cursor, later=False)).reverse()
+        rows = list(older[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size][::-1]
+        if not rows:
+            return MemberPage([], None, None)
+        return MemberPage(rows, rows[-1].pk, rows[0].pk if more else None)
+    rows = list(members.filter(_position_q(cursor, later=True))[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if not rows:
+        return MemberPage([], None, None)
+    return MemberPage(rows, rows[-1].pk if more else None, rows[0].pk)
+
+
+def filtered_member_count(user: User, params: Mapping[str, Any]) -> int:
+    """How many rows ``filtered_members`` has. Without a name, category or
+    sector filter that is a subtree's (or the scope's) stored member figure,
+    not a count over the member table."""
+    form = MemberFilterForm(params)
+    if not form.is_valid():
+        return 0
+    data = form.cleaned_data
+    if data["name"] or data["category"] or data["sector"]:
+        return filtered_members(user, params).count()
+    if data["organization"]:
+        tops = organizations_for(user).filter(pk=data["organization"])
+    else:
+        tops = top_organizations_for(user)
+    stored = OrganizationTally.objects.filter(
+        organization__in=tops.values("pk"), key="members"
+    ).aggregate(n=Sum("subtree"))
+    return stored["n"] or 0

@@ -8,7 +8,6 @@ call one service → render or redirect.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -201,7 +200,9 @@ def organization_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def member_list(request: HttpRequest) -> HttpResponse:
     form = MemberFilterForm(request.GET)
     members = selectors.filtered_members(request.user, request.GET)
-    page = Paginator(members, 50).get_page(request.GET.get("page"))
+    page = selectors.member_page(
+        members, after=request.GET.get("after"), before=request.GET.get("before")
+    )
     scope_root = None
     if form.is_valid() and form.cleaned_data["organization"]:
         scope_root = (
@@ -210,10 +211,12 @@ def member_list(request: HttpRequest) -> HttpResponse:
             .first()
         )
     query = request.GET.copy()
-    query.pop("page", None)
+    for cursor in ("page", "after", "before"):
+        query.pop(cursor, None)
     context = {
         "form": form,
         "page": page,
+        "total": selectors.filtered_member_count(request.user, request.GET),
         "scope_root": scope_root,
         "query": query.urlencode(),
         "can_export": selectors.can_anywhere(request.user, selectors.EXPORT),

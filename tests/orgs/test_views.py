@@ -519,9 +519,11 @@ def test_tree_and_member_list_queries_do_not_grow_with_the_district(district, lo
         reverse("home"),
     ]
     _grow(district.community, branches=3, members_each=20)
-    small = [_queries(client, url) for url in urls]
+    # A page deep in the list, after the members of the first branches.
+    deep = reverse("orgs:member_list") + f"?after={Member.objects.order_by('-pk')[0].pk}"
+    small = [_queries(client, url) for url in [*urls, deep]]
     _grow(district.community, branches=30, members_each=20)
-    big = [_queries(client, url) for url in urls]
+    big = [_queries(client, url) for url in [*urls, deep]]
     assert Organization.objects.count() > 35 and Member.objects.count() > 600
     assert small == big
 
