@@ -431,15 +431,16 @@ def job_save_output(job: Job, filename: str, data: bytes) -> None:
     job.save(update_fields=["output_file"])
 
 
-def job_input_table(job: Job, kind: str):
+def job_input_table(job: Job, kind: str, *, stream: bool = False):
     """The job's uploaded spreadsheet as a Table; a file that cannot be read is
-    recorded as the import's single error (the job page lists it) and fails the job."""
+    recorded as the import's single error (the job page lists it) and fails the job.
+    ``stream``: the handler reads the rows once, in order (``read_table``)."""
     from core.tabular import TableError, read_table
 
     with job.input_file.open("rb") as handle:
         data = handle.read()
     try:
-        return read_table(data, job.params.get("filename", job.input_file.name))
+        return read_table(data, job.params.get("filename", job.input_file.name), stream=stream)
     except TableError as exc:
         reason = str(exc)
         job.result = {

@@ -55,8 +55,64 @@ class Table:
         return self.lines[index] if self.lines is not None else index + 2
 
 
-def read_table(data: bytes, filename: str) -> Table:
-    """Parse an uploaded file into headers and rows, or raise TableError."""
+# An XLSX sheet longer than this is read row by row (openpyxl's read-only
+# reader) when the caller can take its rows one at a time (``stream=True``):
+# python-calamine builds the whole sheet in memory first (about 340 MB at its
+# peak for 360,000 members), which is faster below this size.
+STREAM_XLSX_ROWS = 100_000
+
+
+class StreamedRows:
+    """The data rows of a sheet read as they are iterated, once; ``len`` is
+    the sheet's extent (blank rows included), known before reading. Each
+    row's line is appended to ``lines`` as it is handed out."""
+
+    def __init__(self, data: bytes, extent: int, lines: list[int]) -> None:
+        self.data = data
+        self.extent = extent
+        self.lines = lines
+        self.used = False
+
+    def __len__(self) -> int:
+        return self.extent
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        if self.used:
+            raise RuntimeError("a streamed sheet is read once")
+        self.used = True
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(self.data), read_only=True, data_only=True)
+        try:
+            sheet = book.worksheets[0]
+            for line, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
+                row = [_unescape(line, i, v) for i, v in enumerate(values)]
+                if any(v not in ("", None) for v in row):
+                    self.lines.append(line)
+                    yield row
+        finally:
+            book.close()
+
+
+def _unescape(line: int, position: int, value: Any) -> Any:
+    """One cell of a streamed row, checked and cleaned as ``_clean_cells`` does."""
+    if type(value) is not str:
+        return value
+    if "\0" in value:
+        raise TableError(
+            f"第 {line} 行第 {column_name(position + 1)} 列含有空字符（NUL），请删除后重新上传"
+        )
+    if value[:1] == "'" and value[1:2] in FORMULA_PREFIXES:
+        return value[1:]
+    return value
+
+
+def read_table(data: bytes, filename: str, *, stream: bool = False) -> Table:
+    """Parse an uploaded file into headers and rows, or raise TableError.
+
+    ``stream``: the caller iterates ``rows`` once, in order (the member
+    import); a long XLSX sheet then comes as ``StreamedRows``, so memory does
+    not grow with the file."""
     name = filename.lower()
     if len(data) > settings.IMPORT_MAX_BYTES:
         raise TableError(
@@ -67,7 +123,12 @@ def read_table(data: bytes, filename: str) -> Table:
         raise TableError("文件为空")
     if not name.endswith(ACCEPTED_EXTENSIONS):
         raise TableError("不支持的文件类型：只接受 .xlsx、.xls、.ods 或 .csv 文件")
-    table = _read_csv(data) if name.endswith(".csv") else _read_workbook(data)
+    if name.endswith(".csv"):
+        table = _read_csv(data)
+    else:
+        table = _read_workbook(data, stream=stream)
+        if isinstance(table.rows, StreamedRows):
+            return table  # its cells are checked as they are read
     if not any(table.headers):
         raise TableError("文件没有表头行")
     if not table.rows:
@@ -96,7 +157,7 @@ def _clean_cells(table: Table) -> None:
                 row[position] = value[1:]
 
 
-def _read_workbook(data: bytes) -> Table:
+def _read_workbook(data: bytes, *, stream: bool = False) -> Table:
     """A spreadsheet read as what its first bytes say it is, whatever its name."""
     if data.startswith(OLE2_MAGIC):
         return _read_in_child(data, "Excel", ".xls")
@@ -110,7 +171,8 @@ def _read_workbook(data: bytes) -> Table:
             )
         if kind == "other":
             raise TableError("文件内容不是 Excel 或 ODS 工作簿：可能是改了扩展名的其他压缩文件")
-        return _read_xlsx(data)  # an XLSX, or a zip too damaged to tell: its own messages
+        # an XLSX, or a zip too damaged to tell: its own messages
+        return _read_xlsx(data, stream=stream)
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta")):
         raise TableError(
@@ -405,7 +467,7 @@ def _failure(report: object) -> tuple[str, str, None]:
     return str(report.get("error", "failed")), str(report.get("detail", "")), None
 
 
-def _read_xlsx(data: bytes) -> Table:
+def _read_xlsx(data: bytes, *, stream: bool = False) -> Table:
     if not data.startswith(XLSX_MAGIC):
         raise TableError("文件内容不是 Excel（.xlsx）格式：可能是改了扩展名的其他文件")
     try:
@@ -422,9 +484,11 @@ def _read_xlsx(data: bytes) -> Table:
             # The parser builds the sheet as one dense block from A1 to the
             # farthest cell: one cell at XFD1048576 in a 5 KB file would ask for
             # hundreds of GB. Measure the block first, streaming the XML.
-            _check_sheet_extent(archive, _first_sheet(archive))
+            extent = _check_sheet_extent(archive, _first_sheet(archive))
     except zipfile.BadZipFile:
         raise TableError("Excel 文件已损坏或不完整，无法打开") from None
+    if stream and extent - 1 > STREAM_XLSX_ROWS:
+        return _stream_xlsx(data, extent)
     from python_calamine import CalamineWorkbook
 
     try:
@@ -498,7 +562,31 @@ def column_name(number: int) -> str:
     return name
 
 
-def _check_sheet_extent(archive: zipfile.ZipFile, member: str) -> None:
+def _stream_xlsx(data: bytes, extent: int) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheet = book.worksheets[0]
+            first = next(sheet.iter_rows(max_row=1, values_only=True), None)
+        finally:
+            book.close()
+    except TableError:
+        raise
+    except Exception as exc:
+        raise TableError(f"Excel 文件已损坏，无法读取：{exc.__class__.__name__}") from None
+    if first is None:
+        raise TableError("文件为空")
+    lines: list[int] = []
+    return Table(
+        headers=[_header(v) for v in first],
+        rows=StreamedRows(data, extent - 1, lines),  # type: ignore[arg-type]
+        lines=lines,
+    )
+
+
+def _check_sheet_extent(archive: zipfile.ZipFile, member: str) -> int:
     """Refuse a sheet reaching past the row or column cap before it is parsed.
 
     Streams the sheet's XML in pieces (memory stays flat whatever the file
@@ -521,6 +609,7 @@ def _check_sheet_extent(archive: zipfile.ZipFile, member: str) -> None:
             )
 
     row = column = 0
+    max_row_seen = 0
     tail = b""
     with archive.open(member) as handle:
         while True:
@@ -550,6 +639,8 @@ def _check_sheet_extent(archive: zipfile.ZipFile, member: str) -> None:
                     else:
                         column += 1
                 check(max(row, 1), column)
+                max_row_seen = max(max_row_seen, row)
+    return max_row_seen
 
 
 def decode_text(data: bytes) -> str:

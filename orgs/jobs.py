@@ -32,7 +32,8 @@ def run_import(job: Job, report) -> None:
     target = job.params["target"]
     user = job.created_by
     report(2, "正在读取文件")
-    table = job_input_table(job, target)
+    # The member import reads its rows once: a long sheet streams (core.tabular).
+    table = job_input_table(job, target, stream=target == "members")
     # The page's 导入内容 defaults to 党组织: a file whose headers are the other
     # template's is imported as what it is, and the preview says so. The
     # choice is kept in the job, so its confirmation imports the same.
@@ -41,6 +42,7 @@ def run_import(job: Job, report) -> None:
         job.params = {**job.params, "target": recognised, "chosen_target": target}
         job.save(update_fields=["params"])
         target = recognised
+        table = job_input_table(job, target, stream=target == "members")
     result = IMPORTERS[target](table, user=user, dry_run=job.params["dry_run"], progress=report)
     chosen = job.params.get("chosen_target")
     if chosen:

@@ -572,3 +572,36 @@ def test_two_commits_of_one_member_file_at_once_both_end_cleanly(postgres_only):
     assert failures == []
     assert sorted((r.created, r.unchanged) for r in reports) == [(0, 200), (200, 0)]
     assert Member.objects.filter(number__startswith="RACE").count() == 200
+
+
+@pytest.mark.django_db
+def test_a_long_member_sheet_streams_with_the_same_result(monkeypatch):
+    """Past STREAM_XLSX_ROWS the member import reads the sheet row by row
+    (memory flat in the file's length): same values, dates, line numbers and
+    refusals as the whole-sheet reader."""
+    import datetime as dt
+
+    from core import tabular
+
+    monkeypatch.setattr(tabular, "STREAM_XLSX_ROWS", 2)
+    orgs(xlsx(ORG_HEADERS, ORG_ROWS))
+    rows = member_rows("X-1-1", 4)
+    rows[1][3] = dt.date(1980, 1, 2)  # a real Excel date
+    rows[2][0] = 20230001  # a number
+    data = xlsx(MEMBER_HEADERS, rows[:2] + [[""] * 9] + rows[2:])  # a blank line 4
+    table = read_table(data, "m.xlsx", stream=True)
+    assert isinstance(table.rows, tabular.StreamedRows)
+    report = import_members(table, user=None, dry_run=False)
+    assert report.ok and report.created == 4 and report.total == 4, messages(report)
+    assert Member.objects.get(number=rows[1][0]).birth_date == dt.date(1980, 1, 2)
+    assert Member.objects.filter(number="20230001").exists()
+    assert table.lines == [2, 3, 5, 6]
+    with pytest.raises(RuntimeError):
+        list(table.rows)  # read once
+    # A bad cell is reported on its own line, as without streaming.
+    rows[3][2] = "未知"
+    data = xlsx(MEMBER_HEADERS, rows[:2] + [[""] * 9] + rows[2:])
+    report = import_members(read_table(data, "m.xlsx", stream=True), user=None, dry_run=True)
+    assert [(e.row, e.column) for e in report.errors] == [(6, "性别")]
+    # Below the threshold, or for other importers, the whole sheet is read.
+    assert isinstance(read_table(data[:], "m.xlsx").rows, list)

@@ -33,7 +33,7 @@ class ImportCommand(BaseCommand):
             raise CommandError(f"文件不存在：{path}")
         started = time.perf_counter()
         try:
-            table = read_table(file.read_bytes(), file.name)
+            table = read_table(file.read_bytes(), file.name, stream=self.target == "党员")
         except TableError as exc:
             raise CommandError(f"{file.name}：{exc}") from None
         with audit.acting(user, audit.Source.COMMAND):
