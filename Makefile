@@ -9,7 +9,7 @@ RUN_PACKAGES := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test venv lint typecheck messages bench clean-db
+.PHONY: run test venv lint typecheck messages bench bench-pages clean-db
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,13 @@ messages: venv
 bench: venv
 	$(PY) benchmarks/import_district.py
 	$(PY) benchmarks/pdf_documents.py
+
+# Issue 9 §7: the office's pages and the member import at district and city
+# size (PostgreSQL on BENCH_PG_URL; wrk from Debian drives the load).
+bench-pages: venv
+	$(call apt_install,wrk)
+	$(PY) benchmarks/pages.py
+	$(PY) benchmarks/member_import.py
 
 clean-db:
 	rm -f db.sqlite3

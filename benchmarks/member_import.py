@@ -95,7 +95,8 @@ def worker_import(spec: dict) -> dict:
     path = Path(spec["path"])
     started = time.perf_counter()
     with audit.acting(None, audit.Source.COMMAND):
-        table = read_table(path.read_bytes(), path.name)
+        # as orgs.jobs.run_import reads a members file (core.jobs.job_input_table)
+        table = read_table(path.read_bytes(), path.name, stream=True)
         report = import_members(table, user=None, dry_run=spec["dry_run"])
     return {
         "seconds": time.perf_counter() - started,

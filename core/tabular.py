@@ -67,8 +67,8 @@ class StreamedRows:
     the sheet's extent (blank rows included), known before reading. Each
     row's line is appended to ``lines`` as it is handed out."""
 
-    def __init__(self, data: bytes, extent: int, lines: list[int]) -> None:
-        self.data = data
+    def __init__(self, book: Any, extent: int, lines: list[int]) -> None:
+        self.book = book  # an openpyxl read-only workbook, opened once
         self.extent = extent
         self.lines = lines
         self.used = False
@@ -80,18 +80,15 @@ class StreamedRows:
         if self.used:
             raise RuntimeError("a streamed sheet is read once")
         self.used = True
-        from openpyxl import load_workbook
-
-        book = load_workbook(io.BytesIO(self.data), read_only=True, data_only=True)
         try:
-            sheet = book.worksheets[0]
+            sheet = self.book.worksheets[0]
             for line, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
                 row = [_unescape(line, i, v) for i, v in enumerate(values)]
                 if any(v not in ("", None) for v in row):
                     self.lines.append(line)
                     yield row
         finally:
-            book.close()
+            self.book.close()
 
 
 def _unescape(line: int, position: int, value: Any) -> Any:
@@ -567,21 +564,16 @@ def _stream_xlsx(data: bytes, extent: int) -> Table:
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            sheet = book.worksheets[0]
-            first = next(sheet.iter_rows(max_row=1, values_only=True), None)
-        finally:
-            book.close()
-    except TableError:
-        raise
+        first = next(book.worksheets[0].iter_rows(max_row=1, values_only=True), None)
     except Exception as exc:
         raise TableError(f"Excel 文件已损坏，无法读取：{exc.__class__.__name__}") from None
     if first is None:
+        book.close()
         raise TableError("文件为空")
     lines: list[int] = []
     return Table(
         headers=[_header(v) for v in first],
-        rows=StreamedRows(data, extent - 1, lines),  # type: ignore[arg-type]
+        rows=StreamedRows(book, extent - 1, lines),  # type: ignore[arg-type]
         lines=lines,
     )
 

@@ -16,6 +16,7 @@ depth-first pass, members go in with PostgreSQL ``COPY``.
 
 import csv
 import datetime as dt
+import gc
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -683,6 +684,7 @@ def _read_members(job: _MemberImport) -> None:
     cols = [job.index[name] for name in MEMBER_COLUMNS]
     width = max(cols) + 1
     text_only = job.table.all_text
+    streamed = not isinstance(job.table.rows, list)
     total = len(job.table.rows)
     for i, raw in enumerate(job.table.rows):
         line = job.table.line(i)
@@ -742,6 +744,11 @@ def _read_members(job: _MemberImport) -> None:
             return
         if i % 20000 == 19999:
             job.step(5 + 35 * i // total, "正在校验")
+        if streamed and i % 5000 == 4999:
+            # The streaming reader leaves reference cycles behind, which the
+            # paused collector would keep until the end: collect the young
+            # objects (the rows kept so far are old and not walked again).
+            gc.collect(0)
     # A streamed sheet's length was its extent; what was read is exact.
     job.report.total = len(job.table.lines) if job.table.lines is not None else len(job.table.rows)
 

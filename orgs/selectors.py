@@ -45,7 +45,7 @@ User = AuthUser | AnonymousUser
 # ``grants_read_once()`` (orgs.middleware, around each request): jobs, commands
 # and direct calls read them every time, and the writes that renumber the tree
 # or change grants call ``forget_grants()``.
-_grants_seen: ContextVar[dict[Any, list[tuple[str, int, int, int]]] | None] = ContextVar(
+_grants_seen: ContextVar[dict[Any, list[tuple[str, int, int, int, int]]] | None] = ContextVar(
     "orgs_grants_seen", default=None
 )
 
@@ -66,13 +66,20 @@ def forget_grants() -> None:
         seen.clear()
 
 
-def _grants(user: User) -> list[tuple[str, int, int, int]]:
+def _grants(user: User) -> list[tuple[str, int, int, int, int]]:
+    """(role, tree_id, lft, rght, organization id) of each of the user's grants."""
+    if user.pk is None:  # anonymous: no grants
+        return []
     seen = _grants_seen.get()
     if seen is not None and user.pk in seen:
         return seen[user.pk]
     grants = list(
         RoleGrant.objects.filter(user_id=user.pk).values_list(
-            "role", "organization__tree_id", "organization__lft", "organization__rght"
+            "role",
+            "organization__tree_id",
+            "organization__lft",
+            "organization__rght",
+            "organization_id",
         )
     )
     if seen is not None:
@@ -87,7 +94,7 @@ def grant_ranges(user: User, roles: Iterable[str]) -> list[tuple[int, int, int]]
     if user.is_superuser:
         return None
     wanted = set(roles)
-    return [(tree, lft, rght) for role, tree, lft, rght in _grants(user) if role in wanted]
+    return [(tree, lft, rght) for role, tree, lft, rght, _ in _grants(user) if role in wanted]
 
 
 # ---- the tree: subtrees, containment, ancestors, children -------------------
@@ -263,12 +270,22 @@ def member_get(user: User, pk: int | str) -> Member:
 
 def top_organizations_for(user: User) -> QuerySet[Organization]:
     """The highest organisations the user reaches: the roots of their visible forest."""
-    q = scope_q(user)
-    if q is None:
+    if grant_ranges(user, READ) is None:
         return Organization.objects.filter(parent__isnull=True)
-    visible = Organization.objects.filter(q)
-    # A granted organisation is a top if no other grant covers its parent.
-    return visible.exclude(parent__in=visible)
+    if not user.is_authenticated or not user.is_active:
+        return Organization.objects.none()
+    granted = {pk: (tree, lft, rght) for role, tree, lft, rght, pk in _grants(user) if role in READ}
+    # A granted organisation is a top unless another grant's subtree holds it
+    # (compared on the grants' ranges: nothing is read over the subtree).
+    tops = [
+        pk
+        for pk, (tree, lft, rght) in granted.items()
+        if not any(
+            other != pk and t == tree and a <= lft and rght <= b and (a, b) != (lft, rght)
+            for other, (t, a, b) in granted.items()
+        )
+    ]
+    return Organization.objects.filter(pk__in=tops)
 
 
 def tally(key: str, figure: str = "subtree") -> Coalesce:
