@@ -162,7 +162,5 @@ def test_without_plan_is_what_the_missing_list_counts(district, campaign, login)
     # The figure leads to the list it counts.
     page = response.content.decode()
     assert f"missing=1&amp;campaign={campaign.pk}" in page
-    listed_page = client.get(
-        reverse("campaign:plan_list") + f"?missing=1&campaign={campaign.pk}"
-    )
+    listed_page = client.get(reverse("campaign:plan_list") + f"?missing=1&campaign={campaign.pk}")
     assert listed_page.context["page"].paginator.count == 3

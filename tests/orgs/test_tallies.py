@@ -2,6 +2,7 @@
 them equal to a recount, the drift check finds a corrupted one, pages read them."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -139,7 +140,7 @@ def test_a_dry_run_writes_no_count():
 
 
 def test_seed_demo_is_in_step():
-    call_command("seed_demo", organizations=60, members=300, stdout=open("/dev/null", "w"))
+    call_command("seed_demo", organizations=60, members=300, stdout=io.StringIO())
     assert figure(Organization.objects.get(code="MH")) == (0, 300)
     assert_no_drift()
 
