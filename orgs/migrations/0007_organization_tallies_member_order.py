@@ -40,7 +40,7 @@ def count_existing(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgs', '0005_member_rules_in_clean'),
+        ('orgs', '0006_organization_issuing_organ'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
