@@ -412,3 +412,16 @@ def test_print_page_has_the_plan_and_no_navigation(district, campaign, login):
     assert response.status_code == 200
     assert FOUR_CLEAR["commitments"] in content and "@page" in content and "A4" in content
     assert 'class="nav"' not in content
+
+
+def test_the_reviewers_tab_title_is_the_plan_name_not_the_review_form(district, campaign, login):
+    """While a plan is 已报送 the reviewer's page has the 备案/退回 forms; none of
+    them may leak into <title> (raw HTML and the CSRF token did)."""
+    submitted_plan(district, campaign)
+    response = login(district.users["committee"]).get(url("plan_detail", campaign, district.branch))
+    page = response.content.decode()
+    assert "同意备案" in page  # the review forms are on the page
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.strip() == f"{district.branch.name} · 实施方案 · 创先争优活动管理系统"
+    assert "<" not in title and "csrfmiddlewaretoken" not in title
+    assert str(response.context["csrf_token"]) not in title
