@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class CampaignConfig(AppConfig):
     name = "campaign"
     verbose_name = "创先争优活动"
+
+    def ready(self) -> None:
+        # The plan 待办 the home page reads from core.todo without importing campaign.
+        from campaign import hooks  # noqa: F401

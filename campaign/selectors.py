@@ -1,5 +1,6 @@
 """Reads for campaigns, plans and contact points that apply the scoping rule."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -96,6 +97,62 @@ def plan_units_q(campaign: Campaign, prefix: str = "") -> Q:
 def filed_plans(campaign: Campaign) -> QuerySet[Plan]:
     """The campaign's plans that count as filed: every state but 草稿."""
     return Plan.objects.filter(campaign=campaign).exclude(state=Plan.State.DRAFT)
+
+
+def plans_to_review(user: Any) -> QuerySet[Plan]:
+    """Submitted plans waiting for this user's 备案 (the same rule as
+    ``plans.can_review``, as one query): plans of units whose parent the user
+    reviews; for the admin, every submitted plan."""
+    submitted = Plan.objects.filter(state=Plan.State.SUBMITTED).select_related(
+        "campaign", "organization", "organization__sector"
+    )
+    q = selectors.scope_q(user, selectors.REVIEW, prefix="organization__parent__")
+    return submitted if q is None else submitted.filter(q)
+
+
+@dataclass(frozen=True)
+class OwnPlan:
+    """A unit the user answers for, in a campaign under way, and its plan (None if unwritten)."""
+
+    campaign: Campaign
+    organization: Organization
+    plan: Plan | None
+
+    @property
+    def filed(self) -> bool:
+        """Submitted or further: a draft is not filed."""
+        return self.plan is not None and self.plan.state != Plan.State.DRAFT
+
+
+def own_plans(user: Any) -> list[OwnPlan]:
+    """The plans of the units the user answers for (``selectors.own_units``: a
+    secretary's branch, a staff member's committee) in every campaign under way
+    (进行中) on their trees. A root files no plan (nobody above accepts one).
+    Three queries whatever the number of units."""
+    units = [unit for unit in selectors.own_units(user) if unit.parent_id is not None]
+    if not units:
+        return []
+    campaigns = list(
+        Campaign.objects.filter(
+            organization__tree_id__in={unit.tree_id for unit in units},
+            organization__parent__isnull=True,
+            status=Campaign.Status.ACTIVE,
+        )
+        .select_related("organization")
+        .order_by("-start_date", "pk")
+    )
+    found = {
+        (plan.campaign_id, plan.organization_id): plan
+        for plan in Plan.objects.filter(
+            campaign__in=campaigns, organization__in=units
+        ).select_related("reviewed_by")
+    }
+    return [
+        OwnPlan(campaign, unit, found.get((campaign.pk, unit.pk)))
+        for unit in units
+        for campaign in campaigns
+        if campaign.organization.tree_id == unit.tree_id
+    ]
 
 
 def units_without_plan(

@@ -23,8 +23,10 @@ from campaign.models import Plan, SectorGuidance
 from campaign.selectors import (
     attachment_get,
     campaigns_for,
+    own_plans,
     plan_for_unit,
     plans_for,
+    plans_to_review,
     units_without_plan,
 )
 from core.forms import ReasonForm, first_error
@@ -46,7 +48,8 @@ def _back(plan: Plan) -> HttpResponse:
 @login_required
 @require_GET
 def plan_list(request: HttpRequest) -> HttpResponse:
-    """The plans the user can see, filtered; or (``missing=1``) the units with none filed.
+    """The plans the user can see, filtered; or (``missing=1``) the units with none filed;
+    ``mine=review``: the submitted plans waiting for the user's 备案.
 
     Phase filter: plans whose last submission (``submitted_at``) falls within the
     phase's dates, in that phase's campaign. "No plan yet": an active unit under
@@ -64,14 +67,19 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         if scope_root is None:
             raise Http404
     missing = bool(data.get("missing"))
+    mine = request.GET.get("mine", "")
     query = request.GET.copy()
     query.pop("page", None)
     context: dict[str, Any] = {
         "form": form,
         "scope_root": scope_root,
         "missing": missing,
+        "mine": mine,
         "query": query.urlencode(),
         "campaigns": campaigns,
+        # 本单位方案: a secretary reaches the own unit's plan from here in one click.
+        "own_plans": own_plans(request.user),
+        "reviewer": selectors.can_anywhere(request.user, selectors.REVIEW),
     }
     if missing:
         campaign = data.get("campaign") or campaigns.first()
@@ -81,6 +89,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
         return render(request, "campaign/plan_missing.html", context)
 
     found = plans_for(request.user)
+    if mine == "review":  # 待我备案: the home page's 待办 lands here
+        found = plans_to_review(request.user)
     if not form.is_valid():
         found = found.none()
     if scope_root is not None:

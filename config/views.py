@@ -29,7 +29,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "tops": tops,
         "grants": grants,
         "recent_jobs": jobs_for(request.user)[:5],
-        "can_import": selectors.can_anywhere(request.user, selectors.IMPORT),
         "todos": todos_for(request.user),
     }
     return render(request, "core/home.html", context)

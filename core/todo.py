@@ -1,12 +1,13 @@
 """The home page's 待办: what each app says is waiting for a user.
 
 The home page sits above every app, but the apps that know what is waiting
-(pledges today; reviews and awards next) sit above ``core``. So each app
-registers a counter here from its ``AppConfig.ready`` (the ``core.jobs.register``
-idiom) and the home page asks them all, importing none of them.
+(campaign's plans and pledges today; reviews and awards next) sit above
+``core``. So each app registers a counter here from its ``AppConfig.ready``
+(the ``core.jobs.register`` idiom) and the home page asks them all, importing
+none of them.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,15 +23,19 @@ class Todo:
     url: str
 
 
-Counter = Callable[[Any], Todo]
+# ``counter(user)`` returns one ``Todo`` (a count and the list to act on) or several
+# (one line per record, such as each of the user's units whose plan was returned).
+Counter = Callable[[Any], "Todo | Iterable[Todo]"]
 
 _counters: Registry[Counter] = Registry()
-# ``register(name)`` registers a counter: ``counter(user)`` returns the user's ``Todo``.
 register = _counters.register
 registered = _counters.registered
 
 
 def todos_for(user: Any) -> list[Todo]:
     """The user's 待办 lines with something waiting, in registration order."""
-    todos = [counter(user) for counter in _counters.registered().values()]
-    return [todo for todo in todos if todo.count]
+    lines: list[Todo] = []
+    for counter in _counters.registered().values():
+        found = counter(user)
+        lines.extend([found] if isinstance(found, Todo) else found)
+    return [line for line in lines if line.count]

@@ -268,13 +268,17 @@ def member_get(user: User, pk: int | str) -> Member:
         raise Http404 from None
 
 
-def top_organizations_for(user: User) -> QuerySet[Organization]:
-    """The highest organisations the user reaches: the roots of their visible forest."""
-    if grant_ranges(user, READ) is None:
+def top_organizations_for(user: User, roles: Iterable[str] = READ) -> QuerySet[Organization]:
+    """The highest organisations the user reaches (with one of ``roles``): the roots
+    of their visible forest."""
+    roles = frozenset(roles)
+    if grant_ranges(user, roles) is None:
         return Organization.objects.filter(parent__isnull=True)
     if not user.is_authenticated or not user.is_active:
         return Organization.objects.none()
-    granted = {pk: (tree, lft, rght) for role, tree, lft, rght, pk in _grants(user) if role in READ}
+    granted = {
+        pk: (tree, lft, rght) for role, tree, lft, rght, pk in _grants(user) if role in roles
+    }
     # A granted organisation is a top unless another grant's subtree holds it
     # (compared on the grants' ranges: nothing is read over the subtree).
     tops = [
@@ -294,6 +298,18 @@ def tally(key: str, figure: str = "subtree") -> Coalesce:
     index lookup per row, whatever the size of the subtree; a missing row is 0."""
     stored = OrganizationTally.objects.filter(organization=OuterRef("pk"), key=key).values(figure)
     return Coalesce(Subquery(stored[:1]), 0)
+
+
+def own_units(user: User, roles: Iterable[str] = EDIT_MEMBERS) -> QuerySet[Organization]:
+    """The active organisations the user holds one of ``roles`` on directly (the
+    units they answer for: a secretary's branch, a staff member's committee), not
+    the subtrees below them; nothing for the admin, who holds no grant."""
+    if not user.is_authenticated or not user.is_active:
+        return Organization.objects.none()
+    granted = RoleGrant.objects.filter(user_id=user.pk, role__in=list(roles))
+    return Organization.objects.filter(
+        pk__in=granted.values("organization_id"), is_active=True
+    ).order_by("tree_id", "lft")
 
 
 def with_subtree_member_counts(qs: QuerySet[Organization]) -> QuerySet[Organization]:

@@ -11,18 +11,20 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from campaign.dashboard import Column, register_columns
 from campaign.models import Campaign
+from campaign.selectors import running_campaign
 from core import todo
 from core.imports import register_template
 from orgs.hooks import on_members_moved
 from orgs.models import Organization
+from orgs.selectors import own_member
 from pledges.importer import TEMPLATE
 from pledges.models import Pledge
-from pledges.selectors import awaiting_approval, comments_to_moderate
+from pledges.selectors import awaiting_approval, comments_to_moderate, returned_to
 from pledges.services import pledges_follow_members
 
 on_members_moved("pledges")(pledges_follow_members)
@@ -35,6 +37,33 @@ def pledges_to_approve(user: Any) -> todo.Todo:
     n = awaiting_approval(user).count()
     label = ngettext("%(n)s 份承诺待审核", "%(n)s 份承诺待审核", n) % {"n": n}
     return todo.Todo(label, n, reverse("pledges:pledge_list") + "?mine=approve")
+
+
+@todo.register("pledges.returned")
+def pledges_returned(user: Any) -> list[todo.Todo]:
+    """The user's own pledges (as a member, or their unit's) sent back for revision."""
+    return [
+        todo.Todo(
+            gettext("%(pledger)s的承诺（%(audience)s）被退回，请修改后重新提交")
+            % {"pledger": pledge.pledger_name, "audience": pledge.get_audience_display()},
+            1,
+            reverse("pledges:pledge_detail", args=[pledge.pk]),
+        )
+        for pledge in returned_to(user)
+    ]
+
+
+@todo.register("pledges.own")
+def own_pledge_missing(user: Any) -> todo.Todo:
+    """A member with a login who has made no pledge in the campaign running on their branch."""
+    member = own_member(user)
+    campaign = running_campaign(member.organization) if member else None
+    if member is None or campaign is None or campaign.status != Campaign.Status.ACTIVE:
+        return todo.Todo("", 0, "")
+    if Pledge.objects.filter(campaign=campaign, member=member).exists():
+        return todo.Todo("", 0, "")
+    label = gettext("您还没有作出本次活动的公开承诺（%(campaign)s）") % {"campaign": campaign.name}
+    return todo.Todo(label, 1, reverse("pledges:pledge_create"))
 
 
 @todo.register("pledges.comments")

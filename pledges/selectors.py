@@ -84,6 +84,20 @@ def awaiting_approval(user: Any) -> QuerySet[Pledge]:
     )
 
 
+def returned_to(user: Any) -> QuerySet[Pledge]:
+    """Returned pledges waiting for this user to revise: their own as a member, and
+    the pledges of the units they answer for (``orgs.selectors.own_units``)."""
+    if not user.is_authenticated:
+        return Pledge.objects.none()
+    own_units = selectors.own_units(user).values("pk")
+    return (
+        Pledge.objects.filter(state=Pledge.State.RETURNED)
+        .filter(Q(member__user_id=user.pk) | Q(member__isnull=True, organization__in=own_units))
+        .select_related("organization", "member")
+        .order_by("pk")
+    )
+
+
 def pledge_get(user: Any, pk: Any) -> Pledge:
     """The pledge if the user can see it, else 404."""
     try:

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -81,6 +82,7 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
         pledges = pledges.filter(pk__in=selectors.awaiting_approval(request.user).values("pk"))
     query = request.GET.copy()
     query.pop("page", None)
+    own = org_selectors.own_member(request.user)
     context = {
         "form": form,
         "campaign": campaign,
@@ -91,8 +93,8 @@ def pledge_list(request: HttpRequest) -> HttpResponse:
         "pending_comments": selectors.comments_to_moderate(request.user).count(),
         "awaiting": selectors.awaiting_approval(request.user).count(),
         "mine": request.GET.get("mine", ""),
-        # A member with a login files their own pledge from here.
-        "own_member": org_selectors.own_member(request.user),
+        # A member with a login files their own pledge from here (while a campaign runs).
+        "own_member": own if own and running_campaign(own.organization) else None,
         "filters": {k: v for k, v in _given(filters).items() if k != "campaign"},
     }
     return render(request, "pledges/pledge_list.html", context)
@@ -156,10 +158,41 @@ def _campaign_for(request: HttpRequest, organization: Organization) -> Campaign:
     return campaign
 
 
+def _choose_pledger(request: HttpRequest) -> HttpResponse:
+    """新建承诺 without a pledger named: pick the unit (``?unit=``, default the first
+    the user answers for), then the unit itself or one of its members."""
+    units = org_selectors.organization_choices_for(request.user, org_selectors.EDIT_MEMBERS)
+    unit = None
+    if request.GET.get("unit", "").isdigit():
+        unit = units.filter(pk=request.GET["unit"]).first()
+    unit = unit or org_selectors.own_units(request.user).first() or units.first()
+    if unit is None:
+        raise Http404
+    campaign = running_campaign(unit)
+    members = Member.objects.filter(organization=unit).order_by("number")
+    if campaign is not None:
+        members = members.annotate(
+            pledged=Exists(Pledge.objects.filter(campaign=campaign, member=OuterRef("pk")))
+        )
+    context = {
+        "units": units,
+        "unit": unit,
+        "campaign": campaign,
+        "page": Paginator(members, PAGE_SIZE).get_page(request.GET.get("page")),
+        "query": f"unit={unit.pk}",
+    }
+    return render(request, "pledges/pledge_choose.html", context)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def pledge_create(request: HttpRequest) -> HttpResponse:
-    """Start a pledge for an organisation (``?organization=``) or a member (``?member=``)."""
+    """Start a pledge for an organisation (``?organization=``) or a member (``?member=``);
+    with neither, a member files their own, and anyone else picks whose it is."""
+    named = _param(request, "member") or _param(request, "organization")
+    choosing = "unit" in request.GET or org_selectors.own_member(request.user) is None
+    if not named and request.method == "GET" and choosing:
+        return _choose_pledger(request)
     organization, member = _pledger(request)
     campaign = _campaign_for(request, organization)
     probe = Pledge(campaign=campaign, organization=organization, member=member)

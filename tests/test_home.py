@@ -53,7 +53,12 @@ def test_the_home_page_lists_what_the_apps_registered(district, login, monkeypat
     assert "不应显示" not in page
 
 
-def test_without_anything_waiting_the_home_page_has_no_todo_card(district, login, monkeypatch):
+def test_without_anything_waiting_the_todo_card_says_so(district, login, monkeypatch):
     monkeypatch.setattr(todo._counters, "entries", {})
     page = login(district.users["secretary"]).get(reverse("home")).content.decode()
-    assert "<h2>待办</h2>" not in page
+    assert "<h2>待办</h2>" in page and "暂无待办事项" in page
+
+
+def test_a_user_without_a_role_has_no_todo_card(district, login):
+    page = login(district.users["no_role"]).get(reverse("home")).content.decode()
+    assert "<h2>待办</h2>" not in page and "您还没有被授予任何角色" in page

@@ -1,0 +1,42 @@
+"""What campaign adds to the layers below it: the home page's 待办 for plans.
+
+Imported by ``CampaignConfig.ready``; the registry is ``core.todo``, so core
+never imports campaign.
+"""
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from campaign.models import Plan
+from campaign.selectors import own_plans, plans_to_review
+from core import todo
+
+
+@todo.register("campaign.review")
+def plans_waiting_for_me(user: Any) -> todo.Todo:
+    """Submitted plans the user may 备案 or 退回 (the 待我备案 list)."""
+    n = plans_to_review(user).count()
+    label = ngettext("%(n)s 份实施方案待备案", "%(n)s 份实施方案待备案", n) % {"n": n}
+    return todo.Todo(label, n, reverse("campaign:plan_list") + "?mine=review")
+
+
+@todo.register("campaign.own")
+def my_units_plans(user: Any) -> list[todo.Todo]:
+    """The plan of each unit the user answers for, while it is returned or not yet filed."""
+    lines = []
+    for own in own_plans(user):
+        if own.plan is not None and own.plan.state == Plan.State.RETURNED:
+            text = _("%(unit)s的实施方案被退回，请修改后重新报送")
+        elif not own.filed:
+            text = _("%(unit)s的实施方案尚未报送")
+        else:
+            continue
+        url = reverse(
+            "campaign:plan_detail",
+            kwargs={"campaign_pk": own.campaign.pk, "organization_pk": own.organization.pk},
+        )
+        lines.append(todo.Todo(text % {"unit": own.organization.name}, 1, url))
+    return lines
