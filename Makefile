@@ -8,6 +8,14 @@ PY := $(VENV)/bin/python
 RUN_PACKAGES := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 PYTEST_WORKERS ?= 2
+# `make run` is a first look on this machine over plain HTTP, with DEBUG off like
+# production (the product's own 403/404/500 pages, WhiteNoise serving the
+# collected static files) unless asked: `make run DEBUG=true`. The secret key is
+# made once per checkout in var/ (not in git).
+DEBUG ?= false
+PORT ?= 8000
+RUN_ENV = DEBUG=$(DEBUG) SECRET_KEY=$$(cat var/secret_key) ALLOWED_HOSTS=127.0.0.1,localhost \
+	SECURE_SSL_REDIRECT=false SECURE_COOKIES=false SECURE_HSTS_SECONDS=0
 
 .PHONY: run test venv lint typecheck messages bench bench-pages clean-db
 
@@ -31,12 +39,14 @@ endef
 
 run: venv
 	$(call apt_install,$(RUN_PACKAGES))
-	$(PY) manage.py migrate --no-input -v 0
-	$(PY) manage.py seed_demo
-	$(PY) manage.py load_campaign licheng --root MH
-	$(PY) manage.py seed_pledges --root MH
-	@echo "打开 http://127.0.0.1:8000/ 用上面的演示账号登录"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@mkdir -p var && test -s var/secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
+	$(RUN_ENV) $(PY) manage.py migrate --no-input -v 0
+	$(RUN_ENV) $(PY) manage.py collectstatic --no-input -v 0
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py load_campaign licheng --root MH
+	$(RUN_ENV) $(PY) manage.py seed_pledges --root MH
+	@echo "打开 http://127.0.0.1:$(PORT)/ 用上面的演示账号登录"
+	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: venv
 	$(call apt_install,$(TEST_PACKAGES))
