@@ -15,14 +15,17 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.core.paginator import Page, Paginator
+from django.db import connection, models
 from django.db.models import Model
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from core.models import AuditEntry
 
@@ -247,38 +250,98 @@ def bulk_csv(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
     return buffer.getvalue()
 
 
-def history(organization_id: int, limit: int = 30) -> list[AuditEntry]:
-    """Recent entries about an organisation and the records under it, with readable lines."""
+HISTORY_PAGE_SIZE = 20
+
+
+def history(organization_id: int, page: Any = 1, per_page: int = HISTORY_PAGE_SIZE) -> Page:
+    """One page of the entries about an organisation and the records under it, newest
+    first, each made readable for its 变更记录: the record's kind, the move's name
+    (报送, 备案, 退回), Chinese field labels, values as people read them (choice
+    labels, names for ids, dates and local times in the page's language). A new
+    record lists what it was given, a deleted one what it held, a change its
+    before → after (``item.arrows``). Related records are looked up in one query
+    per kind, whatever the page holds."""
+    found = Paginator(AuditEntry.objects.filter(organization_id=organization_id), per_page)
+    shown = found.get_page(page)
+    items = list(shown.object_list)
+    _readable(items)
+    shown.object_list = items
+    return shown
+
+
+def _readable(items: list[AuditEntry]) -> None:
     from django.apps import apps
 
     from core.workflow import verb_label
 
-    entries = list(AuditEntry.objects.filter(organization_id=organization_id)[:limit])
-    models: dict[str, Any] = {}
-    for item in entries:
+    pending: list[tuple[AuditEntry, list[tuple[Any, Any, str, Any, Any]]]] = []
+    wanted: dict[Any, set[Any]] = {}
+    for item in items:
         try:
-            models[item.model] = apps.get_model(item.model)
-        except LookupError:
-            models[item.model] = None
-    names = _related_names(entries, models)
-    for item in entries:
-        model = models[item.model]
+            model = apps.get_model(item.model)
+        except (LookupError, ValueError):
+            model = None
         item.model_name = str(model._meta.verbose_name) if model else item.model
         item.action_label = (
             str(verb_label(item.model, item.verb)) if item.verb else item.get_action_display()
         )
+        item.arrows = item.action == Action.UPDATE
         if item.rows:
             item.lines = list(_bulk_lines(item.rows))
-        else:
-            item.lines = [
-                (
-                    _label(model, name),
-                    _display(model, name, before, names),
-                    _display(model, name, after, names),
+            continue
+        fields = []
+        for name, (before, after) in item.changes.items():
+            field = _field(model, name)
+            if field is not None and field.primary_key:
+                continue
+            if item.action == Action.CREATE and _unset(field, after):
+                continue
+            if item.action == Action.DELETE and _unset(field, before):
+                continue
+            fields.append((model, field, name, before, after))
+            if _relation(field):
+                wanted.setdefault(field.related_model, set()).update(
+                    v for v in (before, after) if _an_id(v)
                 )
-                for name, (before, after) in item.changes.items()
-            ]
-    return entries
+        pending.append((item, fields))
+    names = {related: _names(related, pks) for related, pks in wanted.items()}
+    for item, fields in pending:
+        item.lines = [
+            (
+                _label(model, name),
+                _display(field, before, names) if item.action != Action.CREATE else "",
+                _display(field, after, names) if item.action != Action.DELETE else "",
+            )
+            for model, field, name, before, after in fields
+        ]
+
+
+def _relation(field: Any) -> bool:
+    return field is not None and field.is_relation and field.related_model is not None
+
+
+def _an_id(value: Any) -> bool:
+    """A stored foreign key (imports store a parent by its code, shown as it is)."""
+    return isinstance(value, int) or (isinstance(value, str) and value.isdigit())
+
+
+def _unset(field: Any, value: Any) -> bool:
+    """Nothing worth listing for a new record: empty, or the field's own default."""
+    if value in (None, "", [], {}):
+        return True
+    if field is None or field.is_relation or not field.has_default() or callable(field.default):
+        return False
+    return bool(value == field.default)
+
+
+def _names(model: Any, pks: set[Any]) -> dict[str, str]:
+    """How each related record reads: a user by their name, anything else by ``str``."""
+    found = {str(r.pk): r for r in model._default_manager.filter(pk__in=pks)}
+    return {pk: _person(r) if hasattr(r, "get_username") else str(r) for pk, r in found.items()}
+
+
+def _person(user: Any) -> str:
+    return user.get_full_name() or user.get_username()
 
 
 def _bulk_lines(text: str, limit: int = 20) -> Iterator[tuple[str, str, str]]:
@@ -293,15 +356,43 @@ def _bulk_lines(text: str, limit: int = 20) -> Iterator[tuple[str, str, str]]:
         else:  # created: the imported values
             yield (f"{row[1]}（{row[0]}）", "", "")
     if len(rows) > limit:
-        yield (f"……共 {len(rows)} 行", "", "")
+        yield (gettext("……共 %(n)s 行") % {"n": len(rows)}, "", "")
 
 
 def _shown(value: Any) -> str:
-    if value is None or value == "":
+    """A value without a field to read it by: lists and mappings as text, never JSON."""
+    if value is None or value == "" or value == [] or value == {}:
         return "—"
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return gettext("是") if value else gettext("否")
+    if isinstance(value, list):
+        return "、".join(_shown(v) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{k}：{_shown(v)}" for k, v in value.items())
+    if isinstance(value, str) and _ISO_MOMENT.match(value):
+        return _moment(value)
     return str(value)
+
+
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _moment(value: str) -> str:
+    """A stored ISO time (UTC) as a local time in the page's language."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+
+
+def _day(value: str) -> str:
+    try:
+        return formats.date_format(dt.date.fromisoformat(value), "DATE_FORMAT")
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _field(model: Any, name: str) -> Any:
@@ -314,45 +405,27 @@ def _field(model: Any, name: str) -> Any:
 
 
 def _label(model: Any, name: str) -> str:
+    """A field's Chinese label; values recorded under another name (a pledge's
+    items) are labelled by the model's ``audit_labels``."""
     field = _field(model, name)
-    return str(field.verbose_name) if field is not None else name
+    if field is not None:
+        return str(field.verbose_name)
+    extra = getattr(model, "audit_labels", {}) if model is not None else {}
+    return str(extra.get(name, name))
 
 
-def _related_names(entries: list[AuditEntry], models: dict[str, Any]) -> dict[tuple, str]:
-    """The records the entries' changes name by id, read in one query per
-    related model (a page of history named a record per query before)."""
-    wanted: dict[Any, set[Any]] = {}
-    for item in entries:
-        model = models[item.model]
-        for name, pair in (item.changes or {}).items():
-            field = _field(model, name)
-            if field is None or not field.is_relation or field.related_model is None:
-                continue
-            if field.attname != name:
-                continue  # stored by another key (imports store a parent by its code)
-            for value in pair if isinstance(pair, (list, tuple)) else ():
-                if value not in (None, ""):
-                    wanted.setdefault(field.related_model, set()).add(value)
-    names: dict[tuple, str] = {}
-    for related_model, ids in wanted.items():
-        try:
-            found = related_model._default_manager.in_bulk(list(ids))
-        except (TypeError, ValueError):
-            continue
-        for pk, record in found.items():
-            names[(related_model, str(pk))] = str(record)
-    return names
-
-
-def _display(model: Any, name: str, value: Any, names: dict[tuple, str]) -> str:
-    """A stored value as people read it: choice labels, related records by name."""
-    field = _field(model, name)
-    if field is not None and value not in (None, ""):
-        if field.choices:
-            return str(dict(field.flatchoices).get(value, value))
-        if field.is_relation and field.related_model is not None and field.attname == name:
-            # Stored as an id (imports store a parent by its code, shown as it is).
-            shown = names.get((field.related_model, str(value)))
-            if shown is not None:
-                return shown
+def _display(field: Any, value: Any, names: dict[Any, dict[str, str]]) -> str:
+    """A stored value as people read it: choice labels, related records by name,
+    dates and times in the page's language and time zone."""
+    if field is None or value in (None, ""):
+        return _shown(value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if _relation(field) and _an_id(value):
+        known = names.get(field.related_model, {})
+        return known.get(str(value), gettext("%(value)s（已删除）") % {"value": value})
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        return _moment(value)
+    if isinstance(field, models.DateField) and isinstance(value, str):
+        return _day(value)
     return _shown(value)

@@ -112,6 +112,7 @@ class AuditEntry(models.Model):
     # Filled by core.audit.history() for display; not stored.
     model_name: str
     action_label: str
+    arrows: bool  # a change (before → after), not a new or deleted record's values
     lines: list[tuple[str, str, str]]
 
     class Meta:

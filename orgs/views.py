@@ -97,7 +97,9 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit_members": can_edit_members,
         "can_restructure": _can_restructure(request, organization),
         # The change record names people and their old values: for editing roles only.
-        "history": audit.history(organization.pk) if can_edit_members else None,
+        "history": audit.history(organization.pk, request.GET.get("history"))
+        if can_edit_members
+        else None,
     }
     return render(request, "orgs/organization_detail.html", context)
 

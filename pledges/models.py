@@ -101,6 +101,9 @@ class Pledge(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
+    # What the services record under names that are not fields (core.audit's 变更记录).
+    audit_labels = {"items": _("承诺事项")}
+
     class Meta:
         verbose_name = _("公开承诺")
         verbose_name_plural = _("公开承诺")

@@ -109,10 +109,8 @@ def test_imports_record_each_row_in_bulk_from_commands(tmp_path):
         reverse("orgs:organization_detail", kwargs={"pk": Organization.objects.get(code="X-1").pk})
     )
     assert page.status_code == 200
-    assert (
-        "上级组织：— → X" in page.content.decode()
-        and "组织类型：— → 党总支" in page.content.decode()
-    )
+    # A new record lists what it was given ("label：value", no "— →").
+    assert "上级组织：X" in page.content.decode() and "组织类型：党总支" in page.content.decode()
     (created,) = entries("orgs.member", action="create")  # one entry per organisation and action
     assert (
         created.source == "command"
@@ -216,3 +214,61 @@ def test_nobody_edits_the_trail_through_the_ui(district, login):
     )
     entry.refresh_from_db()
     assert entry.actor_name == "admin" and entry.source == "admin"
+
+
+def _history_section(client, organization, query="") -> str:
+    page = client.get(
+        reverse("orgs:organization_detail", kwargs={"pk": organization.pk}) + query
+    ).content.decode()
+    return page.split('<section class="card" id="history">', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_change_record_reads_like_a_record(district, login):
+    """Moves by name, Chinese labels, people by name, local times; no raw UTC
+    timestamps, field names, ids or JSON."""
+    import re
+
+    from django.utils import timezone
+
+    from campaign import plans
+    from tests.factories import filed_plan, licheng_campaign
+
+    campaign = licheng_campaign(district)
+    committee = district.users["committee"]
+    committee.first_name = "王审核"
+    committee.save()
+    plan = filed_plan(campaign, district.branch, district.users["secretary"])
+    plan = plans.plan_return(plan=plan, user=committee, reason="请补充措施")
+    shown = _history_section(login(district.users["secretary"]), district.branch)
+    local = timezone.localtime(plan.submitted_at)
+    assert f"报送时间：— → {local.year}年{local.month}月{local.day}日 {local:%H:%M}" in shown
+    assert "<strong>报送</strong>" in shown and "<strong>退回</strong>" in shown
+    assert "审核人：— → 王审核" in shown and "状态：已报送 → 退回" in shown
+    assert "退回理由：— → 请补充措施" in shown
+    text = re.sub(r"<[^>]+>", "", shown)  # what a reader sees (a <time> carries ISO for machines)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", text) and "+00:00" not in text
+    for raw in ("submitted_at", "reviewed_by", "return_reason", "campaign_id", "ID：", "{", "["):
+        assert raw not in text, raw
+    # A new record lists what it was given, not a column of empty "— → —".
+    created = shown.split("<strong>新增</strong>", 1)[1]
+    assert "— → —" not in created and "创先争优活动：" in created
+
+
+def test_the_change_record_is_paginated(district, login):
+    from core import audit
+
+    for n in range(audit.HISTORY_PAGE_SIZE + 5):
+        audit.entry(
+            action=audit.Action.UPDATE,
+            model="orgs.organization",
+            object_id=district.branch.pk,
+            object_repr=district.branch.name,
+            changes={"phone": [f"0531-{n:07d}", f"0531-{n + 1:07d}"]},
+            organization_id=district.branch.pk,
+        ).save()
+    client = login(district.users["secretary"])
+    first = _history_section(client, district.branch)
+    assert first.count("<strong>修改</strong>") == audit.HISTORY_PAGE_SIZE
+    assert "第 1 / 2 页" in first and "?history=2#history" in first
+    second = _history_section(client, district.branch, "?history=2")
+    assert second.count("<strong>修改</strong>") == 5 and "0531-0000000 → 0531-0000001" in second
