@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, open_page
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, open_page
 from tests.factories import licheng_campaign, make_district
 
 if not Path(CHROMIUM).exists():
@@ -171,3 +171,52 @@ def test_secretary_publishes_member_pledge_and_visitor_comments(
 
     assert visitor.problems == []
     assert page.problems == []
+
+
+def _in_viewport(page, selector: str) -> bool:
+    return page.evaluate(
+        """(selector) => {
+            const box = document.querySelector(selector).getBoundingClientRect();
+            return box.top >= 0 && box.bottom <= window.innerHeight && box.height > 0;
+        }""",
+        selector,
+    )
+
+
+def test_a_visitor_on_a_phone_sees_the_answer_to_the_comment(live_server, visitor, settings):
+    """390×844: the board is long (several members' pledges); after posting on the
+    last one, the thanks are on screen, and so is a refusal with the text kept."""
+    from tests.factories import MemberFactory, published
+
+    settings.PLEDGE_COMMENT_LIMIT = 1
+    district = make_district()
+    campaign = licheng_campaign(district)
+    pledges = [
+        published(district, campaign, member=MemberFactory(organization=district.branch))
+        for _ in range(5)
+    ]
+    last = pledges[-1]
+    visitor.goto(f"{live_server.url}/gongshi/{district.branch.code}/")
+    card = visitor.locator(f"#pledge-{last.pk}")
+    card.get_by_text("我要监督（留言）").tap()
+    card.get_by_label("意见建议").fill(COMMENT)
+    card.get_by_role("button", name="提交留言").tap()
+    thanks = f"#pledge-{last.pk}-comment .messages"
+    expect(visitor.locator(thanks)).to_contain_text("感谢您的监督")
+    assert visitor.evaluate("window.scrollY") > 844  # the page did scroll down to it
+    assert _in_viewport(visitor, thanks)
+    ARTIFACTS.mkdir(exist_ok=True)
+    visitor.screenshot(path=str(ARTIFACTS / "comment-answer-phone-01-thanks.png"))
+
+    card = visitor.locator(f"#pledge-{last.pk}")
+    card.get_by_text("我要监督（留言）").tap()
+    card.get_by_label("意见建议").fill("再补充一条意见")
+    card.get_by_role("button", name="提交留言").tap()
+    expect(visitor.locator(thanks)).to_contain_text("留言过于频繁")
+    assert _in_viewport(visitor, thanks)
+    expect(visitor.locator(f"#pledge-{last.pk}").get_by_label("意见建议")).to_have_value(
+        "再补充一条意见"
+    )
+    visitor.screenshot(path=str(ARTIFACTS / "comment-answer-phone-02-refusal.png"))
+    # The refusal answered 400 on purpose; nothing else went wrong.
+    assert [p for p in visitor.problems if "/comment/" not in p] == []

@@ -9,7 +9,7 @@ from campaign.models import Campaign
 from pledges import services
 from pledges.models import PledgeComment
 from tests import images
-from tests.factories import items, published
+from tests.factories import MemberFactory, items, published
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +211,44 @@ def test_a_progress_photo_is_public_only_for_a_published_pledge(district, campai
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     type(pledge).objects.filter(pk=pledge.pk).update(published_revision=0)
     assert client.get(reverse("board_photo", args=[update.pk])).status_code == 404
+
+
+def _comment_area(page: str, pledge) -> str:
+    return page.split(f'id="pledge-{pledge.pk}-comment"', 1)[1].split("</details>", 1)[0]
+
+
+def test_the_thanks_are_shown_where_the_visitor_posted(district, campaign, client):
+    """On a phone the top of the page is off-screen: the answer is at the pledge's form."""
+    first = published(district, campaign, member=district.member)
+    second = published(district, campaign, member=MemberFactory(organization=district.branch))
+    response = client.post(
+        reverse("board_comment", args=[district.branch.code, second.pk]),
+        {"text": "很好", "author": ""},
+    )
+    assert response["Location"].endswith(
+        f"/gongshi/{district.branch.code}/#pledge-{second.pk}-comment"
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert "感谢您的监督" in _comment_area(page, second)
+    assert "感谢您的监督" not in _comment_area(page, first)
+    assert page.count("感谢您的监督") == 1  # not repeated at the top of the page
+    # The form posts to an address that lands back at its own place.
+    assert f'#pledge-{first.pk}-comment"' in page
+
+
+def test_a_refused_comment_keeps_the_text_and_says_why_at_the_form(
+    district, campaign, client, settings
+):
+    settings.PLEDGE_COMMENT_LIMIT = 1
+    pledge = published(district, campaign, member=district.member)
+    _comment(client, district, pledge, text="第一条")
+    response = client.post(
+        reverse("board_comment", args=[district.branch.code, pledge.pk]),
+        {"text": "第二条意见，请保留", "author": "老李"},
+        REMOTE_ADDR="10.1.1.1",
+    )
+    assert response.status_code == 400
+    area = _comment_area(response.content.decode(), pledge)
+    assert "留言过于频繁" in area and "第二条意见，请保留" in area and "老李" in area
+    assert '<details class="comment-form" open>' in area
+    assert PledgeComment.objects.count() == 1
