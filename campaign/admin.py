@@ -135,6 +135,7 @@ class CampaignAdmin(AuditedAdminMixin, admin.ModelAdmin):
         (_("发文"), {"fields": ["document_number", "issuing_organ", "theme"]}),
         (_("起止日期"), {"fields": ["start_date", "end_date"]}),
         (None, {"fields": ["description"]}),
+        (_("公开承诺"), {"fields": ["separate_approver"]}),
     ]
     inlines = [PhaseInline, MilestoneInline, SectorGuidanceInline, ContactPointInline, RubricInline]
 

@@ -47,6 +47,11 @@ class Campaign(models.Model):
         _("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT
     )
     description = models.TextField(_("活动说明"), blank=True)
+    separate_approver = models.BooleanField(
+        _("承诺审核人须不同于录入人"),
+        default=True,
+        help_text=_("开启时，录入或最后修改一份承诺的人不能审核通过它，须由另一位有审核权的人审核"),
+    )
 
     class Meta:
         verbose_name = _("创先争优活动")

@@ -87,6 +87,16 @@ class Pledge(models.Model):
         blank=True,
         related_name="+",
     )
+    # Who entered the text being worked on (the revision's last save): with the
+    # campaign's separate_approver, not the person who approves it.
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("本版录入人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     approved_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     approved_by = models.ForeignKey(

@@ -68,12 +68,15 @@ def filtered_pledges(
 
 
 def awaiting_approval(user: Any) -> QuerySet[Pledge]:
-    """Submitted pledges this user may approve (the same rule as services.can_approve):
+    """Submitted pledges this user may approve (the same rule as services.may_approve):
     members' pledges in branches they edit, except their own; organisations'
-    pledges whose parent they review."""
+    pledges whose parent they review; not what they entered, where the campaign
+    asks for a separate approver."""
     submitted = Pledge.objects.filter(state=Pledge.State.SUBMITTED).select_related(
         "campaign", "organization", "member"
     )
+    if user.is_authenticated:  # what they entered waits for someone else (separate_approver)
+        submitted = submitted.exclude(campaign__separate_approver=True, entered_by_id=user.pk)
     members = selectors.scope_q(user, selectors.EDIT_MEMBERS, prefix="organization__")
     units = selectors.scope_q(user, selectors.REVIEW, prefix="organization__parent__")
     if members is None or units is None:  # the admin

@@ -84,6 +84,20 @@ def can_approve(user: Any, pledge: Pledge) -> bool:
     return selectors.acts_from_above(user, pledge.organization)
 
 
+def entered_it(user: Any, pledge: Pledge) -> bool:
+    """Whether ``user`` entered the text being worked on (created it, or saved it last)."""
+    return bool(user.pk) and pledge.entered_by_id == user.pk
+
+
+def may_approve(user: Any, pledge: Pledge) -> bool:
+    """审核通过: the approver (``can_approve``), and where the campaign asks for a
+    separate approver (``Campaign.separate_approver``, on by default) not the person
+    who entered the text: one secretary cannot enter, approve and publish alone."""
+    if not can_approve(user, pledge):
+        return False
+    return not (pledge.campaign.separate_approver and entered_it(user, pledge))
+
+
 def can_moderate(user: Any, pledge: Pledge) -> bool:
     """The branch (or staff above) moderates visitors' comments on its pledges."""
     return selectors.can(user, selectors.EDIT_MEMBERS, pledge.organization)
@@ -129,6 +143,7 @@ def pledge_create(
         on_behalf=on_behalf,
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
+    pledge.entered_by = pledge.created_by
     if not can_write(user, pledge):
         raise PledgeError("您无权为该党组织或党员录入承诺")
     wrong_audience = audience_problem(audience, member=member is not None)
@@ -213,7 +228,7 @@ def _locked(pledge: Pledge) -> Pledge:
     # which PostgreSQL refuses to lock.
     return (
         Pledge.objects.select_for_update(of=("self",))
-        .select_related("campaign", "organization__parent", "member")
+        .select_related("campaign", "organization__parent", "member", "entered_by")
         .get(pk=pledge.pk)
     )
 
@@ -266,6 +281,7 @@ def pledge_save(
         current.change_note = change_note.strip()[:200]
         current.save(update_fields=["change_note"])
         _write_items(current, items, start_key=(top or 0) + 1)
+        fresh.entered_by = user if getattr(user, "is_authenticated", False) else None
         fresh.save()
         audit.record(fresh, audit.Action.UPDATE, before, organization_id=fresh.organization_id)
         _audit_items(fresh, _items_text(old_items), _items_text(current.items.all()))
@@ -283,6 +299,16 @@ def _approver_refusal(verb: str):
         return f"只有{who}可以{verb}这份承诺"
 
     return refusal
+
+
+def _approval_refusal(pledge: Pledge) -> str:
+    """Why 审核通过 was refused; the one rule names the one who may not."""
+    text = _approver_refusal("审核")(pledge)
+    if pledge.campaign.separate_approver and pledge.entered_by_id:
+        entered = pledge.entered_by
+        name = (entered.get_full_name() or entered.get_username()) if entered else ""
+        text += f"，且审核人须不同于录入人（{name}）"
+    return text
 
 
 def _stamp_published_revision(pledge: Pledge, user: Any) -> None:
@@ -318,8 +344,8 @@ WORKFLOW = workflow.declare(
             label="审核",
             sources=(Pledge.State.SUBMITTED,),
             target=Pledge.State.APPROVED,
-            allowed=can_approve,
-            refusal=_approver_refusal("审核"),
+            allowed=may_approve,
+            refusal=_approval_refusal,
             stamps={"approved_at": workflow.NOW, "approved_by": workflow.ACTOR},
             clears=("return_reason",),
         ),

@@ -305,6 +305,8 @@ def pledge_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_edit": services.can_edit(user, pledge),
         "can_write": can_write,
         "can_approve": can_approve,
+        # 审核通过 (退回 and 评诺 stay with can_approve): not for the one who entered it.
+        "may_approve": services.may_approve(user, pledge),
         "can_publish": pledge.state == Pledge.State.APPROVED and (can_approve or can_write),
         "can_moderate": can_moderate,
         "return_form": ReasonForm(move=services.WORKFLOW.moves["return"]),

@@ -205,12 +205,13 @@ def published(
     texts=("每月走访群众",),
     due=dt.date(2011, 6, 30),
 ) -> Pledge:
-    """A pledge taken through the whole workflow to 已公示."""
+    """A pledge taken through the whole workflow to 已公示: entered by the branch's
+    secretary (the admin elsewhere), approved by someone else (the campaign asks
+    for a separate approver): the committee above the branch, the office elsewhere."""
     organization = organization or (member.organization if member else district.branch)
-    # The branch's own people where the fixtures have them; the admin elsewhere.
     own = organization == district.branch
     secretary = district.users["secretary"] if own else district.users["admin"]
-    approver = secretary if member is not None or not own else district.users["committee"]
+    approver = district.users["committee"] if own else district.users["office"]
     pledge = pledge_services.pledge_create(
         campaign=campaign,
         user=secretary,

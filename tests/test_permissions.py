@@ -540,7 +540,8 @@ def _pledge_world(d):
         items=[ItemInput(content="每月走访", due_date=dt.date(2011, 6, 30), verification="记录")],
     )
     pledge = pledge_submit(pledge=pledge, user=secretary)
-    pledge = pledge_approve(pledge=pledge, user=secretary)
+    # Approved by someone other than who entered it (the campaign's separate approver).
+    pledge = pledge_approve(pledge=pledge, user=d.users["committee"])
     d.pledge = pledge_publish(pledge=pledge, user=secretary)
     d.update = pledge_update_add(
         pledge=d.pledge,

@@ -45,7 +45,8 @@ def _plan(world: World) -> Plan:
 
 def _pledge(world: World) -> Pledge:
     """A member's pledge taken to the board (so 评诺 has published text), filed by
-    the branch on the member's behalf."""
+    the branch's secretary on the member's behalf and approved by the committee
+    above (the campaign asks for an approver other than the one who entered it)."""
     secretary = world.users["secretary"]
     pledge = pledge_services.pledge_create(
         campaign=world.campaign,
@@ -61,7 +62,7 @@ def _pledge(world: World) -> Pledge:
         on_behalf=True,
     )
     pledge = pledge_services.pledge_submit(pledge=pledge, user=secretary)
-    pledge = pledge_services.pledge_approve(pledge=pledge, user=secretary)
+    pledge = pledge_services.pledge_approve(pledge=pledge, user=world.users["committee"])
     return pledge_services.pledge_publish(pledge=pledge, user=secretary)
 
 
@@ -107,7 +108,9 @@ CASES: dict[str, Subject] = {
         _pledge,
         {
             "submit": Case("secretary", ("reader",)),
-            "approve": Case("secretary", ("member_self", "reader")),
+            # The secretary entered it: with the campaign's separate_approver (on by
+            # default) another person with the right approves it.
+            "approve": Case("committee", ("member_self", "reader", "secretary")),
             "return": Case("secretary", ("member_self", "reader"), reason="不够具体"),
             "publish": Case("secretary", ("reader",)),
             "outcome": Case("secretary", ("member_self", "reader"), values=_outcome_values),
@@ -261,3 +264,71 @@ def test_the_history_reads_the_moves_by_name(world, login):
     assert labels == ["备案", "报送", "退回", "报送"]  # newest first
     page = login(committee).get(f"/orgs/{world.district.branch.pk}/").content.decode()
     assert "<strong>备案</strong>" in page and "<strong>退回</strong>" in page
+
+
+def _entered_by_secretary(world: World) -> Pledge:
+    secretary = world.users["secretary"]
+    pledge = pledge_services.pledge_create(
+        campaign=world.campaign,
+        user=secretary,
+        organization=world.district.branch,
+        member=world.district.member,
+        audience=Pledge.Audience.ORGANIZATION,
+        items=[
+            pledge_services.ItemInput(
+                content="带头学习", due_date=dt.date(2011, 6, 30), verification="学习笔记"
+            )
+        ],
+        on_behalf=True,
+    )
+    return pledge_services.pledge_submit(pledge=pledge, user=secretary)
+
+
+def test_one_secretary_cannot_enter_approve_and_publish_alone(world):
+    pledge = _entered_by_secretary(world)
+    secretary = world.users["secretary"]
+    flow = pledge_services.WORKFLOW
+    assert pledge.entered_by == secretary and world.campaign.separate_approver
+    assert pledge_services.can_approve(secretary, pledge)  # the branch's right ...
+    assert not workflow.may(flow, "approve", obj=pledge, user=secretary)  # ... but not alone
+    with pytest.raises(pledge_services.PledgeError, match="审核人须不同于录入人（secretary）"):
+        pledge_services.pledge_approve(pledge=pledge, user=secretary)
+    assert Pledge.objects.get(pk=pledge.pk).state == Pledge.State.SUBMITTED
+    # Someone else with the right may; then the one who entered it may publish it.
+    pledge = pledge_services.pledge_approve(pledge=pledge, user=world.users["committee"])
+    pledge = pledge_services.pledge_publish(pledge=pledge, user=secretary)
+    assert pledge.state == Pledge.State.PUBLISHED and pledge.approved_by == world.users["committee"]
+
+
+def test_the_enterer_may_approve_where_the_campaign_allows_it(world):
+    Campaign.objects.filter(pk=world.campaign.pk).update(separate_approver=False)
+    pledge = _entered_by_secretary(world)
+    secretary = world.users["secretary"]
+    assert workflow.may(pledge_services.WORKFLOW, "approve", obj=pledge, user=secretary)
+    assert pledge_services.pledge_approve(pledge=pledge, user=secretary).state == "approved"
+
+
+def test_whoever_revises_the_text_is_the_one_who_may_not_approve_it(world):
+    """A second revision entered by the committee: now the secretary may approve it."""
+    pledge = pledge_services.pledge_approve(
+        pledge=_entered_by_secretary(world), user=world.users["committee"]
+    )
+    pledge = pledge_services.pledge_publish(pledge=pledge, user=world.users["committee"])
+    committee, secretary = world.users["committee"], world.users["secretary"]
+    pledge = pledge_services.pledge_save(
+        pledge=pledge,
+        user=committee,
+        items=[
+            pledge_services.ItemInput(
+                content="带头学习，每季度一篇体会",
+                due_date=dt.date(2011, 6, 30),
+                verification="学习笔记",
+                key=1,
+            )
+        ],
+    )
+    assert pledge.entered_by == committee and pledge.created_by == secretary
+    pledge = pledge_services.pledge_submit(pledge=pledge, user=committee)
+    with pytest.raises(pledge_services.PledgeError, match="审核人须不同于录入人"):
+        pledge_services.pledge_approve(pledge=pledge, user=committee)
+    assert pledge_services.pledge_approve(pledge=pledge, user=secretary).state == "approved"

@@ -91,7 +91,7 @@ def test_a_revision_keeps_the_published_text_until_it_is_published(district, cam
     page = _board(client, district.branch)
     assert "每月走访一户" in page and "每月走访三户" not in page
     pledge = services.pledge_submit(pledge=pledge, user=secretary)
-    pledge = services.pledge_approve(pledge=pledge, user=secretary)
+    pledge = services.pledge_approve(pledge=pledge, user=district.users["committee"])
     services.pledge_publish(pledge=pledge, user=secretary)
     page = _board(client, district.branch)
     current, history = page.split("修改记录", 1)

@@ -34,11 +34,13 @@ def test_the_registered_counters_count_what_waits_for_the_user(district, campaig
     services.pledge_submit(pledge=pledge, user=district.users["secretary"])
     counters = todo.registered()
     assert {"pledges.approve", "pledges.comments"} <= set(counters)
-    waiting = counters["pledges.approve"](district.users["secretary"])
+    # The secretary entered it, so it waits for someone else with the right.
+    assert counters["pledges.approve"](district.users["secretary"]).count == 0
+    waiting = counters["pledges.approve"](district.users["committee"])
     assert (waiting.label, waiting.count) == ("1 份承诺待审核", 1)
     assert waiting.url.endswith("?mine=approve")
     with translation.override("en"):  # labelled when asked, in the reader's language
-        assert counters["pledges.approve"](district.users["secretary"]).label == (
+        assert counters["pledges.approve"](district.users["committee"]).label == (
             "1 pledge awaiting approval"
         )
     assert counters["pledges.approve"](district.users["sibling_secretary"]).count == 0

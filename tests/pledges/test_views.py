@@ -80,7 +80,19 @@ def test_the_workflow_buttons_move_the_pledge_and_errors_become_messages(distric
     returned = secretary.post(reverse("pledges:pledge_return", args=[pledge.pk]), {"reason": ""})
     assert returned.status_code == 302
     assert Pledge.objects.get().state == Pledge.State.SUBMITTED  # no reason, no return
-    secretary.post(approve)
+    # The secretary entered it: the page offers no 审核通过, and a forced POST is refused.
+    detail = secretary.get(reverse("pledges:pledge_detail", args=[pledge.pk])).content.decode()
+    assert ">审核通过</button>" not in detail and "须由另一位有审核权的同志审核通过" in detail
+    page = secretary.post(approve, follow=True).content.decode()
+    assert "审核人须不同于录入人（secretary）" in page
+    assert Pledge.objects.get().state == Pledge.State.SUBMITTED
+    committee = login(district.users["committee"])
+    assert (
+        "审核通过"
+        in committee.get(reverse("pledges:pledge_detail", args=[pledge.pk])).content.decode()
+    )
+    committee.post(approve)
+    secretary = login(district.users["secretary"])
     secretary.post(reverse("pledges:pledge_publish", args=[pledge.pk]))
     assert Pledge.objects.get().state == Pledge.State.PUBLISHED
 
@@ -362,13 +374,25 @@ def test_awaiting_approval_matches_the_approval_rule_for_every_user(district, ca
             items=items("承诺"),
         )
         submitted.append(services.pledge_submit(pledge=pledge, user=admin))
+    # One the secretary entered: the query leaves it to others, like may_approve.
+    secretary = district.users["secretary"]
+    own = services.pledge_create(
+        campaign=campaign,
+        user=secretary,
+        organization=district.branch,
+        member=district.own_member,
+        audience="public",
+        items=items("承诺"),
+    )
+    submitted.append(services.pledge_submit(pledge=own, user=secretary))
     for name, user in district.users.items():
         if user is None:  # the anonymous visitor
             continue
-        expected = {p.pk for p in submitted if services.can_approve(user, p)}
+        expected = {p.pk for p in submitted if services.may_approve(user, p)}
         assert set(awaiting_approval(user).values_list("pk", flat=True)) == expected, name
     page = login(district.users["secretary"]).get(reverse("home")).content.decode()
-    assert "1 份承诺待审核" in page  # the member's pledge in the branch
+    assert "1 份承诺待审核" in page  # the member's pledge in the branch, not the one entered
+    assert awaiting_approval(district.users["committee"]).filter(pk=own.pk).exists()
 
 
 def test_a_comment_not_shown_appears_on_no_page_and_waiting_ones_only_to_moderators(

@@ -31,8 +31,9 @@ def test_a_member_pledge_goes_from_draft_to_published(district, campaign):
     assert pledge.state == Pledge.State.DRAFT and pledge.revision == 1 and not pledge.is_public
     pledge = services.pledge_submit(pledge=pledge, user=secretary)
     assert pledge.state == Pledge.State.SUBMITTED and pledge.submitted_at
-    pledge = services.pledge_approve(pledge=pledge, user=secretary)
-    assert pledge.state == Pledge.State.APPROVED and pledge.approved_by == secretary
+    committee = district.users["committee"]  # not the secretary who entered it
+    pledge = services.pledge_approve(pledge=pledge, user=committee)
+    assert pledge.state == Pledge.State.APPROVED and pledge.approved_by == committee
     pledge = services.pledge_publish(pledge=pledge, user=secretary)
     assert pledge.state == Pledge.State.PUBLISHED and pledge.published_revision == 1
     assert PledgeRevision.objects.get(pledge=pledge, number=1).published_at is not None
@@ -213,7 +214,7 @@ def test_editing_a_published_pledge_opens_a_new_revision_and_keeps_the_public_te
     assert [(i.key, i.content) for i in second] == [(1, "每月走访两户"), (3, "新增：结对帮扶")]
     assert first_keys == [1, 2]  # the removed item's key 2 is never reused
     pledge = services.pledge_submit(pledge=pledge, user=secretary)
-    pledge = services.pledge_approve(pledge=pledge, user=secretary)
+    pledge = services.pledge_approve(pledge=pledge, user=district.users["committee"])
     pledge = services.pledge_publish(pledge=pledge, user=secretary)
     assert pledge.published_revision == 2
     assert PledgeRevision.objects.get(pledge=pledge, number=2).change_note == "细化"

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from campaign.models import Campaign
 from core import audit
-from orgs.models import Organization
+from orgs.models import Organization, Role
 from orgs.selectors import tree_q
 from pledges import services
 from pledges.models import Pledge
@@ -44,6 +44,20 @@ class Command(BaseCommand):
         admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
         if admin is None:
             raise CommandError("没有系统管理员账号，请先运行 seed_demo")
+        # The admin enters; the campaign office approves (a separate approver, as the
+        # campaign asks by default), falling back to the admin where it does not.
+        office = (
+            get_user_model()
+            .objects.filter(
+                role_grants__role=Role.CAMPAIGN_OFFICE,
+                role_grants__organization=campaign.organization,
+            )
+            .order_by("pk")
+            .first()
+        )
+        if office is None and campaign.separate_approver:
+            raise CommandError("审核人须不同于录入人：请先为根党组织授予一位“活动办公室”账号")
+        approver = office or admin
         units = Organization.objects.filter(
             tree_q(campaign.organization), kind=Organization.Kind.BRANCH
         ).order_by("lft")[:branches]
@@ -55,10 +69,10 @@ class Command(BaseCommand):
                 if Pledge.objects.filter(campaign=campaign, organization=unit).exists():
                     continue
                 due = min(campaign.end_date, campaign.start_date + dt.timedelta(days=240))
-                self._publish(campaign, admin, unit, None, rng.sample(UNIT_ITEMS, 2), due)
+                self._publish(campaign, admin, approver, unit, None, rng.sample(UNIT_ITEMS, 2), due)
                 for member in unit.members.order_by("number")[:5]:
                     pledge = self._publish(
-                        campaign, admin, unit, member, rng.sample(MEMBER_ITEMS, 2), due
+                        campaign, admin, approver, unit, member, rng.sample(MEMBER_ITEMS, 2), due
                     )
                     services.pledge_update_add(
                         pledge=pledge,
@@ -79,7 +93,7 @@ class Command(BaseCommand):
                 made += 1
         self.stdout.write(f"已生成并公示 {made} 份承诺。")
 
-    def _publish(self, campaign, user, unit, member, items, due) -> Pledge:
+    def _publish(self, campaign, user, approver, unit, member, items, due) -> Pledge:
         pledge = services.pledge_create(
             campaign=campaign,
             user=user,
@@ -89,6 +103,7 @@ class Command(BaseCommand):
             items=[ItemInput(content=c, due_date=due, verification=v) for c, v in items],
             on_behalf=member is not None,
         )
-        for move in (services.pledge_submit, services.pledge_approve, services.pledge_publish):
-            pledge = move(pledge=pledge, user=user)
-        return pledge
+        pledge = services.pledge_submit(pledge=pledge, user=user)
+        with audit.acting(approver, audit.Source.COMMAND):
+            pledge = services.pledge_approve(pledge=pledge, user=approver)
+            return services.pledge_publish(pledge=pledge, user=approver)
