@@ -9,6 +9,8 @@ accepted plan is final. Each move records an audit entry.
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from campaign.models import Campaign, Plan, PlanAttachment
 from core import audit, uploads, workflow
@@ -47,7 +49,7 @@ def can_review(user: Any, plan: Plan) -> bool:
 def plan_for(*, campaign: Campaign, organization: Organization) -> Plan:
     """The unit's plan for the campaign, created as an empty draft the first time."""
     if organization.tree_id != campaign.organization.tree_id:
-        raise PlanError("该党组织不在本次活动范围内")
+        raise PlanError(_("该党组织不在本次活动范围内"))
     plan, created = Plan.objects.get_or_create(campaign=campaign, organization=organization)
     if created:
         audit.record(plan, audit.Action.CREATE, organization_id=organization.pk)
@@ -62,7 +64,7 @@ def plan_save(*, plan: Plan, user: Any, **values: Any) -> Plan:
     with transaction.atomic():
         fresh = Plan.objects.select_for_update().select_related("organization").get(pk=plan.pk)
         if not can_edit(user, fresh):
-            raise PlanError(f"方案{fresh.get_state_display()}，不能修改")
+            raise PlanError(_("方案%(state)s，不能修改") % {"state": fresh.get_state_display()})
         before = audit.snapshot(fresh)
         for name, value in values.items():
             setattr(fresh, name, value)
@@ -94,38 +96,38 @@ def _writer(user: Any, plan: Plan) -> bool:
 
 WORKFLOW = workflow.declare(
     model=Plan,
-    noun="方案",
+    noun=pgettext_lazy("workflow noun", "方案"),
     error=PlanError,
     locked=_locked,
     organization_id=lambda plan: plan.organization_id,
     moves=[
         workflow.Move(
             verb="submit",
-            label="报送",
+            label=pgettext_lazy("workflow move", "报送"),
             sources=(Plan.State.DRAFT, Plan.State.RETURNED),
             target=Plan.State.SUBMITTED,
             allowed=_writer,
-            refusal="只有本组织可以报送方案",
+            refusal=gettext_lazy("只有本组织可以报送方案"),
             check=_four_clear,
             stamps={"submitted_at": workflow.NOW},
         ),
         workflow.Move(
             verb="accept",
-            label="备案",
+            label=pgettext_lazy("workflow move", "备案"),
             sources=(Plan.State.SUBMITTED,),
             target=Plan.State.ACCEPTED,
             allowed=can_review,
-            refusal="只有上级党组织或活动办公室可以备案",
+            refusal=gettext_lazy("只有上级党组织或活动办公室可以备案"),
             stamps={"reviewed_at": workflow.NOW, "reviewed_by": workflow.ACTOR},
             clears=("return_reason",),
         ),
         workflow.Move(
             verb="return",
-            label="退回",
+            label=pgettext_lazy("workflow move", "退回"),
             sources=(Plan.State.SUBMITTED,),
             target=Plan.State.RETURNED,
             allowed=can_review,
-            refusal="只有上级党组织或活动办公室可以退回",
+            refusal=gettext_lazy("只有上级党组织或活动办公室可以退回"),
             needs_reason=True,
             stamps={
                 "reviewed_at": workflow.NOW,
@@ -155,18 +157,19 @@ def plan_return(*, plan: Plan, user: Any, reason: str) -> Plan:
 def attachment_add(*, plan: Plan, user: Any, upload: Any) -> PlanAttachment:
     """Attach a PDF, DOCX or image, checked by size and by content."""
     if not can_edit(user, plan):
-        raise PlanError(f"方案{plan.get_state_display()}，不能添加附件")
+        raise PlanError(_("方案%(state)s，不能添加附件") % {"state": plan.get_state_display()})
     if upload.size > ATTACHMENT_MAX_BYTES:
         raise PlanError(
-            f"附件过大：{upload.size / 1024 / 1024:.1f} MB，上限为 {ATTACHMENT_MAX_BYTES // 1024 // 1024} MB"
+            _("附件过大：%(size).1f MB，上限为 %(max)s MB")
+            % {"size": upload.size / 1024 / 1024, "max": ATTACHMENT_MAX_BYTES // 1024 // 1024}
         )
     name = upload.name.rsplit("/", 1)[-1][:200]
     match = uploads.sniff(upload, ATTACHMENT_TYPES)
     if match is None:
-        raise PlanError(f"只接受 PDF、DOCX、PNG、JPG 文件：{name}")
+        raise PlanError(_("只接受 PDF、DOCX、PNG、JPG 文件：%(name)s") % {"name": name})
     content_type = match.content_type
     if not name.lower().endswith(match.extensions):
-        raise PlanError(f"文件内容与扩展名不符：{name}")
+        raise PlanError(_("文件内容与扩展名不符：%(name)s") % {"name": name})
     with transaction.atomic():
         attachment = PlanAttachment(
             plan=plan,

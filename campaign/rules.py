@@ -25,6 +25,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils import formats
+from django.utils.translation import gettext as _
 
 from campaign.choices import CampaignStatus, RubricSubject
 from orgs.models import Organization
@@ -59,12 +61,15 @@ def raise_problems(problems: Iterable[str]) -> None:
 
 
 def date_text(day: dt.date) -> str:
-    """A date as the messages write it: 2010年5月1日."""
-    return f"{day.year}年{day.month}月{day.day}日"
+    """A date as the messages write it, in the reader's language: 2010年5月1日, May 1, 2010."""
+    return formats.date_format(day, "DATE_FORMAT")
 
 
 def _span(start: dt.date | None, end: dt.date | None) -> str:
-    return f"{date_text(start) if start else '?'}至{date_text(end) if end else '?'}"
+    return _("%(start)s至%(end)s") % {
+        "start": date_text(start) if start else "?",
+        "end": date_text(end) if end else "?",
+    }
 
 
 def campaign_problems(campaign: Campaign) -> list[Problem]:
@@ -75,15 +80,19 @@ def campaign_problems(campaign: Campaign) -> list[Problem]:
     if organization is not None and organization.parent_id is not None:
         problems.append(
             Problem(
-                f"“{organization.name}”不是根党组织（它的上级是“{organization.parent.name}”）；"
-                "活动只能建在没有上级组织的党组织（如区委）上",
+                _(
+                    "“%(name)s”不是根党组织（它的上级是“%(parent)s”）；"
+                    "活动只能建在没有上级组织的党组织（如区委）上"
+                )
+                % {"name": organization.name, "parent": organization.parent.name},
                 "organization",
             )
         )
     if campaign.start_date and campaign.end_date and campaign.end_date < campaign.start_date:
         problems.append(
             Problem(
-                f"活动的结束日期（{date_text(campaign.end_date)}）早于开始日期（{date_text(campaign.start_date)}）",
+                _("活动的结束日期（%(end)s）早于开始日期（%(start)s）")
+                % {"end": date_text(campaign.end_date), "start": date_text(campaign.start_date)},
                 "end_date",
             )
         )
@@ -92,7 +101,8 @@ def campaign_problems(campaign: Campaign) -> list[Problem]:
         if campaign.pk is None:
             problems.append(
                 Problem(
-                    f"新建的活动请先设为“筹备”，配置好党组织和党员的评价标准后再改为“{label}”",
+                    _("新建的活动请先设为“筹备”，配置好党组织和党员的评价标准后再改为“%(status)s”")
+                    % {"status": label},
                     "status",
                 )
             )
@@ -102,8 +112,8 @@ def campaign_problems(campaign: Campaign) -> list[Problem]:
             if missing:
                 problems.append(
                     Problem(
-                        f"活动设为“{label}”之前，须先配置{'和'.join(str(m) for m in missing)}"
-                        "的评价标准",
+                        _("活动设为“%(status)s”之前，须先配置%(subjects)s的评价标准")
+                        % {"status": label, "subjects": _("和").join(str(m) for m in missing)},
                         "status",
                     )
                 )
@@ -117,7 +127,8 @@ def phase_problems(campaign: Campaign | None, phase: Phase) -> list[Problem]:
     if start and end and end < start:
         problems.append(
             Problem(
-                f"阶段“{phase.name}”的结束日期（{date_text(end)}）早于开始日期（{date_text(start)}）",
+                _("阶段“%(phase)s”的结束日期（%(end)s）早于开始日期（%(start)s）")
+                % {"phase": phase.name, "end": date_text(end), "start": date_text(start)},
                 "end_date",
             )
         )
@@ -125,7 +136,8 @@ def phase_problems(campaign: Campaign | None, phase: Phase) -> list[Problem]:
     if first and last and start and end and (start < first or end > last):
         problems.append(
             Problem(
-                f"阶段“{phase.name}”（{_span(start, end)}）超出了活动的起止日期（{_span(first, last)}）"
+                _("阶段“%(phase)s”（%(span)s）超出了活动的起止日期（%(campaign)s）")
+                % {"phase": phase.name, "span": _span(start, end), "campaign": _span(first, last)}
             )
         )
     return problems
@@ -140,16 +152,25 @@ def phases_problems(phases: Sequence[Phase]) -> list[Problem]:
         if earlier.position == later.position:
             problems.append(
                 Problem(
-                    f"阶段“{earlier.name}”和“{later.name}”的顺序号都是 {later.position}，"
-                    "顺序号不能重复"
+                    _("阶段“%(one)s”和“%(other)s”的顺序号都是 %(n)s，顺序号不能重复")
+                    % {"one": earlier.name, "other": later.name, "n": later.position}
                 )
             )
         elif later.start_date < earlier.start_date:
             problems.append(
                 Problem(
-                    f"阶段顺序不对：第 {later.position} 个阶段“{later.name}”"
-                    f"（{date_text(later.start_date)}开始）早于排在它前面的"
-                    f"第 {earlier.position} 个阶段“{earlier.name}”（{date_text(earlier.start_date)}开始）"
+                    _(
+                        "阶段顺序不对：第 %(n)s 个阶段“%(phase)s”（%(start)s开始）早于排在它前面的"
+                        "第 %(m)s 个阶段“%(earlier)s”（%(earlier_start)s开始）"
+                    )
+                    % {
+                        "n": later.position,
+                        "phase": later.name,
+                        "start": date_text(later.start_date),
+                        "m": earlier.position,
+                        "earlier": earlier.name,
+                        "earlier_start": date_text(earlier.start_date),
+                    }
                 )
             )
     for i, one in enumerate(by_position):
@@ -157,8 +178,15 @@ def phases_problems(phases: Sequence[Phase]) -> list[Problem]:
             if one.start_date <= other.end_date and other.start_date <= one.end_date:
                 problems.append(
                     Problem(
-                        f"阶段“{one.name}”（{_span(one.start_date, one.end_date)}）与"
-                        f"阶段“{other.name}”（{_span(other.start_date, other.end_date)}）日期重叠"
+                        _(
+                            "阶段“%(one)s”（%(one_span)s）与阶段“%(other)s”（%(other_span)s）日期重叠"
+                        )
+                        % {
+                            "one": one.name,
+                            "one_span": _span(one.start_date, one.end_date),
+                            "other": other.name,
+                            "other_span": _span(other.start_date, other.end_date),
+                        }
                     )
                 )
     return problems
@@ -176,16 +204,26 @@ def validate_rubric(rubric: Rubric, criteria: Sequence[Criterion]) -> list[Probl
     seen: set[str] = set()
     for criterion in criteria:
         if criterion.code in seen:
-            problems.append(Problem(f"“{rubric.name}”中编号“{criterion.code}”重复"))
+            problems.append(
+                Problem(
+                    _("“%(rubric)s”中编号“%(code)s”重复")
+                    % {"rubric": rubric.name, "code": criterion.code}
+                )
+            )
         seen.add(criterion.code)
     total = sum(c.weight or 0 for c in criteria)
     if not criteria:
-        problems.append(Problem(f"“{rubric.name}”还没有评价项目"))
+        problems.append(Problem(_("“%(rubric)s”还没有评价项目") % {"rubric": rubric.name}))
     elif rubric.total_weight is not None and total != rubric.total_weight:
         problems.append(
             Problem(
-                f"“{rubric.name}”各项权重合计 {total}，与总权重 {rubric.total_weight} 不符"
-                f"（{'、'.join(f'{c.title} {c.weight}' for c in criteria)}）"
+                _("“%(rubric)s”各项权重合计 %(total)s，与总权重 %(weight)s 不符（%(items)s）")
+                % {
+                    "rubric": rubric.name,
+                    "total": total,
+                    "weight": rubric.total_weight,
+                    "items": "、".join(f"{c.title} {c.weight}" for c in criteria),
+                }
             )
         )
     return problems
@@ -204,8 +242,8 @@ def contact_point_problems(campaign: Campaign | None, point: ContactPoint) -> li
     if len(trees) > 1:
         return [
             Problem(
-                f"联系点“{point.organization.name}”不在本活动的党组织"
-                f"（{campaign.organization.name}）之下",
+                _("联系点“%(point)s”不在本活动的党组织（%(root)s）之下")
+                % {"point": point.organization.name, "root": campaign.organization.name},
                 "organization",
             )
         ]

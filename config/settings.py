@@ -110,6 +110,9 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates follow the page's language (templates use DATE_FORMAT / SHORT_DATE_FORMAT /
+# SHORT_DATETIME_FORMAT, never a fixed pattern); Chinese tables keep 2011-06-30.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -385,7 +385,7 @@ def _moment(value: str) -> str:
         return value
     if timezone.is_aware(moment):
         moment = timezone.localtime(moment)
-    return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+    return formats.date_format(moment, "DATETIME_FORMAT")
 
 
 def _day(value: str) -> str:

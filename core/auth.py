@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.models import LoginFailure
 from core.net import client_address
@@ -45,7 +46,7 @@ class ThrottledLoginView(auth_views.LoginView):
         if self.throttled:
             minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
             blocked = ValidationError(
-                f"登录失败次数过多，请 {minutes} 分钟后再试", code="throttled"
+                _("登录失败次数过多，请 %(n)s 分钟后再试") % {"n": minutes}, code="throttled"
             )
 
             def refuse():

@@ -4,11 +4,13 @@ from typing import Any
 
 from django import forms
 from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 def first_error(form: forms.BaseForm) -> str:
     """The form's first error message, for a one-line flash message after a POST."""
-    return next((str(e) for errors in form.errors.values() for e in errors), "输入有误")
+    return next((str(e) for errors in form.errors.values() for e in errors), _("输入有误"))
 
 
 class ReasonForm(forms.Form):
@@ -20,5 +22,7 @@ class ReasonForm(forms.Form):
     def __init__(self, *args: Any, move: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["reason"]
-        field.label = format_lazy("{}理由", move.label)
-        field.error_messages["required"] = format_lazy("{}必须填写理由", move.label)
+        field.label = format_lazy(gettext_lazy("{move}理由"), move=move.label)
+        field.error_messages["required"] = format_lazy(
+            gettext_lazy("{move}必须填写理由"), move=move.label
+        )

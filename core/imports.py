@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from core.tabular import cell_text
 
 # The report keeps this many errors: enough to fix a file by, small enough for a page.
@@ -43,10 +45,15 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
-        where = f"第 {self.row} 行" if self.row else "文件"
-        column = f"「{self.column}」" if self.column else ""
-        value = f"（值：{self.value}）" if self.value else ""
-        return f"{where}{column}{value}：{self.reason}"
+        where = _("第 %(n)s 行") % {"n": self.row} if self.row else _("文件")
+        column = _("「%(column)s」") % {"column": self.column} if self.column else ""
+        value = _("（值：%(value)s）") % {"value": self.value} if self.value else ""
+        return _("%(where)s%(column)s%(value)s：%(reason)s") % {
+            "where": where,
+            "column": column,
+            "value": value,
+            "reason": self.reason,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         """The fields and the sentence built from them (what the job page shows)."""
@@ -137,7 +144,7 @@ class ColumnIndex:
             if not header or (extra_allowed and header not in known):
                 continue  # a blank header, or a column of the user's own that is ignored
             if header in seen:
-                errors.add(1, header, "", "表头重复")
+                errors.add(1, header, "", _("表头重复"))
                 continue
             seen.add(header)
             if header in known:
@@ -148,10 +155,10 @@ class ColumnIndex:
         if missing:
             # A template file has every column, so say which file to use; a
             # file with optional columns names the ones it cannot do without.
-            reason = "缺少列，请使用下载的模板" if not extra_allowed else "缺少必填列"
+            reason = _("缺少列，请使用下载的模板") if not extra_allowed else _("缺少必填列")
             errors.add(1, "、".join(missing), "", reason)
         if unknown and not extra_allowed:
-            errors.add(1, "、".join(unknown), "", "无法识别的列，请使用下载的模板")
+            errors.add(1, "、".join(unknown), "", _("无法识别的列，请使用下载的模板"))
         return cls(position)
 
     def __contains__(self, header: object) -> bool:

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.models import Job
@@ -162,7 +163,7 @@ def job_enqueue(job_id: int, countdown: float | None = None) -> None:
     except Exception as exc:  # kombu raises several unrelated types when the broker is down
         log.warning("job %s left queued: broker unavailable (%s)", job_id, exc)
         Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-            message="任务队列暂不可用，任务已登记，队列恢复后自动执行"
+            message=_("任务队列暂不可用，任务已登记，队列恢复后自动执行")
         )
 
 
@@ -197,7 +198,7 @@ def job_run(job_id: int) -> None:
     monitor = _Monitor(job_id)
     try:
         if not may_use(job.kind, job.created_by):
-            raise JobError(f"您没有{kind.label}权限")
+            raise JobError(_("您没有%(kind)s权限") % {"kind": kind.label})
         # Spreadsheets and files speak the system's language (Chinese column
         # values such as 党支部), whatever language the starter's page is in;
         # a job run inline in an English request must behave like one on a worker.
@@ -212,7 +213,8 @@ def job_run(job_id: int) -> None:
         return
     except SoftTimeLimitExceeded:
         minutes = settings.CELERY_TASK_SOFT_TIME_LIMIT // 60
-        _finish(job_id, Job.Status.FAILED, error=f"任务超过时限（{minutes} 分钟）仍未完成，已停止")
+        error = _("任务超过时限（%(n)s 分钟）仍未完成，已停止") % {"n": minutes}
+        _finish(job_id, Job.Status.FAILED, error=error)
         return
     except (OperationalError, InterfaceError) as exc:
         log.warning("job %s (%s): database unavailable (%s)", job_id, job.kind, exc)
@@ -220,7 +222,8 @@ def job_run(job_id: int) -> None:
         return
     except Exception as exc:
         log.exception("job %s (%s) failed", job_id, job.kind)
-        _finish(job_id, Job.Status.FAILED, error=f"任务执行出错：{exc.__class__.__name__}")
+        error = _("任务执行出错：%(error)s") % {"error": exc.__class__.__name__}
+        _finish(job_id, Job.Status.FAILED, error=error)
         return
     _finish(job_id, Job.Status.SUCCEEDED)
 
@@ -230,14 +233,14 @@ def _ends_here(job: Job) -> bool:
     are used up, or it was cut off and may not run again by itself."""
     kind = _kinds.get(job.kind)
     if kind is None:
-        reason = f"未知的任务类型：{job.kind}"
+        reason = _("未知的任务类型：%(kind)s") % {"kind": job.kind}
     elif job.attempts >= settings.JOB_MAX_ATTEMPTS:
-        reason = (
-            f"任务已执行 {job.attempts} 次均未完成（处理进程中断或超时），已停止："
+        reason = _(
+            "任务已执行 %(n)s 次均未完成（处理进程中断或超时），已停止："
             "请检查文件内容或缩小范围后重新发起"
-        )
+        ) % {"n": job.attempts}
     elif job.status == Job.Status.RUNNING and not kind.rerun(job):
-        reason = "任务执行中断，为避免重复写入未自动重试：请核对数据后重新发起"
+        reason = _("任务执行中断，为避免重复写入未自动重试：请核对数据后重新发起")
     else:
         return False
     # Conditional: a worker that claimed it meanwhile keeps it.
@@ -257,7 +260,7 @@ def _after_database_error(job: Job, kind: Kind) -> None:
         _write_retrying(
             lambda: Job.objects.filter(pk=job.pk).update(
                 status=Job.Status.QUEUED,
-                message=f"数据库连接中断，{delay} 秒后自动重试",
+                message=_("数据库连接中断，%(n)s 秒后自动重试") % {"n": delay},
             )
         )
         job_enqueue(job.pk, countdown=delay)
@@ -265,7 +268,7 @@ def _after_database_error(job: Job, kind: Kind) -> None:
     _finish(
         job.pk,
         Job.Status.FAILED,
-        error="数据库连接中断，任务未完成，未写入任何数据：请在系统恢复后重新发起",
+        error=_("数据库连接中断，任务未完成，未写入任何数据：请在系统恢复后重新发起"),
     )
 
 

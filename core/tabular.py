@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -113,13 +114,13 @@ def read_table(data: bytes, filename: str, *, stream: bool = False) -> Table:
     name = filename.lower()
     if len(data) > settings.IMPORT_MAX_BYTES:
         raise TableError(
-            f"文件过大：{len(data) / 1024 / 1024:.1f} MB，上限为 "
-            f"{settings.IMPORT_MAX_BYTES / 1024 / 1024:.0f} MB"
+            _("文件过大：%(size).1f MB，上限为 %(max).0f MB")
+            % {"size": len(data) / 1024 / 1024, "max": settings.IMPORT_MAX_BYTES / 1024 / 1024}
         )
     if not data.strip():
-        raise TableError("文件为空")
+        raise TableError(_("文件为空"))
     if not name.endswith(ACCEPTED_EXTENSIONS):
-        raise TableError("不支持的文件类型：只接受 .xlsx、.xls、.ods 或 .csv 文件")
+        raise TableError(_("不支持的文件类型：只接受 .xlsx、.xls、.ods 或 .csv 文件"))
     if name.endswith(".csv"):
         table = _read_csv(data)
     else:
@@ -127,11 +128,14 @@ def read_table(data: bytes, filename: str, *, stream: bool = False) -> Table:
         if isinstance(table.rows, StreamedRows):
             return table  # its cells are checked as they are read
     if not any(table.headers):
-        raise TableError("文件没有表头行")
+        raise TableError(_("文件没有表头行"))
     if not table.rows:
-        raise TableError("文件只有表头，没有数据行")
+        raise TableError(_("文件只有表头，没有数据行"))
     if len(table.rows) > settings.IMPORT_MAX_ROWS:
-        raise TableError(f"数据行过多：{len(table.rows)} 行，上限为 {settings.IMPORT_MAX_ROWS} 行")
+        raise TableError(
+            _("数据行过多：%(n)s 行，上限为 %(max)s 行")
+            % {"n": len(table.rows), "max": settings.IMPORT_MAX_ROWS}
+        )
     _clean_cells(table)
     return table
 
@@ -146,9 +150,14 @@ def _clean_cells(table: Table) -> None:
                 continue
             if "\0" in value:
                 header = table.headers[position] if position < len(table.headers) else ""
+                named = _("（%(header)s）") % {"header": header} if header else ""
                 raise TableError(
-                    f"第 {table.line(index)} 行第 {column_name(position + 1)} 列"
-                    f"{f'（{header}）' if header else ''}含有空字符（NUL），请删除后重新上传"
+                    _("第 %(line)s 行第 %(column)s 列%(header)s含有空字符（NUL），请删除后重新上传")
+                    % {
+                        "line": table.line(index),
+                        "column": column_name(position + 1),
+                        "header": named,
+                    }
                 )
             if value[:1] == "'" and value[1:2] in FORMULA_PREFIXES:
                 row[position] = value[1:]
@@ -466,18 +475,18 @@ def _failure(report: object) -> tuple[str, str, None]:
 
 def _read_xlsx(data: bytes, *, stream: bool = False) -> Table:
     if not data.startswith(XLSX_MAGIC):
-        raise TableError("文件内容不是 Excel（.xlsx）格式：可能是改了扩展名的其他文件")
+        raise TableError(_("文件内容不是 Excel（.xlsx）格式：可能是改了扩展名的其他文件"))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
             unzipped = sum(info.file_size for info in archive.infolist())
             if "xl/workbook.xml" not in names:
-                raise TableError("文件不是有效的 Excel 工作簿（缺少 workbook.xml）")
+                raise TableError(_("文件不是有效的 Excel 工作簿（缺少 workbook.xml）"))
             if unzipped > MAX_UNZIPPED_BYTES:
-                raise TableError("Excel 文件解压后过大，拒绝读取")
+                raise TableError(_("Excel 文件解压后过大，拒绝读取"))
             bad = archive.testzip()
             if bad is not None:
-                raise TableError(f"Excel 文件已损坏：{bad} 校验失败")
+                raise TableError(_("Excel 文件已损坏：%(part)s 校验失败") % {"part": bad})
             # The parser builds the sheet as one dense block from A1 to the
             # farthest cell: one cell at XFD1048576 in a 5 KB file would ask for
             # hundreds of GB. Measure the block first, streaming the XML.
@@ -491,14 +500,16 @@ def _read_xlsx(data: bytes, *, stream: bool = False) -> Table:
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         if not workbook.sheet_names:
-            raise TableError("Excel 文件中没有工作表")
+            raise TableError(_("Excel 文件中没有工作表"))
         values = workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
     except TableError:
         raise
     except Exception as exc:
-        raise TableError(f"Excel 文件已损坏，无法读取：{exc.__class__.__name__}") from None
+        raise TableError(
+            _("Excel 文件已损坏，无法读取：%(error)s") % {"error": exc.__class__.__name__}
+        ) from None
     if not values:
-        raise TableError("文件为空")
+        raise TableError(_("文件为空"))
     headers = [_header(v) for v in values[0]]
     rows, lines = [], []
     for line, r in enumerate(values[1:], start=2):  # the block starts at A1
@@ -519,23 +530,25 @@ def _first_sheet(archive: zipfile.ZipFile) -> str:
         workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
         sheet = next((e for e in workbook.iter() if e.tag.endswith("}sheet")), None)
         if sheet is None:
-            raise TableError("Excel 文件中没有工作表")
+            raise TableError(_("Excel 文件中没有工作表"))
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
     except KeyError:
-        raise TableError("文件不是有效的 Excel 工作簿（缺少工作表关系）") from None
+        raise TableError(_("文件不是有效的 Excel 工作簿（缺少工作表关系）")) from None
     except ElementTree.ParseError:
-        raise TableError("Excel 文件已损坏：工作簿内容无法解析") from None
+        raise TableError(_("Excel 文件已损坏：工作簿内容无法解析")) from None
     except Exception as exc:  # defusedxml refuses entity tricks with its own errors
-        raise TableError(f"Excel 文件内容不安全或已损坏：{exc.__class__.__name__}") from None
+        raise TableError(
+            _("Excel 文件内容不安全或已损坏：%(error)s") % {"error": exc.__class__.__name__}
+        ) from None
     wanted = sheet.get(_RELATIONSHIP_ID)
     target = next(
         (rel.get("Target", "") for rel in rels.iter() if rel.get("Id") == wanted and wanted), ""
     )
     if not target:
-        raise TableError("文件不是有效的 Excel 工作簿（找不到第一个工作表）")
+        raise TableError(_("文件不是有效的 Excel 工作簿（找不到第一个工作表）"))
     member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
     if member not in archive.namelist():
-        raise TableError("文件不是有效的 Excel 工作簿（缺少第一个工作表）")
+        raise TableError(_("文件不是有效的 Excel 工作簿（缺少第一个工作表）"))
     return member
 
 
@@ -592,12 +605,15 @@ def _check_sheet_extent(archive: zipfile.ZipFile, member: str) -> int:
     def check(row: int, column: int) -> None:
         if column > max_columns:
             raise TableError(
-                f"Excel 文件第 {row} 行第 {column_name(column)} 列有内容，"
-                f"超出上限 {max_columns} 列：请只保留模板中的列"
+                _(
+                    "Excel 文件第 %(row)s 行第 %(column)s 列有内容，超出上限 %(max)s 列：请只保留模板中的列"
+                )
+                % {"row": row, "column": column_name(column), "max": max_columns}
             )
         if row > max_rows:
             raise TableError(
-                f"数据行过多：Excel 文件第 {row} 行有内容，上限为 {settings.IMPORT_MAX_ROWS} 行"
+                _("数据行过多：Excel 文件第 %(row)s 行有内容，上限为 %(max)s 行")
+                % {"row": row, "max": settings.IMPORT_MAX_ROWS}
             )
 
     row = column = 0
@@ -612,7 +628,7 @@ def _check_sheet_extent(archive: zipfile.ZipFile, member: str) -> int:
             cut = text.rfind(b">") + 1  # a tag is matched only once it is whole
             text, tail = text[:cut], text[cut:]
             if len(tail) > 1 << 16:
-                raise TableError("Excel 文件已损坏：工作表内容无法解析")
+                raise TableError(_("Excel 文件已损坏：工作表内容无法解析"))
             for match in _TAG.finditer(text):
                 name, attributes = match.group(1), match.group(2)
                 ref = _REF.search(attributes)
@@ -646,7 +662,7 @@ def decode_text(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
-        raise TableError("无法识别文件编码：请保存为 UTF-8 或 GBK 编码的 CSV") from None
+        raise TableError(_("无法识别文件编码：请保存为 UTF-8 或 GBK 编码的 CSV")) from None
 
 
 CSV_MAX_RECORD = 200_000  # characters in one row; a real row of the templates has a few hundred
@@ -682,7 +698,8 @@ class _Lines:
         self.used += self.position - start
         if self.used > CSV_MAX_RECORD:
             raise TableError(
-                f"CSV 第 {self.number} 行过长（一行超过 {CSV_MAX_RECORD} 个字符），请检查文件"
+                _("CSV 第 %(row)s 行过长（一行超过 %(max)s 个字符），请检查文件")
+                % {"row": self.number, "max": CSV_MAX_RECORD}
             )
         return self.text[start : self.position]
 
@@ -691,11 +708,11 @@ def _read_csv(data: bytes) -> Table:
     """Rows are read one at a time and counted as they come, so a file of millions
     of short lines is refused at the cap instead of being held whole."""
     if data.startswith(XLSX_MAGIC) or b"\0" in data[:4096]:
-        raise TableError("文件内容不是 CSV 文本：可能是改了扩展名的 Excel 或其他文件")
+        raise TableError(_("文件内容不是 CSV 文本：可能是改了扩展名的 Excel 或其他文件"))
     try:
         text = decode_text(data)
     except UnicodeDecodeError:
-        raise TableError("文件编码错误：请保存为 UTF-8 或 GBK 编码的 CSV") from None
+        raise TableError(_("文件编码错误：请保存为 UTF-8 或 GBK 编码的 CSV")) from None
     max_columns = settings.IMPORT_MAX_COLUMNS
     headers: list[str] | None = None
     rows: list[list[Any]] = []
@@ -709,22 +726,25 @@ def _read_csv(data: bytes) -> Table:
             first, start = start, reader.line_num + 1  # a quoted cell may span lines
             if len(record) > max_columns:
                 raise TableError(
-                    f"CSV 第 {reader.line_num} 行有 {len(record)} 列，超出上限 {max_columns} 列："
-                    "请只保留模板中的列"
+                    _("CSV 第 %(row)s 行有 %(n)s 列，超出上限 %(max)s 列：请只保留模板中的列")
+                    % {"row": reader.line_num, "n": len(record), "max": max_columns}
                 )
             if headers is None:
                 headers = [_header(v) for v in record]
             elif any(v.strip() for v in record):
                 if len(rows) >= settings.IMPORT_MAX_ROWS:
                     raise TableError(
-                        f"数据行过多：超过 {settings.IMPORT_MAX_ROWS} 行（第 {reader.line_num} 行）"
+                        _("数据行过多：超过 %(max)s 行（第 %(row)s 行）")
+                        % {"max": settings.IMPORT_MAX_ROWS, "row": reader.line_num}
                     )
                 rows.append(record)
                 starts.append(first)
     except csv.Error as exc:
-        raise TableError(f"CSV 格式错误（第 {reader.line_num} 行）：{exc}") from None
+        raise TableError(
+            _("CSV 格式错误（第 %(row)s 行）：%(error)s") % {"row": reader.line_num, "error": exc}
+        ) from None
     if headers is None:
-        raise TableError("文件为空")
+        raise TableError(_("文件为空"))
     return Table(headers=headers, rows=rows, all_text=True, lines=starts)
 
 
@@ -766,15 +786,15 @@ def parse_date(value: object) -> dt.date:
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
-            raise ValueError("日期不存在") from None
+            raise ValueError(_("日期不存在")) from None
     for pattern in _DATE_PATTERNS:
         match = pattern.match(text)
         if match:
             try:
                 return dt.date(*(int(g) for g in match.groups()))
             except ValueError:
-                raise ValueError("日期不存在") from None
-    raise ValueError("日期格式应为 YYYY-MM-DD")
+                raise ValueError(_("日期不存在")) from None
+    raise ValueError(_("日期格式应为 YYYY-MM-DD"))
 
 
 def neutralise(value: object) -> object:

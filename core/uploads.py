@@ -4,6 +4,8 @@ taking a picture without its metadata."""
 import io
 from typing import IO, NamedTuple
 
+from django.utils.translation import gettext as _
+
 
 class FileType(NamedTuple):
     signature: bytes
@@ -49,7 +51,8 @@ def clean_image(upload: IO[bytes], kind: FileType, *, max_pixels: int) -> bytes:
             width, height = image.size
             if width * height > max_pixels:
                 raise ImageError(
-                    f"图片尺寸过大：{width}×{height} 像素，上限为 {max_pixels // 1_000_000} 百万像素"
+                    _("图片尺寸过大：%(width)s×%(height)s 像素，上限为 %(max)s 百万像素")
+                    % {"width": width, "height": height, "max": max_pixels // 1_000_000}
                 )
             image.load()
             upright = ImageOps.exif_transpose(image) or image
@@ -66,8 +69,8 @@ def clean_image(upload: IO[bytes], kind: FileType, *, max_pixels: int) -> bytes:
     except ImageError:
         raise
     except Image.DecompressionBombError:  # Pillow's own guard, at twice its pixel limit
-        raise ImageError("图片尺寸过大，拒绝读取") from None
+        raise ImageError(_("图片尺寸过大，拒绝读取")) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ImageError("图片已损坏或无法识别，请重新拍摄或另存后上传") from None
+        raise ImageError(_("图片已损坏或无法识别，请重新拍摄或另存后上传")) from None
     upload.seek(0)
     return out.getvalue()

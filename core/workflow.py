@@ -22,6 +22,7 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import audit
 
@@ -140,13 +141,16 @@ def apply(
     move = flow.moves[verb]
     reason = (reason or "").strip()
     if move.needs_reason and not reason:
-        raise flow.error(f"{move.label}必须填写理由")
+        raise flow.error(_("%(move)s必须填写理由") % {"move": move.label})
     with transaction.atomic():
         fresh = flow.locked(obj.pk)
         state = getattr(fresh, flow.state_field)
         if state not in move.sources:
             shown = getattr(fresh, f"get_{flow.state_field}_display")()
-            raise flow.error(f"{flow.noun}当前为“{shown}”，不能{move.label}")
+            raise flow.error(
+                _("%(noun)s当前为“%(state)s”，不能%(move)s")
+                % {"noun": flow.noun, "state": shown, "move": move.label}
+            )
         if not move.allowed(user, fresh):
             raise flow.error(_refusal(move, fresh))
         if move.check is not None:

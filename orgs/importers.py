@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from core import audit
 from core.imports import (
@@ -67,13 +68,13 @@ def _cells(row: list[object], index: dict[str, int]) -> dict[str, object]:
 
 def _check_code(errors: RowErrors, line: int, header: str, value: str) -> bool:
     if not value:
-        errors.add(line, header, value, "不能为空")
+        errors.add(line, header, value, _("不能为空"))
         return False
     if len(value) > 32:
-        errors.add(line, header, value, "不能超过 32 个字符")
+        errors.add(line, header, value, _("不能超过 32 个字符"))
         return False
     if not CODE_PATTERN.fullmatch(value):
-        errors.add(line, header, value, "只能包含字母、数字、下划线、点和连字符")
+        errors.add(line, header, value, _("只能包含字母、数字、下划线、点和连字符"))
         return False
     return True
 
@@ -83,9 +84,9 @@ def _text(
 ) -> str:
     text = cell_text(value)
     if required and not text:
-        errors.add(line, header, text, "不能为空")
+        errors.add(line, header, text, _("不能为空"))
     elif len(text) > limit:
-        errors.add(line, header, text, f"不能超过 {limit} 个字符")
+        errors.add(line, header, text, _("不能超过 %(n)s 个字符") % {"n": limit})
     return text
 
 
@@ -100,9 +101,9 @@ def _optional_date(
         errors.add(line, header, value, str(exc))
         return None
     if day > today:
-        errors.add(line, header, value, "日期不能晚于今天")
+        errors.add(line, header, value, _("日期不能晚于今天"))
     elif day.year < 1900:
-        errors.add(line, header, value, "日期不能早于 1900 年")
+        errors.add(line, header, value, _("日期不能早于 1900 年"))
     return day
 
 
@@ -235,7 +236,9 @@ def _read_organizations(job: _OrgImport) -> None:
         bad = len(errors)
         code = cell_text(cells["code"])
         if _check_code(errors, line, headers["code"], code) and code in job.first_line:
-            errors.add(line, headers["code"], code, f"与第 {job.first_line[code]} 行重复")
+            errors.add(
+                line, headers["code"], code, _("与第 %(n)s 行重复") % {"n": job.first_line[code]}
+            )
         job.first_line.setdefault(code, line)
         parent_code = cell_text(cells["parent_code"])
         if parent_code:
@@ -264,14 +267,17 @@ def _read_organizations(job: _OrgImport) -> None:
                 line,
                 headers["kind"],
                 kind_text,
-                "未知的组织类型，可选："
-                + "、".join(str(label) for label in Organization.Kind.labels),
+                _("未知的组织类型，可选：%(choices)s")
+                % {"choices": "、".join(str(label) for label in Organization.Kind.labels)},
             )
         sector_text = cell_text(cells["sector"])
         values["sector_id"] = sectors.get(sector_text)
         if values["sector_id"] is None:
             errors.add(
-                line, headers["sector"], sector_text, "未知的领域，可选：" + "、".join(sectors)
+                line,
+                headers["sector"],
+                sector_text,
+                _("未知的领域，可选：%(choices)s") % {"choices": "、".join(sectors)},
             )
         if len(errors) == bad and code not in job.rows:
             job.rows[code] = _OrgRow(line, code, parent_code, values)
@@ -287,7 +293,7 @@ def _resolve_parents(job: _OrgImport) -> None:
         if row.parent_code and row.parent_code not in rows and row.parent_code not in existing:
             if row.parent_code not in job.first_line:
                 job.errors.add(
-                    row.line, job.headers["parent_code"], row.parent_code, "上级组织代码不存在"
+                    row.line, job.headers["parent_code"], row.parent_code, _("上级组织代码不存在")
                 )
             continue
         job.parent_of[code] = row.parent_code
@@ -331,7 +337,7 @@ def _write_organizations(job: _OrgImport) -> None:
     for level in sorted(by_level):
         batch = []
         for code in by_level[level]:
-            tree_id, lft, rght, _ = numbering[code]
+            tree_id, lft, rght, _level = numbering[code]
             batch.append(
                 Organization(
                     code=code,
@@ -429,7 +435,7 @@ def _check_cycles(job: _OrgImport) -> None:
                         rows[member].line,
                         job.headers["parent_code"],
                         rows[member].parent_code,
-                        "上级组织代码形成循环：" + " → ".join(cycle),
+                        _("上级组织代码形成循环：%(cycle)s") % {"cycle": " → ".join(cycle)},
                     )
         for code in path:
             state[code] = 2
@@ -460,15 +466,20 @@ def _check_scope(job: _OrgImport) -> None:
 
     for code, row in rows.items():
         if code in existing and not in_scope(code):
-            errors.add(row.line, headers["code"], code, "该组织不在您的管辖范围内")
+            errors.add(row.line, headers["code"], code, _("该组织不在您的管辖范围内"))
         elif code not in existing or parent_of[code] != job.code_of.get(
             existing[code]["parent_id"], ""
         ):
             if not row.parent_code:
-                errors.add(row.line, headers["parent_code"], "", "只有系统管理员可以创建顶级党组织")
+                errors.add(
+                    row.line, headers["parent_code"], "", _("只有系统管理员可以创建顶级党组织")
+                )
             elif not anchored(row.parent_code):
                 errors.add(
-                    row.line, headers["parent_code"], row.parent_code, "上级组织不在您的管辖范围内"
+                    row.line,
+                    headers["parent_code"],
+                    row.parent_code,
+                    _("上级组织不在您的管辖范围内"),
                 )
 
 
@@ -699,33 +710,35 @@ def _read_members(job: _MemberImport) -> None:
         number = number.strip()
         if _check_code(errors, line, h["number"], number):
             if number in first_line:
-                errors.add(line, h["number"], number, f"与第 {first_line[number]} 行重复")
+                errors.add(
+                    line, h["number"], number, _("与第 %(n)s 行重复") % {"n": first_line[number]}
+                )
             else:
                 first_line[number] = line
         name = name.strip()
         if not name:
-            errors.add(line, h["name"], name, "不能为空")
+            errors.add(line, h["name"], name, _("不能为空"))
         elif len(name) > 32:
-            errors.add(line, h["name"], name, "不能超过 32 个字符")
+            errors.add(line, h["name"], name, _("不能超过 32 个字符"))
         gender_value = genders.get(gender.strip())
         if gender_value is None:
-            errors.add(line, h["gender"], gender, "性别应为“男”或“女”")
+            errors.add(line, h["gender"], gender, _("性别应为“男”或“女”"))
         birth_date = _member_date(errors, line, h["birth_date"], birth)
         joined_on = _member_date(errors, line, h["joined_on"], joined)
         category_value = categories.get(category.strip())
         if category_value is None:
-            errors.add(line, h["category"], category, "党员类别应为“正式党员”或“预备党员”")
+            errors.add(line, h["category"], category, _("党员类别应为“正式党员”或“预备党员”"))
         org_id = orgs.get(org_code.strip())
         if org_id is None:
             errors.add(
                 line,
                 h["organization_code"],
                 org_code,
-                "党组织代码不存在或不在您的管辖范围内" if org_code.strip() else "不能为空",
+                _("党组织代码不存在或不在您的管辖范围内") if org_code.strip() else _("不能为空"),
             )
         post = post.strip()
         if len(post) > 64:
-            errors.add(line, h["post"], post, "不能超过 64 个字符")
+            errors.add(line, h["post"], post, _("不能超过 64 个字符"))
         mobile = mobile.strip()
         problems = member_problems(
             birth_date=birth_date, joined_on=joined_on, mobile=mobile, today=today
@@ -783,7 +796,7 @@ def _compare_members(job: _MemberImport) -> None:
                 job.first_line[number],
                 job.headers["number"],
                 number,
-                "党员编号已被您管辖范围以外的党组织使用",
+                _("党员编号已被您管辖范围以外的党组织使用"),
             )
         else:
             job.updates.append(
@@ -882,7 +895,7 @@ def _audit_members(job: _MemberImport) -> None:
 def _member_date(errors: RowErrors, line: int, header: str, value: str) -> dt.date | None:
     """The cell as a date; its bounds are a member rule (``orgs.rules``)."""
     if not value:
-        errors.add(line, header, value, "不能为空")
+        errors.add(line, header, value, _("不能为空"))
         return None
     day = _parsed_dates.get(value)  # a roll repeats dates a lot: parse each text once
     if day is None:

@@ -11,8 +11,10 @@ The importer calls this once a row, 75,000 rows in a couple of seconds
 """
 
 import datetime as dt
+from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.documents import NUMBER, YEAR
@@ -40,25 +42,28 @@ def member_problems(
     today = today or timezone.localdate()
     problems: list[Problem] = []
     if birth_date is not None and not EARLIEST_DATE <= birth_date <= today:
-        problems.append(_out_of_bounds("birth_date", "出生日期", birth_date, today))
+        problems.append(_out_of_bounds("birth_date", _("出生日期"), birth_date, today))
         birth_date = None
     if joined_on is not None and not EARLIEST_DATE <= joined_on <= today:
-        problems.append(_out_of_bounds("joined_on", "入党日期", joined_on, today))
+        problems.append(_out_of_bounds("joined_on", _("入党日期"), joined_on, today))
         joined_on = None
     if birth_date is not None and joined_on is not None:
         if joined_on <= birth_date:
-            problems.append(("joined_on", "入党日期应晚于出生日期"))
+            problems.append(("joined_on", gettext("入党日期应晚于出生日期")))
         elif age_on(joined_on, birth_date) < JOINING_AGE:
-            problems.append(("joined_on", f"入党时未满 {JOINING_AGE} 周岁"))
+            problems.append(("joined_on", gettext("入党时未满 %(n)s 周岁") % {"n": JOINING_AGE}))
     if mobile and not is_mobile(mobile):
         problems.append(("mobile", str(MOBILE_MESSAGE)))
     return problems
 
 
-def _out_of_bounds(name: str, label: str, day: dt.date, today: dt.date) -> Problem:
+def _out_of_bounds(name: str, label: Any, day: dt.date, today: dt.date) -> Problem:
     if day > today:
-        return (name, f"{label}不能晚于今天")
-    return (name, f"{label}不能早于 {EARLIEST_DATE.year} 年")
+        return (name, gettext("%(field)s不能晚于今天") % {"field": label})
+    return (
+        name,
+        gettext("%(field)s不能早于 %(year)s 年") % {"field": label, "year": EARLIEST_DATE.year},
+    )
 
 
 def age_on(day: dt.date, born: dt.date) -> int:

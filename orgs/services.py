@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import audit, workflow
 from orgs import hooks, tallies
@@ -90,7 +91,7 @@ def organization_move(*, organization: Organization, new_parent: Organization) -
         node = Organization.objects.get(pk=organization.pk)
         target = Organization.objects.get(pk=new_parent.pk)
         if contains(node, target):
-            raise DomainError("不能把党组织移到它自己或它的下级组织之下")
+            raise DomainError(_("不能把党组织移到它自己或它的下级组织之下"))
         if node.parent_id == target.pk:
             return node
         before = audit.snapshot(node)
@@ -108,9 +109,9 @@ def organization_delete(*, organization: Organization) -> None:
         lock_tree()
         node = Organization.objects.get(pk=organization.pk)
         if node.get_children().exists():
-            raise DomainError("该党组织下还有下级组织，不能删除")
+            raise DomainError(_("该党组织下还有下级组织，不能删除"))
         if Member.objects.filter(organization=node).exists():
-            raise DomainError("该党组织还有党员，不能删除；请先转接党员组织关系")
+            raise DomainError(_("该党组织还有党员，不能删除；请先转接党员组织关系"))
         before = audit.snapshot(node)
         pk = node.pk
         tallies.detach(node)  # its rows go with it (a childless node: subtree is own)
@@ -167,9 +168,9 @@ def member_transfer(
     with transaction.atomic():
         fresh = Member.objects.select_for_update().get(pk=member.pk)
         if fresh.organization_id == to.pk:
-            raise DomainError("该党员已在此党组织，无需转接")
+            raise DomainError(_("该党员已在此党组织，无需转接"))
         if not to.is_active:
-            raise DomainError("不能转入已撤销的党组织")
+            raise DomainError(_("不能转入已撤销的党组织"))
         transfer = MemberTransfer(
             member=fresh,
             from_organization_id=fresh.organization_id,

@@ -45,7 +45,7 @@ class BaseItemFormSet(forms.BaseFormSet):
         if any(self.errors):
             return
         if not self.kept_forms():
-            raise forms.ValidationError("至少填写一项承诺事项")
+            raise forms.ValidationError(_("至少填写一项承诺事项"))
 
     def items(self) -> list[ItemInput]:
         return [

@@ -19,6 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from campaign.models import Campaign, Criterion, Rubric
 from core.imports import (
@@ -90,7 +91,7 @@ def import_pledges(
         if hint:
             errors.insert(0, hint)
     if not selectors.contains(campaign.organization, organization):
-        errors.add(0, "", "", f"{organization.name}不在本次活动范围内")
+        errors.add(0, "", "", _("%(unit)s不在本次活动范围内") % {"unit": organization.name})
     if errors:
         report.errors = list(errors)
         return report
@@ -116,7 +117,7 @@ def _import(
     for group in groups.values():
         if group.number not in members:
             for line in group.lines:
-                errors.add(line, NUMBER, group.number, "党员编号不存在或不在本组织")
+                errors.add(line, NUMBER, group.number, _("党员编号不存在或不在本组织"))
     if errors:
         return
 
@@ -130,7 +131,9 @@ def _import(
             plan.append((CREATE, group, member, None))
             continue
         if pledge.state in UNDER_REVIEW:
-            errors.add(group.lines[0], NUMBER, group.number, "该党员的承诺正在审核中，不能导入覆盖")
+            errors.add(
+                group.lines[0], NUMBER, group.number, _("该党员的承诺正在审核中，不能导入覆盖")
+            )
             continue
         old = current_items.get(pledge.pk, [])
         if _signature(old) == _signature(group.items):
@@ -187,7 +190,7 @@ def _parse_rows(
         bad = len(errors)
         number = cell_text(index.cell(raw, NUMBER))
         if not number:
-            errors.add(line, NUMBER, number, "不能为空")
+            errors.add(line, NUMBER, number, _("不能为空"))
 
         audience_text = cell_text(index.cell(raw, AUDIENCE))
         audience = audiences.get(audience_text) if audience_text else Pledge.Audience.PUBLIC
@@ -229,10 +232,10 @@ def _parse_rows(
                     line,
                     CRITERION,
                     criterion_text,
-                    "多个党员评价标准中都有此编号，请填写“编号 标题”以区分",
+                    _("多个党员评价标准中都有此编号，请填写“编号 标题”以区分"),
                 )
             else:
-                errors.add(line, CRITERION, criterion_text, "不是本次活动党员评价标准中的项目")
+                errors.add(line, CRITERION, criterion_text, _("不是本次活动党员评价标准中的项目"))
 
         if number and audience is not None:
             group = groups.setdefault((number, audience), _Group(number, audience))
@@ -243,7 +246,10 @@ def _parse_rows(
                     line,
                     CONTENT,
                     content,
-                    f"{over}（同一党员、同一承诺对象的各行为一份承诺，与第 {group.lines[0]} 行同属一份）",
+                    _(
+                        "%(problem)s（同一党员、同一承诺对象的各行为一份承诺，与第 %(n)s 行同属一份）"
+                    )
+                    % {"problem": over, "n": group.lines[0]},
                 )
             elif len(errors) == bad:
                 group.items.append(ItemInput(content, due_date, verification, criterion))

@@ -39,11 +39,11 @@ def _scoped(job: Job, roles=org_selectors.READ) -> tuple[Organization, Campaign]
             .filter(pk=job.params["organization"])
             .first()
         ),
-        missing="党组织不存在或不在您的管辖范围内",
+        missing=str(_("党组织不存在或不在您的管辖范围内")),
     )
     campaign = campaigns_over(organization).filter(pk=job.params["campaign"]).first()
     if campaign is None:
-        raise JobError("活动不存在或不包含该党组织")
+        raise JobError(_("活动不存在或不包含该党组织"))
     return organization, campaign
 
 
@@ -84,7 +84,7 @@ def run_import(job: Job, report) -> None:
     job.result = result.as_dict()
     job.save(update_fields=["result"])
     if not result.ok:
-        raise JobError(f"文件中有 {len(result.errors)} 处错误，未写入任何数据")
+        raise JobError(_("文件中有 %(n)s 处错误，未写入任何数据") % {"n": len(result.errors)})
 
 
 def board_url(organization: Organization) -> str:
@@ -301,9 +301,9 @@ def run_export(job: Job, report) -> None:
 
     filters = job.params.get("filters", {})
     try:
-        _, _, pledges = selectors.filtered_pledges(user, filters)
+        _campaign, _root, pledges = selectors.filtered_pledges(user, filters)
     except Http404:
-        raise JobError("活动或党组织不在您的管辖范围内") from None
+        raise JobError(_("活动或党组织不在您的管辖范围内")) from None
     reach = org_selectors.reach_of(user, filters.get("organization"))
     report(10, "正在读取承诺")
     items = (
@@ -342,7 +342,7 @@ def run_export(job: Job, report) -> None:
         )
     report(70, "正在生成文件")
     fmt = job.params["format"]
-    content, _ = write_table(fmt, EXPORT_HEADERS, rows, title="公开承诺")
+    content, _count = write_table(fmt, EXPORT_HEADERS, rows, title="公开承诺")
     job_save_output(job, documents.file_name("公开承诺", ext=fmt), content)
     job.result = {"rows": len(rows), "reach": reach}
     job.save(update_fields=["result"])

@@ -9,6 +9,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
+from django.utils import formats
+from django.utils.translation import gettext as _
+
 from campaign.models import Campaign, Criterion, Rubric
 from pledges.models import Pledge
 
@@ -29,6 +32,11 @@ class Item(Protocol):
     criterion: Criterion | None
 
 
+def _day(value: dt.date) -> str:
+    """A date in a message, in the reader's language (2011-06-30, 06/30/2011)."""
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
+
+
 def audiences_for(*, member: bool) -> tuple[Pledge.Audience, Pledge.Audience]:
     """A member pledges to the party organisation or to the public; an organisation to
     its parent organisation or to the public (the database constraint says the same)."""
@@ -42,9 +50,10 @@ def audience_problem(audience: str | None, *, member: bool) -> str | None:
     allowed = audiences_for(member=member)
     if audience in allowed:
         return None
-    return f"{'党员' if member else '党组织'}的承诺对象只能是" + "或".join(
-        str(a.label) for a in allowed
-    )
+    choices = _("或").join(str(a.label) for a in allowed)
+    if member:
+        return _("党员的承诺对象只能是%(choices)s") % {"choices": choices}
+    return _("党组织的承诺对象只能是%(choices)s") % {"choices": choices}
 
 
 def item_field_problems(
@@ -54,27 +63,38 @@ def item_field_problems(
     problems: list[Problem] = []
     content = content.strip()
     if not content:
-        problems.append(("content", "承诺事项不能为空"))
+        problems.append(("content", _("承诺事项不能为空")))
     elif len(content) > CONTENT_MAX:
-        problems.append(("content", f"承诺事项不能超过 {CONTENT_MAX} 字（现有 {len(content)} 字）"))
+        problems.append(
+            (
+                "content",
+                _("承诺事项不能超过 %(max)s 字（现有 %(n)s 字）")
+                % {"max": CONTENT_MAX, "n": len(content)},
+            )
+        )
     if due_date is None:
-        problems.append(("due_date", "请填写完成时限"))
+        problems.append(("due_date", _("请填写完成时限")))
     elif not campaign.start_date <= due_date <= campaign.end_date:
         problems.append(
             (
                 "due_date",
-                f"完成时限 {due_date:%Y-%m-%d} 不在活动期间"
-                f"（{campaign.start_date:%Y-%m-%d} 至 {campaign.end_date:%Y-%m-%d}）",
+                _("完成时限 %(due)s 不在活动期间（%(start)s 至 %(end)s）")
+                % {
+                    "due": _day(due_date),
+                    "start": _day(campaign.start_date),
+                    "end": _day(campaign.end_date),
+                },
             )
         )
     verification = verification.strip()
     if not verification:
-        problems.append(("verification", "请填写检验方式"))
+        problems.append(("verification", _("请填写检验方式")))
     elif len(verification) > VERIFICATION_MAX:
         problems.append(
             (
                 "verification",
-                f"检验方式不能超过 {VERIFICATION_MAX} 字（现有 {len(verification)} 字）",
+                _("检验方式不能超过 %(max)s 字（现有 %(n)s 字）")
+                % {"max": VERIFICATION_MAX, "n": len(verification)},
             )
         )
     return problems
@@ -83,7 +103,7 @@ def item_field_problems(
 def too_many_items(count: int) -> str | None:
     """Why a pledge of ``count`` items is too long."""
     if count > MAX_ITEMS:
-        return f"承诺事项最多 {MAX_ITEMS} 项，现有 {count} 项"
+        return _("承诺事项最多 %(max)s 项，现有 %(n)s 项") % {"max": MAX_ITEMS, "n": count}
     return None
 
 
@@ -94,22 +114,26 @@ def item_problems(campaign: Campaign, subject: str, items: Sequence[Item]) -> li
         Rubric.objects.filter(campaign=campaign, subject=subject).values_list("pk", flat=True)
     )
     if not items:
-        problems.append("至少填写一项承诺事项")
+        problems.append(_("至少填写一项承诺事项"))
     over = too_many_items(len(items))
     if over:
         problems.append(over)
     for number, item in enumerate(items, start=1):
-        where = f"第{number}项"
+        where = _("第%(n)s项") % {"n": number}
         for _field, message in item_field_problems(
             content=item.content,
             due_date=item.due_date,
             verification=item.verification,
             campaign=campaign,
         ):
-            problems.append(f"{where}：{message}")
+            problems.append(_("%(where)s：%(problem)s") % {"where": where, "problem": message})
         if item.criterion is not None and item.criterion.rubric_id not in rubrics:
             problems.append(
-                f"{where}：对应标准“{item.criterion}”不属于本次活动的"
-                f"{Rubric.Subject(subject).label}标准"
+                _("%(where)s：对应标准“%(criterion)s”不属于本次活动的%(subject)s标准")
+                % {
+                    "where": where,
+                    "criterion": item.criterion,
+                    "subject": Rubric.Subject(subject).label,
+                }
             )
     return problems

@@ -16,7 +16,9 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from campaign.models import Campaign, Criterion, Phase, Rubric
 from core import audit, public, uploads, workflow
@@ -32,6 +34,17 @@ PHOTO_TYPES = (uploads.PNG, uploads.JPEG)
 PHOTO_MAX_PIXELS = 50_000_000  # a 48-megapixel phone camera fits
 COMMENT_MAX = 300
 AUTHOR_MAX = 20
+
+
+# Move names: the refusals name them too ("只有上级党组织可以审核这份承诺").
+APPROVE = pgettext_lazy("workflow move", "审核")
+RETURN = pgettext_lazy("workflow move", "退回")
+OUTCOME = pgettext_lazy("workflow move", "评诺")
+
+
+def _day(value: dt.date) -> str:
+    """A date in a message, in the reader's language (2011-06-30, 06/30/2011)."""
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
 
 
 class PledgeError(workflow.DomainError):
@@ -134,7 +147,7 @@ def pledge_create(
     if member is not None:
         organization = member.organization
     if organization.tree_id != campaign.organization.tree_id:
-        raise PledgeError("该党组织不在本次活动范围内")
+        raise PledgeError(_("该党组织不在本次活动范围内"))
     pledge = Pledge(
         campaign=campaign,
         organization=organization,
@@ -145,7 +158,7 @@ def pledge_create(
     )
     pledge.entered_by = pledge.created_by
     if not can_write(user, pledge):
-        raise PledgeError("您无权为该党组织或党员录入承诺")
+        raise PledgeError(_("您无权为该党组织或党员录入承诺"))
     wrong_audience = audience_problem(audience, member=member is not None)
     if wrong_audience:
         raise PledgeError(wrong_audience)
@@ -154,7 +167,8 @@ def pledge_create(
         raise PledgeError("；".join(problems))
     items = [replace(item, key=None) for item in items]  # a new pledge numbers its own items
     taken = PledgeError(
-        f"{pledge.pledger_name}在本次活动中已有“{pledge.get_audience_display()}”的承诺，请在原承诺上修改"
+        _("%(pledger)s在本次活动中已有“%(audience)s”的承诺，请在原承诺上修改")
+        % {"pledger": pledge.pledger_name, "audience": pledge.get_audience_display()}
     )
     with transaction.atomic():
         if _duplicate(pledge).exists():
@@ -249,9 +263,11 @@ def pledge_save(
     with transaction.atomic():
         fresh = _locked(pledge)
         if not can_write(user, fresh):
-            raise PledgeError("您无权修改这份承诺")
+            raise PledgeError(_("您无权修改这份承诺"))
         if fresh.state not in (Pledge.State.DRAFT, Pledge.State.RETURNED, Pledge.State.PUBLISHED):
-            raise PledgeError(f"承诺{fresh.get_state_display()}，等待审核，暂不能修改")
+            raise PledgeError(
+                _("承诺%(state)s，等待审核，暂不能修改") % {"state": fresh.get_state_display()}
+            )
         problems = item_problems(fresh.campaign, subject_of(fresh), items)
         if problems:
             raise PledgeError("；".join(problems))
@@ -262,7 +278,7 @@ def pledge_save(
         known = {i.key for i in old_items}
         kept = [i.key for i in items if i.key is not None]
         if any(key not in known for key in kept) or len(set(kept)) != len(kept):
-            raise PledgeError("承诺事项已被他人修改，请刷新页面后重试")
+            raise PledgeError(_("承诺事项已被他人修改，请刷新页面后重试"))
         # Keys keep growing across revisions, so a removed item's 践诺 never
         # attaches to a new item. Read before this revision's items go.
         top = (
@@ -290,24 +306,25 @@ def pledge_save(
 
 def _items_filed(pledge: Pledge, user: Any) -> None:
     if not working_revision(pledge).items.exists():
-        raise PledgeError("至少填写一项承诺事项")
+        raise PledgeError(_("至少填写一项承诺事项"))
 
 
-def _approver_refusal(verb: str):
+def _approver_refusal(verb: Any):
     def refusal(pledge: Pledge) -> str:
-        who = "党员所在党支部" if pledge.member_id else "上级党组织"
-        return f"只有{who}可以{verb}这份承诺"
+        if pledge.member_id:
+            return _("只有党员所在党支部可以%(move)s这份承诺") % {"move": verb}
+        return _("只有上级党组织可以%(move)s这份承诺") % {"move": verb}
 
     return refusal
 
 
 def _approval_refusal(pledge: Pledge) -> str:
     """Why 审核通过 was refused; the one rule names the one who may not."""
-    text = _approver_refusal("审核")(pledge)
+    text = _approver_refusal(APPROVE)(pledge)
     if pledge.campaign.separate_approver and pledge.entered_by_id:
         entered = pledge.entered_by
         name = (entered.get_full_name() or entered.get_username()) if entered else ""
-        text += f"，且审核人须不同于录入人（{name}）"
+        text += _("，且审核人须不同于录入人（%(name)s）") % {"name": name}
     return text
 
 
@@ -319,29 +336,29 @@ def _stamp_published_revision(pledge: Pledge, user: Any) -> None:
 
 def _on_board(pledge: Pledge, user: Any) -> None:
     if not pledge.is_public:
-        raise PledgeError("承诺公示后才能评诺")
+        raise PledgeError(_("承诺公示后才能评诺"))
 
 
 WORKFLOW = workflow.declare(
     model=Pledge,
-    noun="承诺",
+    noun=pgettext_lazy("workflow noun", "承诺"),
     error=PledgeError,
     locked=lambda pk: _locked(Pledge(pk=pk)),
     organization_id=lambda pledge: pledge.organization_id,
     moves=[
         workflow.Move(
             verb="submit",
-            label="提交",
+            label=pgettext_lazy("workflow move", "提交"),
             sources=(Pledge.State.DRAFT, Pledge.State.RETURNED),
             target=Pledge.State.SUBMITTED,
             allowed=can_write,
-            refusal="只有承诺人或本组织可以提交",
+            refusal=gettext_lazy("只有承诺人或本组织可以提交"),
             check=_items_filed,
             stamps={"submitted_at": workflow.NOW},
         ),
         workflow.Move(
             verb="approve",
-            label="审核",
+            label=APPROVE,
             sources=(Pledge.State.SUBMITTED,),
             target=Pledge.State.APPROVED,
             allowed=may_approve,
@@ -351,21 +368,21 @@ WORKFLOW = workflow.declare(
         ),
         workflow.Move(
             verb="return",
-            label="退回",
+            label=RETURN,
             sources=(Pledge.State.SUBMITTED,),
             target=Pledge.State.RETURNED,
             allowed=can_approve,
-            refusal=_approver_refusal("退回"),
+            refusal=_approver_refusal(RETURN),
             needs_reason=True,
             stamps={"return_reason": workflow.REASON},
         ),
         workflow.Move(
             verb="publish",
-            label="公示",
+            label=pgettext_lazy("workflow move", "公示"),
             sources=(Pledge.State.APPROVED,),
             target=Pledge.State.PUBLISHED,
             allowed=lambda user, pledge: can_approve(user, pledge) or can_write(user, pledge),
-            refusal="您无权公示这份承诺",
+            refusal=gettext_lazy("您无权公示这份承诺"),
             stamps={
                 "published_revision": lambda pledge: pledge.revision,
                 "published_at": workflow.NOW,
@@ -374,13 +391,13 @@ WORKFLOW = workflow.declare(
         ),
         workflow.Move(
             verb="outcome",
-            label="评诺",
+            label=OUTCOME,
             # A pledge being revised keeps its published text, so any state will do
             # once it has been on the board.
             sources=tuple(Pledge.State.values),
             target=None,
             allowed=can_approve,
-            refusal=_approver_refusal("评诺"),
+            refusal=_approver_refusal(OUTCOME),
             check=_on_board,
             stamps={"outcome_at": workflow.NOW, "outcome_by": workflow.ACTOR},
         ),
@@ -413,14 +430,17 @@ def pledge_outcome_set(
 ) -> Pledge:
     """评诺: the approver records whether a published pledge was honoured in a phase."""
     if outcome not in Pledge.Outcome.values:
-        raise PledgeError("请选择评诺结果：已兑现、部分兑现或未兑现")
+        raise PledgeError(_("请选择评诺结果：已兑现、部分兑现或未兑现"))
     comment = (comment or "").strip()
     if outcome != Pledge.Outcome.HONOURED and not comment:
-        raise PledgeError("部分兑现或未兑现时必须填写评诺意见")
+        raise PledgeError(_("部分兑现或未兑现时必须填写评诺意见"))
     if phase.campaign_id != pledge.campaign_id:
-        raise PledgeError("评诺阶段不属于本次活动")
+        raise PledgeError(_("评诺阶段不属于本次活动"))
     if phase.start_date > timezone.localdate():
-        raise PledgeError(f"“{phase.name}”阶段尚未开始（{phase.start_date:%Y-%m-%d}），不能评诺")
+        raise PledgeError(
+            _("“%(phase)s”阶段尚未开始（%(start)s），不能评诺")
+            % {"phase": phase.name, "start": _day(phase.start_date)}
+        )
     return workflow.apply(
         WORKFLOW,
         "outcome",
@@ -444,22 +464,25 @@ def pledge_update_add(
     """践诺: a dated progress entry (optionally with a photo) on a published item."""
     text = (text or "").strip()
     if not can_write(user, pledge):
-        raise PledgeError("您无权为这份承诺登记践诺情况")
+        raise PledgeError(_("您无权为这份承诺登记践诺情况"))
     if not pledge.is_public:
-        raise PledgeError("承诺公示后才能登记践诺情况")
+        raise PledgeError(_("承诺公示后才能登记践诺情况"))
     if not PledgeItem.objects.filter(
         revision__pledge=pledge, revision__number=pledge.published_revision, key=item_key
     ).exists():
-        raise PledgeError("所选承诺事项不在公示的承诺中")
+        raise PledgeError(_("所选承诺事项不在公示的承诺中"))
     if not text:
-        raise PledgeError("请填写进展情况")
+        raise PledgeError(_("请填写进展情况"))
     if len(text) > UPDATE_TEXT_MAX:
-        raise PledgeError(f"进展情况不能超过 {UPDATE_TEXT_MAX} 字（现有 {len(text)} 字）")
+        raise PledgeError(
+            _("进展情况不能超过 %(max)s 字（现有 %(n)s 字）")
+            % {"max": UPDATE_TEXT_MAX, "n": len(text)}
+        )
     today = timezone.localdate()
     if happened_on > today:
-        raise PledgeError(f"日期 {happened_on:%Y-%m-%d} 晚于今天")
+        raise PledgeError(_("日期 %(date)s 晚于今天") % {"date": _day(happened_on)})
     if happened_on < pledge.campaign.start_date:
-        raise PledgeError(f"日期 {happened_on:%Y-%m-%d} 早于活动开始日期")
+        raise PledgeError(_("日期 %(date)s 早于活动开始日期") % {"date": _day(happened_on)})
     name, cleaned = "", None
     if photo is not None:
         name, cleaned = _checked_photo(photo)
@@ -483,17 +506,20 @@ def _checked_photo(photo: Any) -> tuple[str, bytes]:
     name = photo.name.rsplit("/", 1)[-1][-100:]
     if photo.size > PHOTO_MAX_BYTES:
         raise PledgeError(
-            f"照片过大：{photo.size / 1024 / 1024:.1f} MB，上限为 {PHOTO_MAX_BYTES // 1024 // 1024} MB"
+            _("照片过大：%(size).1f MB，上限为 %(max)s MB")
+            % {"size": photo.size / 1024 / 1024, "max": PHOTO_MAX_BYTES // 1024 // 1024}
         )
     match = uploads.sniff(photo, PHOTO_TYPES)
     if match is None:
-        raise PledgeError(f"照片只接受 PNG 或 JPG 图片：{name}")
+        raise PledgeError(_("照片只接受 PNG 或 JPG 图片：%(name)s") % {"name": name})
     if not name.lower().endswith(match.extensions):
         name = f"photo{match.extensions[0]}"
     try:
         cleaned = uploads.clean_image(photo, match, max_pixels=PHOTO_MAX_PIXELS)
     except uploads.ImageError as exc:
-        raise PledgeError(f"照片 {name}：{exc}") from None
+        raise PledgeError(
+            _("照片 %(name)s：%(problem)s") % {"name": name, "problem": exc}
+        ) from None
     return name, cleaned
 
 
@@ -546,13 +572,15 @@ def comment_add(*, pledge: Pledge, text: str, author: str, address: str) -> Pled
     text = public.visitor_text(text)
     author = public.visitor_text(author, multiline=False)
     if not pledge.is_public:
-        raise PledgeError("该承诺未公示，不能留言")
+        raise PledgeError(_("该承诺未公示，不能留言"))
     if not text:
-        raise PledgeError("请填写意见内容")
+        raise PledgeError(_("请填写意见内容"))
     if public.too_long(text, COMMENT_MAX):
-        raise PledgeError(f"意见内容不能超过 {COMMENT_MAX} 字（现有 {len(text)} 字）")
+        raise PledgeError(
+            _("意见内容不能超过 %(max)s 字（现有 %(n)s 字）") % {"max": COMMENT_MAX, "n": len(text)}
+        )
     if public.too_long(author, AUTHOR_MAX):
-        raise PledgeError(f"署名不能超过 {AUTHOR_MAX} 字")
+        raise PledgeError(_("署名不能超过 %(max)s 字") % {"max": AUTHOR_MAX})
     digest = public.address_hash(address)
     since = public.window_start(settings.PLEDGE_COMMENT_WINDOW_SECONDS)
     with transaction.atomic():
@@ -561,7 +589,7 @@ def comment_add(*, pledge: Pledge, text: str, author: str, address: str) -> Pled
             scope="pledge_comment", key=digest, recent=recent, limit=settings.PLEDGE_COMMENT_LIMIT
         ):
             minutes = max(1, settings.PLEDGE_COMMENT_WINDOW_SECONDS // 60)
-            raise PledgeError(f"留言过于频繁，请 {minutes} 分钟后再试")
+            raise PledgeError(_("留言过于频繁，请 %(n)s 分钟后再试") % {"n": minutes})
         return PledgeComment.objects.create(
             pledge=pledge, text=text, author=author, address_hash=digest
         )
@@ -569,7 +597,7 @@ def comment_add(*, pledge: Pledge, text: str, author: str, address: str) -> Pled
 
 COMMENT_WORKFLOW = workflow.declare(
     model=PledgeComment,
-    noun="留言",
+    noun=pgettext_lazy("workflow noun", "留言"),
     error=PledgeError,
     locked=lambda pk: (
         PledgeComment.objects.select_for_update(of=("self",)).select_related("pledge").get(pk=pk)
@@ -583,12 +611,12 @@ COMMENT_WORKFLOW = workflow.declare(
             sources=tuple(PledgeComment.State.values),
             target=target,
             allowed=lambda user, comment: can_moderate(user, comment.pledge),
-            refusal="您无权审核这条留言",
+            refusal=gettext_lazy("您无权审核这条留言"),
             stamps={"moderated_at": workflow.NOW, "moderated_by": workflow.ACTOR},
         )
         for verb, label, target in (
-            ("show", "显示", PledgeComment.State.APPROVED),
-            ("hide", "不予显示", PledgeComment.State.REJECTED),
+            ("show", pgettext_lazy("workflow move", "显示"), PledgeComment.State.APPROVED),
+            ("hide", pgettext_lazy("workflow move", "不予显示"), PledgeComment.State.REJECTED),
         )
     ],
 )

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaign.models import Campaign, Criterion
@@ -47,9 +48,13 @@ def _formset_error(formset: Any) -> str:
     for form in formset.forms:
         for name, errors in form.errors.items():
             label = form.fields[name].label if name in form.fields else ""
-            return f"第{formset.forms.index(form) + 1}项 {label}：{errors[0]}"
+            return _("第%(n)s项 %(field)s：%(problem)s") % {
+                "n": formset.forms.index(form) + 1,
+                "field": label,
+                "problem": errors[0],
+            }
     errors = formset.non_form_errors()
-    return str(errors[0]) if errors else "输入有误"
+    return str(errors[0]) if errors else _("输入有误")
 
 
 def _criteria(campaign: Campaign, member: bool):
@@ -110,7 +115,7 @@ def pledge_export(request: HttpRequest, fmt: str) -> HttpResponse:
         raise PermissionDenied
     form = PledgeFilterForm(request.POST)
     filters = form.cleaned_data if form.is_valid() else {}
-    campaign, scope_root, _ = selectors.filtered_pledges(request.user, filters)  # 404s here
+    campaign, scope_root, _rows = selectors.filtered_pledges(request.user, filters)  # 404s here
     if campaign is None:
         raise Http404
     job = job_start(
@@ -217,7 +222,7 @@ def pledge_create(request: HttpRequest) -> HttpResponse:
             except services.PledgeError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, "承诺已保存为草稿，请提交审核")
+                messages.success(request, _("承诺已保存为草稿，请提交审核"))
                 return _back(pledge)
         else:
             messages.error(request, first_error(start) if start.errors else _formset_error(formset))
@@ -266,7 +271,7 @@ def pledge_edit(request: HttpRequest, pk: int) -> HttpResponse:
             except services.PledgeError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, "承诺已保存")
+                messages.success(request, _("承诺已保存"))
                 return _back(pledge)
         else:
             messages.error(
@@ -326,7 +331,7 @@ def pledge_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def pledge_submit(request: HttpRequest, pk: int) -> HttpResponse:
     pledge = selectors.pledge_get(request.user, pk)
     return move_response(
-        request, services.pledge_submit, done="已提交审核", back=_back(pledge), pledge=pledge
+        request, services.pledge_submit, done=_("已提交审核"), back=_back(pledge), pledge=pledge
     )
 
 
@@ -337,7 +342,7 @@ def pledge_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return move_response(
         request,
         services.pledge_approve,
-        done="已审核通过，可以公示",
+        done=_("已审核通过，可以公示"),
         back=_back(pledge),
         pledge=pledge,
     )
@@ -350,7 +355,7 @@ def pledge_publish(request: HttpRequest, pk: int) -> HttpResponse:
     return move_response(
         request,
         services.pledge_publish,
-        done="已公示，群众可在公示栏查看",
+        done=_("已公示，群众可在公示栏查看"),
         back=_back(pledge),
         pledge=pledge,
     )
@@ -363,7 +368,7 @@ def pledge_return(request: HttpRequest, pk: int) -> HttpResponse:
     return move_response(
         request,
         services.pledge_return,
-        done="已退回",
+        done=_("已退回"),
         back=_back(pledge),
         reason_for=services.WORKFLOW.moves["return"],
         pledge=pledge,
@@ -382,7 +387,7 @@ def pledge_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     return move_response(
         request,
         services.pledge_outcome_set,
-        done="评诺结果已保存",
+        done=_("评诺结果已保存"),
         back=_back(pledge),
         pledge=pledge,
         outcome=form.cleaned_data["outcome"],
@@ -404,7 +409,7 @@ def pledge_update_add(request: HttpRequest, pk: int) -> HttpResponse:
     return move_response(
         request,
         services.pledge_update_add,
-        done="践诺情况已登记",
+        done=_("践诺情况已登记"),
         back=_back(pledge),
         pledge=pledge,
         item_key=form.cleaned_data["item_key"],
@@ -436,12 +441,12 @@ def comment_moderate(request: HttpRequest, pk: int) -> HttpResponse:
         target = ""
     back = redirect(target or "pledges:comment_list")
     if not form.is_valid():
-        messages.error(request, "请选择显示或不予显示")
+        messages.error(request, _("请选择显示或不予显示"))
         return back
     return move_response(
         request,
         services.comment_moderate,
-        done="留言已处理",
+        done=_("留言已处理"),
         back=back,
         comment=comment,
         approve=form.cleaned_data["decision"] == "approve",
@@ -527,7 +532,7 @@ def import_confirm(request: HttpRequest, job_pk: int) -> HttpResponse:
     except Job.DoesNotExist:
         raise Http404 from None
     except PreviewNotConfirmable:
-        messages.error(request, "只能确认校验通过的预览")
+        messages.error(request, _("只能确认校验通过的预览"))
         return redirect("core:job_detail", pk=job_pk)
     return redirect("core:job_detail", pk=job.pk)
 

@@ -81,7 +81,8 @@ def test_committee_staff_browses_tree_and_members(live_server, page, viewport, s
     screenshot(page, "login")
     log_in(page, "committee")
     expect(page.get_by_role("heading", name="工作台")).to_be_visible()
-    expect(page.locator(".card").first).to_contain_text(district.street.name)
+    expect(page.locator(".card.todo")).to_contain_text("待办")  # first: what waits for them
+    expect(page.locator(".card").filter(has_text="我的角色")).to_contain_text(district.street.name)
     assert_no_sideways_scroll(page)
     screenshot(page, "home")
 
