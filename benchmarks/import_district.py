@@ -45,11 +45,12 @@ import os
 import platform
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import _child
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://root@127.0.0.1:5432").rstrip("/")
@@ -272,14 +273,7 @@ WORKERS = {
 
 def run_worker(op: str, **spec) -> dict:
     """Run one worker in a fresh interpreter and return what it reported."""
-    with tempfile.NamedTemporaryFile("r", suffix=".json") as result:
-        spec = {"op": op, "result": result.name, **spec}
-        subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "_worker", json.dumps(spec)],
-            check=True,
-            cwd=ROOT,
-        )
-        return json.load(result)
+    return _child.run_worker(__file__, op, **spec)
 
 
 # ---------------------------------------------------------------- orchestration

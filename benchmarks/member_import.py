@@ -22,11 +22,12 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import _child
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://root@127.0.0.1:5432").rstrip("/")
@@ -121,14 +122,8 @@ WORKERS = {"prepare": worker_prepare, "import": worker_import, "sql": worker_sql
 
 
 def run(op: str, **spec) -> dict:
-    with tempfile.NamedTemporaryFile("r", suffix=".json") as result:
-        spec = {"op": op, "result": result.name, **spec}
-        subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "_worker", json.dumps(spec)],
-            check=True,
-            cwd=ROOT,
-        )
-        return json.load(result)
+    """Run one worker in a fresh interpreter and return what it reported."""
+    return _child.run_worker(__file__, op, **spec)
 
 
 def main() -> None:

@@ -53,6 +53,8 @@ import time
 from http.client import HTTPConnection
 from pathlib import Path
 
+import _child
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://root@127.0.0.1:5432").rstrip("/")
 SIZES = {
@@ -269,14 +271,8 @@ WORKERS = {"load": worker_load, "inprocess": worker_inprocess}
 
 
 def run_worker(op: str, **spec) -> dict:
-    with tempfile.NamedTemporaryFile("r", suffix=".json") as result:
-        spec = {"op": op, "result": result.name, **spec}
-        subprocess.run(
-            [sys.executable, str(Path(__file__).resolve()), "_worker", json.dumps(spec)],
-            check=True,
-            cwd=ROOT,
-        )
-        return json.load(result)
+    """Run one worker in a fresh interpreter and return what it reported."""
+    return _child.run_worker(__file__, op, **spec)
 
 
 # ---------------------------------------------------------------- measurements
