@@ -306,10 +306,9 @@ def own_units(user: User, roles: Iterable[str] = EDIT_MEMBERS) -> QuerySet[Organ
     the subtrees below them; nothing for the admin, who holds no grant."""
     if not user.is_authenticated or not user.is_active:
         return Organization.objects.none()
-    granted = RoleGrant.objects.filter(user_id=user.pk, role__in=list(roles))
-    return Organization.objects.filter(
-        pk__in=granted.values("organization_id"), is_active=True
-    ).order_by("tree_id", "lft")
+    wanted = set(roles)
+    granted = {pk for role, _tree, _lft, _rght, pk in _grants(user) if role in wanted}
+    return Organization.objects.filter(pk__in=granted, is_active=True).order_by("tree_id", "lft")
 
 
 def with_subtree_member_counts(qs: QuerySet[Organization]) -> QuerySet[Organization]:
@@ -459,12 +458,14 @@ def member_page(members: QuerySet[Member], *, after: Any = None, before: Any = N
 def filtered_member_count(user: User, params: Mapping[str, Any]) -> int:
     """How many rows ``filtered_members`` has. Without a name, category or
     sector filter that is a subtree's (or the scope's) stored member figure,
-    not a count over the member table."""
+    not a count over the member table. A 党员's grant reaches their own record,
+    not the subtree's figure, so their rows are counted."""
     form = MemberFilterForm(params)
     if not form.is_valid():
         return 0
     data = form.cleaned_data
-    if data["name"] or data["category"] or data["sector"]:
+    member_grant = any(role == Role.MEMBER for role, *_ in _grants(user))
+    if data["name"] or data["category"] or data["sector"] or member_grant:
         return filtered_members(user, params).count()
     if data["organization"]:
         tops = organizations_for(user).filter(pk=data["organization"])

@@ -24,6 +24,9 @@ def test_a_member_reads_only_their_own_record(district, login):
     assert district.member.number not in page
     assert list(selectors.members_for(district.users["member"])) == [district.own_member]
     assert client.get(reverse("orgs:member_detail", args=[district.member.pk])).status_code == 404
+    # The count beside the list is the rows the member reaches, not the branch's figure.
+    assert selectors.filtered_member_count(district.users["member"], {}) == 1
+    assert selectors.filtered_member_count(district.users["secretary"], {}) == 2
 
 
 def test_a_member_sees_their_own_mobile_and_birth_date(district, login):
