@@ -43,7 +43,8 @@ run: venv
 	$(RUN_ENV) $(PY) manage.py migrate --no-input -v 0
 	$(RUN_ENV) $(PY) manage.py collectstatic --no-input -v 0
 	$(RUN_ENV) $(PY) manage.py seed_demo
-	$(RUN_ENV) $(PY) manage.py load_campaign licheng --root MH
+	$(RUN_ENV) $(PY) manage.py load_campaign fixtures/demo/minghu.json --root MH --today-in-phase 2
+	$(RUN_ENV) $(PY) manage.py seed_plans --root MH
 	$(RUN_ENV) $(PY) manage.py seed_pledges --root MH
 	@echo "打开 http://127.0.0.1:$(PORT)/ 用上面的演示账号登录"
 	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)

@@ -20,11 +20,13 @@ from campaign.models import (
     Criterion,
     Milestone,
     Phase,
+    PlanSection,
     Rubric,
     SectorGuidance,
 )
 from campaign.rules import phases_problems, validate_rubric
 from core.admin import AuditedAdminMixin
+from orgs.models import Organization
 
 
 class RowsFormSet(forms.BaseInlineFormSet):
@@ -92,6 +94,29 @@ class SectorGuidanceInline(admin.StackedInline):
     fields = ["sector", "title", "requirements"]
 
 
+class PlanSectionInline(admin.TabularInline):
+    model = PlanSection
+    extra = 0
+    fields = ["position", "field", "label", "help_text", "required"]
+
+
+class CampaignForm(forms.ModelForm):
+    """参加范围 as check boxes: the kinds are stored as a list of Organization.Kind values."""
+
+    participating_kinds = forms.MultipleChoiceField(
+        label=_("参加的组织类型"),
+        choices=Organization.Kind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("只有这些类型的党组织参加本次活动；不选为全部类型"),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = ["participating_sectors", "participating_kinds"]  # the rest: the fieldsets
+        widgets = {"participating_sectors": forms.CheckboxSelectMultiple}
+
+
 class ContactPointInline(admin.TabularInline):
     model = ContactPoint
     extra = 0
@@ -135,9 +160,18 @@ class CampaignAdmin(AuditedAdminMixin, admin.ModelAdmin):
         (_("发文"), {"fields": ["document_number", "issuing_organ", "theme"]}),
         (_("起止日期"), {"fields": ["start_date", "end_date"]}),
         (None, {"fields": ["description"]}),
+        (_("参加范围"), {"fields": ["participating_sectors", "participating_kinds"]}),
         (_("公开承诺"), {"fields": ["separate_approver"]}),
     ]
-    inlines = [PhaseInline, MilestoneInline, SectorGuidanceInline, ContactPointInline, RubricInline]
+    form = CampaignForm
+    inlines = [
+        PhaseInline,
+        MilestoneInline,
+        PlanSectionInline,
+        SectorGuidanceInline,
+        ContactPointInline,
+        RubricInline,
+    ]
 
     @admin.display(description=_("当前阶段"))
     def current_phase_name(self, obj: Campaign) -> str:

@@ -18,3 +18,16 @@ class CampaignStatus(models.TextChoices):
 class RubricSubject(models.TextChoices):
     ORGANIZATION = "organization", _("党组织")
     MEMBER = "member", _("党员")
+
+
+class PlanField(models.TextChoices):
+    """The plan's six text fields (``Plan`` columns). A campaign names the ones its
+    document asks for, in its own words (``PlanSection``); the labels here are the
+    defaults, 四个明确 first."""
+
+    THEME = "theme", _("实践主题")
+    CARRIERS = "carriers", _("活动载体")
+    CONDITIONS = "conditions", _("创建条件")
+    COMMITMENTS = "commitments", _("承诺内容")
+    MEASURES = "measures", _("工作措施")
+    SCHEDULE = "schedule", _("进度安排")

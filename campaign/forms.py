@@ -8,13 +8,14 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign, Phase, Plan
-from campaign.plans import PLAN_FIELDS
+from campaign.plans import PLAN_FIELDS, sections
 from orgs.models import Sector
 
 
 class PlanForm(forms.ModelForm):
-    """The 四个明确 and the rest. All optional here: a draft may be saved half filled;
-    ``plan_submit`` refuses to file one without the 四个明确."""
+    """The campaign's plan sections (``campaign.plans.sections``), in its own
+    labels and order. All optional here: a draft may be saved half filled;
+    ``plan_submit`` refuses to file one without the required sections."""
 
     class Meta:
         model = Plan
@@ -22,12 +23,18 @@ class PlanForm(forms.ModelForm):
         widgets = {
             name: forms.Textarea(attrs={"rows": 4}) for name in PLAN_FIELDS if name != "theme"
         }
-        help_texts = {
-            "theme": _("四个明确之一：本单位开展活动的实践主题"),
-            "carriers": _("四个明确之一：开展活动的主要载体"),
-            "conditions": _("四个明确之一：创建先进基层党组织的具体条件"),
-            "commitments": _("四个明确之一：向党员群众公开承诺的内容"),
-        }
+
+    def __init__(self, *args, campaign: Campaign, **kwargs):
+        super().__init__(*args, **kwargs)
+        kept = {}
+        for section in sections(campaign):
+            field = self.fields[section.field]
+            field.label = str(section.label)
+            field.help_text = str(section.help_text)
+            # Marked like a required field; the form itself lets a draft be saved half filled.
+            field.marked_required = section.required  # type: ignore[attr-defined]
+            kept[section.field] = field
+        self.fields = kept  # the campaign's sections only, in its order
 
 
 class AttachmentForm(forms.Form):
@@ -76,3 +83,14 @@ class PlanFilterForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["phase"]).queryset = Phase.objects.filter(
             campaign__in=campaigns
         ).select_related("campaign")
+
+
+class AsOfForm(forms.Form):
+    """The campaign page's "as of" date: which phase a day falls in."""
+
+    as_of = forms.DateField(
+        label=_("查看日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("日期格式应为 YYYY-MM-DD，如 2011-03-15")},
+    )

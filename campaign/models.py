@@ -18,7 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from campaign.choices import CampaignStatus, RubricSubject
+from campaign.choices import CampaignStatus, PlanField, RubricSubject
 from campaign.rules import campaign_problems, contact_point_problems, phase_problems, raise_problems
 from orgs.models import Organization, Sector
 
@@ -53,6 +53,22 @@ class Campaign(models.Model):
         help_text=_("开启时，录入或最后修改一份承诺的人不能审核通过它，须由另一位有审核权的人审核"),
     )
 
+    # 参加范围: which units take part (file a plan, are reviewed). Empty means all;
+    # the one place that applies it is ``campaign.selectors.plan_units_q``.
+    participating_sectors = models.ManyToManyField(
+        Sector,
+        verbose_name=_("参加的领域"),
+        blank=True,
+        related_name="+",
+        help_text=_("只有这些领域的党组织参加本次活动（报送实施方案等）；不选为全部领域"),
+    )
+    participating_kinds = models.JSONField(
+        _("参加的组织类型"),
+        default=list,
+        blank=True,
+        help_text=_("只有这些类型的党组织参加本次活动；不选为全部类型"),
+    )
+
     class Meta:
         verbose_name = _("创先争优活动")
         verbose_name_plural = _("创先争优活动")
@@ -76,6 +92,19 @@ class Campaign(models.Model):
         """The phase whose dates contain ``on`` (today by default), or None between phases."""
         on = on or timezone.localdate()
         return self.phases.filter(start_date__lte=on, end_date__gte=on).first()
+
+    def participation_text(self) -> str:
+        """参加范围 in words: 全区所有党组织, or the sectors and kinds named."""
+        sectors = "、".join(s.name for s in self.participating_sectors.all())
+        chosen = set(self.participating_kinds or ())
+        kinds = "、".join(str(k.label) for k in Organization.Kind if k.value in chosen)
+        if not sectors and not kinds:
+            return str(_("全部党组织"))
+        parts = [
+            str(_("领域：%(s)s") % {"s": sectors}) if sectors else "",
+            str(_("组织类型：%(k)s") % {"k": kinds}) if kinds else "",
+        ]
+        return "；".join(p for p in parts if p)
 
 
 class Phase(models.Model):
@@ -106,6 +135,47 @@ class Phase(models.Model):
 
     def clean(self) -> None:
         raise_problems(phase_problems(_parent(self, "campaign"), self))
+
+
+class PlanSection(models.Model):
+    """方案栏目: a text field of the plan as this campaign's document names it.
+
+    One document asks for the 四个明确 (实践主题、活动载体、创建条件、承诺内容),
+    another for 创先目标、重点任务、时间进度和具体措施: each campaign lists the
+    fields it uses, in order, with its own label, guidance and whether the plan
+    can be filed without it. A campaign with no rows uses ``DEFAULT_PLAN_SECTIONS``
+    (``campaign.plans.sections``).
+    """
+
+    Field = PlanField
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="plan_sections"
+    )
+    field = models.CharField(
+        _("栏目"),
+        max_length=16,
+        choices=Field.choices,
+        help_text=_("方案的六个文本栏之一（括号内为默认名称）；名称可改用本活动文件的用语"),
+    )
+    label = models.CharField(_("名称"), max_length=32)
+    help_text = models.CharField(_("填写说明"), max_length=200, blank=True)
+    required = models.BooleanField(_("必填"), default=True, help_text=_("未填写时方案不能报送"))
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("方案栏目")
+        verbose_name_plural = _(
+            "方案栏目（不设置时使用默认栏目：四个明确必填，另有工作措施、进度安排）"
+        )
+        ordering = ["campaign", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "field"], name="plan_section_field_unique"),
+            models.UniqueConstraint(fields=["campaign", "label"], name="plan_section_label_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class Rubric(models.Model):

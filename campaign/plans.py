@@ -6,25 +6,77 @@ the parent organisation's staff or the campaign office accept or return. An
 accepted plan is final. Each move records an audit entry.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from campaign.choices import PlanField
 from campaign.models import Campaign, Plan, PlanAttachment
+from campaign.selectors import takes_part
 from core import audit, uploads, workflow
 from orgs import selectors
 from orgs.models import Organization
 
-PLAN_FIELDS = ("theme", "carriers", "conditions", "commitments", "measures", "schedule")
-# 四个明确: the plan cannot be filed without these.
-FOUR_CLEAR = {
-    "theme": "实践主题",
-    "carriers": "活动载体",
-    "conditions": "创建条件",
-    "commitments": "承诺内容",
-}
+PLAN_FIELDS = tuple(PlanField.values)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One text field of a campaign's plan, as its document names it (``PlanSection``)."""
+
+    field: str
+    label: str | Promise
+    help_text: str | Promise
+    required: bool
+
+
+# A campaign that configures no sections asks for these: the 四个明确 required,
+# 工作措施 and 进度安排 optional.
+DEFAULT_PLAN_SECTIONS = (
+    Section(
+        "theme", PlanField.THEME.label, gettext_lazy("四个明确之一：本单位开展活动的实践主题"), True
+    ),
+    Section(
+        "carriers", PlanField.CARRIERS.label, gettext_lazy("四个明确之一：开展活动的主要载体"), True
+    ),
+    Section(
+        "conditions",
+        PlanField.CONDITIONS.label,
+        gettext_lazy("四个明确之一：创建先进基层党组织的具体条件"),
+        True,
+    ),
+    Section(
+        "commitments",
+        PlanField.COMMITMENTS.label,
+        gettext_lazy("四个明确之一：向党员群众公开承诺的内容"),
+        True,
+    ),
+    Section("measures", PlanField.MEASURES.label, "", False),
+    Section("schedule", PlanField.SCHEDULE.label, "", False),
+)
+
+
+def sections(campaign: Campaign) -> list[Section]:
+    """The plan's fields for this campaign, in order: its ``PlanSection`` rows, or
+    the defaults when it has none. Read once per campaign object."""
+    cached = getattr(campaign, "_plan_sections", None)
+    if cached is None:
+        rows = campaign.plan_sections.all() if campaign.pk else []
+        cached = [Section(r.field, r.label, r.help_text, r.required) for r in rows]
+        cached = cached or list(DEFAULT_PLAN_SECTIONS)
+        campaign._plan_sections = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def section_values(plan: Plan) -> list[tuple[Section, str]]:
+    """The plan's content as the campaign names it: each section with its text."""
+    return [(section, getattr(plan, section.field)) for section in sections(plan.campaign)]
+
+
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 # File signatures: the content decides the type, not the name.
 ATTACHMENT_TYPES = (uploads.PDF, uploads.DOCX, uploads.PNG, uploads.JPEG)
@@ -36,8 +88,10 @@ class PlanError(workflow.DomainError):
 
 def can_edit(user: Any, plan: Plan) -> bool:
     """The unit's own people (and those above) write the plan while it is open."""
-    return plan.state in (Plan.State.DRAFT, Plan.State.RETURNED) and selectors.can(
-        user, selectors.EDIT_MEMBERS, plan.organization
+    return (
+        plan.state in (Plan.State.DRAFT, Plan.State.RETURNED)
+        and selectors.can(user, selectors.EDIT_MEMBERS, plan.organization)
+        and takes_part(plan.campaign, plan.organization)
     )
 
 
@@ -50,14 +104,30 @@ def plan_for(*, campaign: Campaign, organization: Organization) -> Plan:
     """The unit's plan for the campaign, created as an empty draft the first time."""
     if organization.tree_id != campaign.organization.tree_id:
         raise PlanError(_("该党组织不在本次活动范围内"))
+    if not takes_part(campaign, organization):
+        raise PlanError(not_taking_part(campaign, organization))
     plan, created = Plan.objects.get_or_create(campaign=campaign, organization=organization)
     if created:
         audit.record(plan, audit.Action.CREATE, organization_id=organization.pk)
     return plan
 
 
+def not_taking_part(campaign: Campaign, organization: Organization) -> str:
+    """Why a unit files no plan for the campaign, in words."""
+    if organization.parent_id is None:
+        return _("“%(unit)s”是活动所在的根党组织，不报送实施方案") % {"unit": organization.name}
+    if not organization.is_active:
+        return _("“%(unit)s”已撤销，不报送实施方案") % {"unit": organization.name}
+    return _("“%(unit)s”（%(sector)s·%(kind)s）不在本次活动的参加范围内（%(scope)s）") % {
+        "unit": organization.name,
+        "sector": organization.sector.name,
+        "kind": organization.get_kind_display(),
+        "scope": campaign.participation_text(),
+    }
+
+
 def plan_save(*, plan: Plan, user: Any, **values: Any) -> Plan:
-    """Change the 四个明确 and the rest while the plan is a draft or returned."""
+    """Change the plan's text fields while it is a draft or returned."""
     unknown = set(values) - set(PLAN_FIELDS)
     if unknown:
         raise ValueError(f"not plan fields: {sorted(unknown)}")
@@ -84,10 +154,15 @@ def _locked(pk: int) -> Plan:
     )
 
 
-def _four_clear(plan: Plan, user: Any) -> None:
-    missing = [label for f, label in FOUR_CLEAR.items() if not getattr(plan, f).strip()]
+def _required_filled(plan: Plan, user: Any) -> None:
+    """The campaign's required sections (the 四个明确 by default) are all written."""
+    missing = [
+        str(section.label)
+        for section, value in section_values(plan)
+        if section.required and not value.strip()
+    ]
     if missing:
-        raise PlanError("“四个明确”未填写完整：" + "、".join(str(m) for m in missing))
+        raise PlanError(_("方案必填栏目未填写完整：%(missing)s") % {"missing": "、".join(missing)})
 
 
 def _writer(user: Any, plan: Plan) -> bool:
@@ -108,7 +183,7 @@ WORKFLOW = workflow.declare(
             target=Plan.State.SUBMITTED,
             allowed=_writer,
             refusal=gettext_lazy("只有本组织可以报送方案"),
-            check=_four_clear,
+            check=_required_filled,
             stamps={"submitted_at": workflow.NOW},
         ),
         workflow.Move(

@@ -176,16 +176,23 @@ def phases_problems(phases: Sequence[Phase]) -> list[Problem]:
     for i, one in enumerate(by_position):
         for other in by_position[i + 1 :]:
             if one.start_date <= other.end_date and other.start_date <= one.end_date:
+                # The later phase (by position) moves: it may start the day after
+                # the last day of every phase before it that it overlaps.
+                free = max(
+                    p.end_date for p in by_position[: i + 1] if p.end_date >= other.start_date
+                ) + dt.timedelta(days=1)
                 problems.append(
                     Problem(
                         _(
-                            "阶段“%(one)s”（%(one_span)s）与阶段“%(other)s”（%(other_span)s）日期重叠"
+                            "阶段“%(one)s”（%(one_span)s）与阶段“%(other)s”（%(other_span)s）"
+                            "日期重叠：结束日期当天也属于该阶段；“%(other)s”最早可从%(free)s开始"
                         )
                         % {
                             "one": one.name,
                             "one_span": _span(one.start_date, one.end_date),
                             "other": other.name,
                             "other_span": _span(other.start_date, other.end_date),
+                            "free": date_text(free),
                         }
                     )
                 )

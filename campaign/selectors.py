@@ -1,5 +1,6 @@
 """Reads for campaigns, plans and contact points that apply the scoping rule."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,19 +13,20 @@ from orgs import selectors
 from orgs.models import Organization
 
 
-def campaigns_for(user: Any) -> QuerySet[Campaign]:
-    """Campaigns whose root tree holds something in the user's scope.
+def campaigns_for(user: Any, roles: Iterable[str] = selectors.READ) -> QuerySet[Campaign]:
+    """Campaigns whose root tree holds something in the user's scope (with one of
+    ``roles``).
 
     A campaign sits on a root, so "its root contains something I can see" is
     "I can see an organisation of the same tree".
     """
-    trees = selectors.organizations_for(user).values("tree_id")
+    trees = selectors.organizations_for(user, roles).values("tree_id")
     return Campaign.objects.filter(organization__tree_id__in=trees).select_related("organization")
 
 
-def campaign_get(user: Any, pk: int | str) -> Campaign:
+def campaign_get(user: Any, pk: int | str, roles: Iterable[str] = selectors.READ) -> Campaign:
     try:
-        return campaigns_for(user).get(pk=pk)
+        return campaigns_for(user, roles).get(pk=pk)
     except (Campaign.DoesNotExist, ValueError):
         raise Http404 from None
 
@@ -79,18 +81,64 @@ def plan_for_unit(user: Any, campaign_pk: Any, organization_pk: Any) -> tuple[Pl
     return plan, True
 
 
+@dataclass(frozen=True)
+class Participation:
+    """参加范围 as ids: the sectors and organisation kinds that take part
+    (an empty set: all of them)."""
+
+    sector_ids: frozenset[int]
+    kinds: frozenset[str]
+
+    def admits(self, organization: Organization) -> bool:
+        return (not self.sector_ids or organization.sector_id in self.sector_ids) and (
+            not self.kinds or organization.kind in self.kinds
+        )
+
+
+def participation(campaign: Campaign) -> Participation:
+    """The campaign's participation scope, read once per campaign object."""
+    cached = getattr(campaign, "_participation", None)
+    if cached is None:
+        sector_ids = (
+            frozenset(campaign.participating_sectors.values_list("pk", flat=True))
+            if campaign.pk
+            else frozenset()
+        )
+        cached = Participation(sector_ids, frozenset(campaign.participating_kinds or ()))
+        campaign._participation = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def plan_units_q(campaign: Campaign, prefix: str = "") -> Q:
-    """The units that should file a plan for the campaign (under ``prefix``, as
-    ``"organization__"`` from a plan): the active units under its root; the
-    root files none (nobody above accepts it).
+    """The units that take part in the campaign and so file a plan (under
+    ``prefix``, as ``"organization__"`` from a plan): the active units under its
+    root within its participation scope (sectors, kinds); the root files none
+    (nobody above accepts it).
 
     The one definition behind both "尚未报送" figures: the list of units with
     no plan filed (``units_without_plan``) and the dashboard's counts per
-    subtree and sector (``campaign.dashboard``). A narrower participation scope
-    belongs here, so both follow it.
+    subtree and sector (``campaign.dashboard``), and behind ``takes_part``.
     """
-    return selectors.subtree_q(campaign.organization, prefix, include_self=False) & Q(
+    q = selectors.subtree_q(campaign.organization, prefix, include_self=False) & Q(
         **{f"{prefix}is_active": True}
+    )
+    scope = participation(campaign)
+    if scope.sector_ids:
+        q &= Q(**{f"{prefix}sector_id__in": sorted(scope.sector_ids)})
+    if scope.kinds:
+        q &= Q(**{f"{prefix}kind__in": sorted(scope.kinds)})
+    return q
+
+
+def takes_part(campaign: Campaign, organization: Organization) -> bool:
+    """Whether the unit files a plan for the campaign (``plan_units_q``, in Python).
+    A campaign sits on a root, so its tree is its subtree: comparing tree ids
+    needs no fresh nested-set numbers."""
+    return (
+        organization.is_active
+        and organization.parent_id is not None
+        and organization.tree_id == campaign.organization.tree_id
+        and participation(campaign).admits(organization)
     )
 
 
@@ -151,7 +199,7 @@ def own_plans(user: Any) -> list[OwnPlan]:
         OwnPlan(campaign, unit, found.get((campaign.pk, unit.pk)))
         for unit in units
         for campaign in campaigns
-        if campaign.organization.tree_id == unit.tree_id
+        if campaign.organization.tree_id == unit.tree_id and takes_part(campaign, unit)
     ]
 
 

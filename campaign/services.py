@@ -9,14 +9,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from campaign.choices import PlanField
 from campaign.models import (
     Campaign,
+    ContactPoint,
     Criterion,
     Milestone,
     Phase,
+    PlanSection,
     Rubric,
     SectorGuidance,
 )
@@ -96,7 +100,14 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
         data,
         "数据文件",
         {"campaign", "phases", "rubrics"},
-        {"source", "sector_guidance", "milestones"},
+        {
+            "source",
+            "sector_guidance",
+            "milestones",
+            "participation",
+            "plan_sections",
+            "contact_points",
+        },
     )
     values = _fields(
         spec["campaign"],
@@ -199,9 +210,22 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
             lambda k: f"时间节点“{k[0]}”（{date_text(k[1])}）重复",
         )
 
+        sector_ids, kinds, scope_problems = _participation(spec.get("participation"), sectors)
+        problems += scope_problems
+        plan_sections, section_problems = _plan_sections(campaign, spec.get("plan_sections", []))
+        problems += section_problems
+        contact_points, point_problems = _contact_points(campaign, spec.get("contact_points", []))
+        problems += point_problems
+
         if problems:
             raise CampaignDataError(problems)
 
+        if kinds:
+            campaign.participating_kinds = kinds
+            campaign.save(update_fields=["participating_kinds"])
+        campaign.participating_sectors.set(sector_ids)
+        PlanSection.objects.bulk_create(plan_sections)
+        ContactPoint.objects.bulk_create(contact_points)
         Phase.objects.bulk_create(phases)
         for rubric, criteria in rubrics:
             rubric.save()
@@ -232,6 +256,109 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
                 audit.diff(None, audit.snapshot(obj)),
                 "",
             )
-            for obj in [*created, *guidance, *milestones]
+            for obj in [*created, *guidance, *milestones, *plan_sections, *contact_points]
         )
     return LoadResult(campaign, created=True)
+
+
+def _participation(
+    spec: dict[str, Any] | None, sectors: dict[str, Sector]
+) -> tuple[list[int], list[str], list[str]]:
+    """参加范围: ``{"sectors": [领域名称 …], "kinds": [组织类型 …]}``; a kind by its
+    value (branch) or its label (党支部). Absent or empty: every unit takes part."""
+    if not spec:
+        return [], [], []
+    try:
+        spec = _fields(spec, "参加范围", set(), {"sectors", "kinds"})
+    except CampaignDataError as exc:
+        return [], [], exc.problems
+    problems: list[str] = []
+    sector_ids = []
+    for name in spec.get("sectors", []):
+        if name in sectors:
+            sector_ids.append(sectors[name].pk)
+        else:
+            problems.append(f"参加范围：没有领域“{name}”；现有领域：{'、'.join(sectors)}")
+    by_label = {str(label): value for value, label in Organization.Kind.choices}
+    kinds = []
+    for kind in spec.get("kinds", []):
+        value = kind if kind in Organization.Kind.values else by_label.get(kind)
+        if value is None:
+            problems.append(f"参加范围：没有组织类型“{kind}”；可用：{'、'.join(by_label)}")
+        else:
+            kinds.append(value)
+    return sector_ids, kinds, problems
+
+
+def _plan_sections(campaign: Campaign, items: list[dict]) -> tuple[list[PlanSection], list[str]]:
+    """方案栏目: ``[{"field": theme, "label": 创先目标, "required": true, "help_text": …}]``,
+    in order; ``field`` is one of the plan's six text fields (or its default label)."""
+    problems: list[str] = []
+    rows = []
+    by_label = {str(label): value for value, label in PlanField.choices}
+    for position, item in enumerate(items, start=1):
+        where = f"第 {position} 个方案栏目"
+        try:
+            item = _fields(item, where, {"field", "label"}, {"help_text", "required"})
+        except CampaignDataError as exc:
+            problems += exc.problems
+            continue
+        field = item["field"] if item["field"] in PlanField.values else by_label.get(item["field"])
+        if field is None:
+            problems.append(
+                f"{where}：没有栏目“{item['field']}”；可用：{'、'.join(PlanField.values)}"
+            )
+            continue
+        section = PlanSection(
+            campaign=campaign,
+            position=position,
+            field=field,
+            label=item["label"],
+            help_text=item.get("help_text", ""),
+            required=bool(item.get("required", True)),
+        )
+        problems += _field_problems(section, f"方案栏目“{section.label}”", ["campaign"])
+        rows.append(section)
+    problems += _repeated((r.field for r in rows), lambda f: f"方案栏目 {f} 重复")
+    problems += _repeated((r.label for r in rows), lambda n: f"方案栏目“{n}”重复")
+    return rows, problems
+
+
+def _contact_points(campaign: Campaign, items: list[dict]) -> tuple[list[ContactPoint], list[str]]:
+    """联系点: ``[{"leader": 用户名, "organization": 组织代码, "remark": 备注}]`` (``note``
+    is a reader's note, as everywhere in the file, and not loaded). The leader's
+    account and the organisation must exist, the organisation in the campaign's tree."""
+    problems: list[str] = []
+    rows = []
+    users = get_user_model().objects.in_bulk(
+        [i.get("leader") for i in items if isinstance(i, dict)], field_name="username"
+    )
+    units = Organization.objects.in_bulk(
+        [i.get("organization") for i in items if isinstance(i, dict)], field_name="code"
+    )
+    for position, item in enumerate(items, start=1):
+        where = f"第 {position} 个联系点"
+        try:
+            item = _fields(item, where, {"leader", "organization"}, {"remark"})
+        except CampaignDataError as exc:
+            problems += exc.problems
+            continue
+        leader, unit = users.get(item["leader"]), units.get(item["organization"])
+        if leader is None:
+            problems.append(f"{where}：没有用户名为“{item['leader']}”的账号")
+        if unit is None:
+            problems.append(f"{where}：没有组织代码为“{item['organization']}”的党组织")
+        if leader is None or unit is None:
+            continue
+        if unit.tree_id != campaign.organization.tree_id:
+            problems.append(
+                f"{where}：“{unit.name}”不在本活动的党组织（{campaign.organization.name}）之下"
+            )
+            continue
+        point = ContactPoint(
+            campaign=campaign, leader=leader, organization=unit, note=item.get("remark", "")
+        )
+        problems += _field_problems(point, where, ["campaign"])
+        rows.append(point)
+    problems += _repeated(((r.leader_id, r.organization_id) for r in rows), lambda k: "联系点重复")
+    return rows, problems

@@ -7,6 +7,8 @@ app_name = "campaign"
 plan = "<int:campaign_pk>/plans/<int:organization_pk>/"
 
 urlpatterns = [
+    path("", views.campaign_list, name="campaign_list"),
+    path("<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("plans/", views.plan_list, name="plan_list"),
     path("dashboard/<int:pk>/", dashboard.dashboard, name="dashboard"),
     path(plan, views.plan_detail, name="plan_detail"),

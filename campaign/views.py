@@ -7,6 +7,7 @@ redirect. A move the workflow forbids comes back from the service as a
 page by ``core.views.move_response``, never as a 500.
 """
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -15,18 +16,23 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from campaign import plans
-from campaign.forms import AttachmentForm, PlanFilterForm, PlanForm
-from campaign.models import Plan, SectorGuidance
+from campaign.forms import AsOfForm, AttachmentForm, PlanFilterForm, PlanForm
+from campaign.models import Campaign, Plan, SectorGuidance
+from campaign.rules import date_text
 from campaign.selectors import (
     attachment_get,
+    campaign_get,
     campaigns_for,
     own_plans,
     plan_for_unit,
     plans_for,
     plans_to_review,
+    takes_part,
     units_without_plan,
 )
 from core.forms import ReasonForm, first_error
@@ -140,7 +146,14 @@ def _render_detail(
         "attachments": list(plan.attachments.all()) if plan.pk else [],
         "can_edit": editable,
         "can_review": reviewable,
-        "form": form or (PlanForm(instance=plan) if editable else None),
+        "form": form or (PlanForm(instance=plan, campaign=plan.campaign) if editable else None),
+        "sections": plans.section_values(plan),
+        "required_labels": [str(s.label) for s in plans.sections(plan.campaign) if s.required],
+        "not_taking_part": (
+            None
+            if takes_part(plan.campaign, plan.organization)
+            else plans.not_taking_part(plan.campaign, plan.organization)
+        ),
         "return_form": ReasonForm(move=plans.WORKFLOW.moves["return"]) if reviewable else None,
         "attachment_form": AttachmentForm() if editable else None,
         "current_phase": plan.campaign.current_phase(),
@@ -161,6 +174,7 @@ def plan_print(request: HttpRequest, campaign_pk: int, organization_pk: int) -> 
             campaign=plan.campaign, sector_id=plan.organization.sector_id
         ).first(),
         "attachments": list(plan.attachments.all()) if plan.pk else [],
+        "sections": plans.section_values(plan),
     }
     return render(request, "campaign/plan_print.html", context)
 
@@ -176,7 +190,7 @@ def _require_writer(request: HttpRequest, plan: Plan) -> None:
 def plan_edit(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
     plan, _ = plan_for_unit(request.user, campaign_pk, organization_pk)
     _require_writer(request, plan)
-    form = PlanForm(request.POST)
+    form = PlanForm(request.POST, campaign=plan.campaign)
     if not form.is_valid():
         return _render_detail(request, plan, form=form, status=400)
     try:
@@ -192,12 +206,33 @@ def plan_edit(request: HttpRequest, campaign_pk: int, organization_pk: int) -> H
 @login_required
 @require_POST
 def plan_submit(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
+    """报送上级党组织. The button sits in the plan's form, so what is typed comes
+    along: it is saved first, then submitted; if the save is refused the page
+    comes back with the text as typed, and if the submission is refused (a
+    required section empty) the text is saved and the message says what is
+    missing. A POST without the form's fields submits the plan as saved."""
     plan, exists = plan_for_unit(request.user, campaign_pk, organization_pk)
-    if not exists:
+    typed = any(name in request.POST for name in plans.PLAN_FIELDS)
+    if typed:
+        _require_writer(request, plan)
+        form = PlanForm(request.POST, campaign=plan.campaign)
+        if not form.is_valid():
+            return _render_detail(request, plan, form=form, status=400)
+        try:
+            plan = plans.plan_for(campaign=plan.campaign, organization=plan.organization)
+            plan = plans.plan_save(plan=plan, user=request.user, **form.cleaned_data)
+        except plans.PlanError as exc:
+            messages.error(request, str(exc))
+            return _render_detail(request, plan, form=form, status=400)
+    elif not exists:
         messages.error(request, "请先填写并保存方案，再报送")
         return _back(plan)
     return move_response(
-        request, plans.plan_submit, done="方案已报送上级党组织", back=_back(plan), plan=plan
+        request,
+        plans.plan_submit,
+        done="方案已保存并报送上级党组织" if typed else "方案已报送上级党组织",
+        back=_back(plan),
+        plan=plan,
     )
 
 
@@ -266,3 +301,76 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
         filename=attachment.name,
         content_type=attachment.content_type,
     )
+
+
+# ------------------------------------------------------------------ the campaign
+
+
+@login_required
+@require_GET
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    """创先争优活动: the campaigns on the trees the user works in (not a 党员's)."""
+    campaigns = campaigns_for(request.user, selectors.READ_RECORDS).order_by("-start_date", "pk")
+    today = timezone.localdate()
+    rows = [(c, c.current_phase(today)) for c in campaigns.prefetch_related("phases")]
+    return render(request, "campaign/campaign_list.html", {"rows": rows, "today": today})
+
+
+@login_required
+@require_GET
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One campaign as configured, read-only: its phases (the current one marked,
+    and the one an ``as_of`` date falls in), milestones, plan sections,
+    participation, sector guidance, rubrics and contact points. Changing any of
+    it is the admin's."""
+    campaign = campaign_get(request.user, pk, selectors.READ_RECORDS)
+    today = timezone.localdate()
+    form = AsOfForm(request.GET or None)
+    as_of = form.cleaned_data.get("as_of") if form.is_valid() else None
+    day = as_of or today
+    phases = list(campaign.phases.all())
+    phase_on = next((p for p in phases if p.start_date <= day <= p.end_date), None)
+    context = {
+        "campaign": campaign,
+        "form": form,
+        "today": today,
+        "as_of": as_of,
+        "day": day,
+        "phases": phases,
+        "current": next((p for p in phases if p.start_date <= today <= p.end_date), None),
+        "phase_on": phase_on,
+        "where": _where(campaign, phases, day, phase_on),
+        "milestones": list(campaign.milestones.all()),
+        "sections": plans.sections(campaign),
+        "participation": campaign.participation_text(),
+        "guidance": list(campaign.sector_guidance.select_related("sector")),
+        "rubrics": list(campaign.rubrics.prefetch_related("criteria")),
+        # Who follows which unit is for the staff who review, not for every branch.
+        "contact_points": (
+            list(campaign.contact_points.select_related("leader", "organization"))
+            if selectors.can(request.user, selectors.REVIEW, campaign.organization)
+            else None
+        ),
+    }
+    return render(request, "campaign/campaign_detail.html", context)
+
+
+def _where(campaign: Campaign, phases: list, day: dt.date, phase_on: Any) -> str:
+    """Which part of the campaign a day falls in, in words."""
+    if phase_on is not None:
+        return _("%(day)s在“%(phase)s”（第 %(n)s 个阶段）之内") % {
+            "day": date_text(day),
+            "phase": phase_on.name,
+            "n": phase_on.position,
+        }
+    if day < campaign.start_date:
+        return _("%(day)s活动尚未开始（%(start)s开始）") % {
+            "day": date_text(day),
+            "start": date_text(campaign.start_date),
+        }
+    if day > campaign.end_date:
+        return _("%(day)s活动已经结束（%(end)s结束）") % {
+            "day": date_text(day),
+            "end": date_text(campaign.end_date),
+        }
+    return _("%(day)s不在任何阶段之内（阶段之间的空档）") % {"day": date_text(day)}

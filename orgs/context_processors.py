@@ -14,6 +14,7 @@ class Nav:
     # The unit's editing roles: 群众留言审核, 新建承诺, 批量导入党员承诺, 导出.
     edits_members: bool
     dashboard_pk: int | None  # 工作进度: the highest organisation the user reviews
+    reads_records: bool = False  # 创先争优活动 (the campaign pages): every role but 党员
 
 
 def nav_for(user) -> Nav:
@@ -29,6 +30,7 @@ def nav_for(user) -> Nav:
         can_import=selectors.can_anywhere(user, selectors.IMPORT),
         edits_members=selectors.can_anywhere(user, selectors.EDIT_MEMBERS),
         dashboard_pk=top,
+        reads_records=selectors.can_anywhere(user, selectors.READ_RECORDS),
     )
 
 

@@ -370,6 +370,12 @@ RULES = {
     # Plans (实施方案): the branch's plan in the Licheng campaign, submitted, with one
     # attachment; sent back first for the moves that start from 退回. The branch
     # files it, the level above accepts or returns it; outside the scope it is a 404.
+    # The campaign page: read by every role that works in the district's tree but a
+    # 党员 (the sibling branch's secretary too: it is the whole district's campaign).
+    "campaign:campaign_list": get(expect()),
+    "campaign:campaign_detail": get(
+        expect(no_role=404, member=404), lambda d: {"pk": d.campaign.pk}
+    ),
     "campaign:plan_list": get(expect()),
     **{
         f"campaign:{name}": get(expect(**RECORDS), plan_url)

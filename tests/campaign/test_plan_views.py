@@ -111,7 +111,8 @@ def test_get_on_a_unit_without_a_plan_shows_an_empty_form_and_writes_nothing(
     assert response.status_code == 200
     content = response.content.decode()
     assert 'name="theme"' in content and "未填写" in content
-    assert "报送上级党组织" not in content  # nothing saved yet to submit
+    # One form: what is typed is saved as a draft, or saved and submitted at once.
+    assert "保存草稿" in content and "保存并报送上级党组织" in content
     assert not Plan.objects.exists()
 
 
@@ -203,7 +204,7 @@ def test_submitting_without_the_four_clear_is_refused(district, campaign, login)
     client = login(district.users["secretary"])
     client.post(url("plan_edit", campaign, district.branch), {"theme": "只有主题"})
     response = client.post(url("plan_submit", campaign, district.branch))
-    assert texts(response)[-1] == "“四个明确”未填写完整：活动载体、创建条件、承诺内容"
+    assert texts(response)[-1] == "方案必填栏目未填写完整：活动载体、创建条件、承诺内容"
     assert Plan.objects.get().state == Plan.State.DRAFT
 
 

@@ -49,7 +49,7 @@ def test_a_returned_plan_needs_a_reason_and_can_be_resubmitted(district, campaig
         ("sibling_secretary", "accept", "只有上级党组织或活动办公室可以备案"),
         ("secretary", "accept", "只有上级党组织或活动办公室可以备案"),
         ("secretary", "edit_accepted", "不能修改"),
-        ("committee", "submit_incomplete", "“四个明确”未填写完整：活动载体、创建条件、承诺内容"),
+        ("committee", "submit_incomplete", "方案必填栏目未填写完整：活动载体、创建条件、承诺内容"),
     ],
 )
 def test_illegal_moves_are_refused_and_change_nothing(district, campaign, who, move, message):

@@ -1,6 +1,7 @@
 """A branch secretary files the 实施方案 and the committee above accepts it, in a real
 browser on a desktop and a phone. Every step is screenshotted to test-artifacts/."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,11 @@ FOUR_CLEAR = {
     "创建条件": "对照“五个好”：领导班子好、党员队伍好、工作机制好、工作业绩好、群众反映好",
     "承诺内容": "年内为居民办好十件实事，每月一次党员服务日",
 }
+
+
+def section(page, label):
+    """A plan field by its label; a required one's label ends in the (aria-hidden) *."""
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}\*?$"))
 
 
 @pytest.fixture(autouse=True)
@@ -62,19 +68,21 @@ def test_secretary_files_plan_and_committee_accepts(live_server, page, viewport,
     screenshot(page, "empty-form")
 
     for label, value in FOUR_CLEAR.items():
-        page.get_by_label(label, exact=True).fill(value)
-    press(page.get_by_role("button", name="保存", exact=True), viewport)
+        section(page, label).fill(value)
+    press(page.get_by_role("button", name="保存草稿", exact=True), viewport)
     expect(page.locator(".messages")).to_contain_text("方案已保存")
     expect(page.locator(".plan-state")).to_have_text("草稿")
-    expect(page.get_by_label("实践主题", exact=True)).to_have_value(FOUR_CLEAR["实践主题"])
+    expect(section(page, "实践主题")).to_have_value(FOUR_CLEAR["实践主题"])
     assert_no_sideways_scroll(page)
     screenshot(page, "saved")
 
-    press(page.get_by_role("button", name="报送上级党组织"), viewport)
-    expect(page.locator(".messages")).to_contain_text("方案已报送上级党组织")
+    # An edit typed but not saved goes along with 报送: saved, then submitted.
+    section(page, "承诺内容").fill(FOUR_CLEAR["承诺内容"] + "（未另存）")
+    press(page.get_by_role("button", name="保存并报送上级党组织"), viewport)
+    expect(page.locator(".messages")).to_contain_text("方案已保存并报送上级党组织")
     expect(page.locator(".plan-state")).to_have_text("已报送")
-    expect(page.get_by_label("实践主题", exact=True)).to_have_count(0)  # no longer editable
-    expect(page.locator(".plan-content")).to_contain_text(FOUR_CLEAR["承诺内容"])
+    expect(section(page, "实践主题")).to_have_count(0)  # no longer editable
+    expect(page.locator(".plan-content")).to_contain_text(FOUR_CLEAR["承诺内容"] + "（未另存）")
     screenshot(page, "submitted")
 
     # The committee user above the branch accepts it.

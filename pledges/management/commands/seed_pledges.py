@@ -6,6 +6,7 @@ import random
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from campaign.models import Campaign
 from core import audit
@@ -68,7 +69,9 @@ class Command(BaseCommand):
             for unit in units:
                 if Pledge.objects.filter(campaign=campaign, organization=unit).exists():
                     continue
-                due = min(campaign.end_date, campaign.start_date + dt.timedelta(days=240))
+                # Due a few months ahead (a campaign re-dated to today, as make run's),
+                # never after the campaign ends.
+                due = min(campaign.end_date, timezone.localdate() + dt.timedelta(days=120))
                 self._publish(campaign, admin, approver, unit, None, rng.sample(UNIT_ITEMS, 2), due)
                 for member in unit.members.order_by("number")[:5]:
                     pledge = self._publish(
