@@ -81,7 +81,10 @@ class Command(BaseCommand):
                         pledge=pledge,
                         user=admin,
                         item_key=1,
-                        happened_on=campaign.start_date + dt.timedelta(days=rng.randint(30, 200)),
+                        happened_on=min(
+                            timezone.localdate(),
+                            campaign.start_date + dt.timedelta(days=rng.randint(30, 200)),
+                        ),
                         text="已按承诺完成本月事项，群众反映良好",
                     )
                     if phase and rng.random() < 0.5:
