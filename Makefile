@@ -52,7 +52,7 @@ run: venv
 test: venv
 	$(call apt_install,$(TEST_PACKAGES))
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy config core orgs campaign pledges
+	$(VENV)/bin/mypy config core orgs campaign pledges reviews
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run -v 0
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -q
@@ -63,7 +63,7 @@ lint: venv
 	$(VENV)/bin/lint-imports
 
 typecheck: venv
-	$(VENV)/bin/mypy config core orgs campaign pledges
+	$(VENV)/bin/mypy config core orgs campaign pledges reviews
 
 messages: venv
 	$(PY) manage.py makemessages -l en --no-obsolete

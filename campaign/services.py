@@ -5,7 +5,7 @@ models' ``clean()`` and the admin apply) before anything is written.
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,23 @@ class LoadResult:
 
 
 NOTE_KEYS = {"note", "notes"}  # explanations for readers of the data file; not loaded
+
+# Sections of a data file that higher apps load (reviews: ``review_kinds``),
+# registered from their AppConfig.ready (the ``core.jobs.register`` idiom), so
+# campaign loads them without importing those apps. A loader gets the campaign
+# with its phases, rubrics and milestones saved, inside the load's transaction,
+# and returns (the objects it created, for the audit trail; the problems found):
+# any problem undoes the whole load.
+SectionLoader = Callable[[Campaign, list[Any]], tuple[list[Any], list[str]]]
+_sections: dict[str, SectionLoader] = {}
+
+
+def register_section(key: str) -> Callable[[SectionLoader], SectionLoader]:
+    def decorator(loader: SectionLoader) -> SectionLoader:
+        _sections[key] = loader
+        return loader
+
+    return decorator
 
 
 def _fields(data: dict[str, Any], where: str, required: set[str], optional: set[str]) -> dict:
@@ -107,6 +124,7 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
             "participation",
             "plan_sections",
             "contact_points",
+            *_sections,
         },
     )
     values = _fields(
@@ -235,6 +253,15 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
         SectorGuidance.objects.bulk_create(guidance)
         Milestone.objects.bulk_create(milestones)
 
+        loaded: list[Any] = []
+        for key, loader in _sections.items():
+            if key in spec:
+                objects, section_problems = loader(campaign, spec[key])
+                problems += section_problems
+                loaded += objects
+        if problems:
+            raise CampaignDataError(problems)
+
         campaign.status = status
         remaining = campaign_configuration_problems(campaign)
         if remaining:
@@ -256,7 +283,14 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
                 audit.diff(None, audit.snapshot(obj)),
                 "",
             )
-            for obj in [*created, *guidance, *milestones, *plan_sections, *contact_points]
+            for obj in [
+                *created,
+                *guidance,
+                *milestones,
+                *plan_sections,
+                *contact_points,
+                *loaded,
+            ]
         )
     return LoadResult(campaign, created=True)
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "orgs",
     "campaign",
     "pledges",
+    "reviews",
 ]
 
 MIDDLEWARE = [

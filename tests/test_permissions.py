@@ -44,6 +44,8 @@ from pledges.services import (
     pledge_submit,
     pledge_update_add,
 )
+from reviews.models import ReviewKind, ReviewRound
+from reviews.services import round_create
 from tests import images
 from tests.factories import PLAN_FOUR, filed_plan, licheng_campaign
 
@@ -102,6 +104,25 @@ def get(expected, kwargs=None, query=None) -> Rule:
 
 def post(expected, kwargs=None, *, probe, data=None, setup=None) -> Rule:
     return Rule("post", expected, kwargs=kwargs, data=data, setup=setup, probe=probe)
+
+
+def round_in(state):
+    def setup(d):
+        ReviewRound.objects.filter(pk=d.round.pk).update(state=state)
+
+    return setup
+
+
+def round_state(d, client):
+    return ReviewRound.objects.get(pk=d.round.pk).state, writes(d, client)
+
+
+def no_district_rounds(d):
+    ReviewRound.objects.filter(organization=d.root).delete()
+
+
+def rounds_and_writes(d, client):
+    return ReviewRound.objects.count(), writes(d, client)
 
 
 def writes(d, client):
@@ -411,6 +432,45 @@ RULES = {
         probe=branch_plan,
     ),
     "campaign:attachment_download": get(expect(**RECORDS), lambda d: {"pk": d.attachment.pk}),
+    # Review rounds: a 党员民主评议 round on the branch's community. The office and the
+    # committee above run it; the branches inside (and the contact leader granted on
+    # the community) read it and may change nothing; only the admin reopens.
+    "reviews:round_list": get(expect()),
+    "reviews:round_new": get(expect(default=403, committee=200, office=200, admin=200)),
+    "reviews:round_detail": get(expect(no_role=404, member=404), lambda d: {"pk": d.round.pk}),
+    **{
+        f"reviews:round_{verb}": post(
+            expect(
+                no_role=404,
+                member=404,
+                default=REFUSED,
+                committee=ACTED,
+                office=ACTED,
+                admin=ACTED,
+            ),
+            lambda d: {"pk": d.round.pk},
+            setup=round_in(state),
+            probe=round_state,
+        )
+        for verb, state in (("open", "draft"), ("close", "open"), ("publish", "closed"))
+    },
+    "reviews:round_reopen": post(
+        expect(no_role=404, member=404, default=REFUSED, admin=ACTED),
+        lambda d: {"pk": d.round.pk},
+        data=lambda d: {"reason": "补录纸质票"},
+        setup=round_in("closed"),
+        probe=round_state,
+    ),
+    "reviews:cadence": get(
+        expect(no_role=404, member=404), lambda d: {"campaign_pk": d.campaign.pk}
+    ),
+    # Opening a milestone's rounds for the whole district is the office's.
+    "reviews:cadence_open": post(
+        expect(no_role=404, member=404, default=403, office=ACTED, admin=ACTED),
+        lambda d: {"pk": d.review_milestone.pk},
+        setup=no_district_rounds,
+        probe=rounds_and_writes,
+    ),
     # The progress dashboard of the secretary's branch.
     "campaign:dashboard": get(expect(**OUTSIDE), lambda d: {"pk": d.branch.pk}),
 }
@@ -422,6 +482,9 @@ ADMIN_FOR_SUPERUSER = {
     "admin:login": 302,
     # Pledges are read-only in the admin: every change goes through the workflow.
     "admin:pledges_pledge_add": 403,
+    # Rounds are run from the review pages (audited workflow moves); the admin lists them.
+    "admin:reviews_reviewround_add": 403,
+    "admin:reviews_reviewround_delete": 403,
     "admin:pledges_pledgerevision_add": 403,
     "admin:pledges_pledgeupdate_add": 403,
     "admin:pledges_pledgecomment_add": 403,
@@ -531,7 +594,28 @@ def world(district):
     )
     plan_submit(plan=plan, user=secretary)
     _pledge_world(district)
+    _review_world(district)
     return district
+
+
+def _review_world(d):
+    """A 党员民主评议 round in 筹备 on the branch's community, and a review milestone
+    at which the 党（工）委季度点评 is held (licheng's cadence)."""
+    kind = ReviewKind.objects.get(campaign=d.campaign, name="党员民主评议")
+    d.round = round_create(
+        user=d.users["committee"],
+        campaign=d.campaign,
+        kind=kind,
+        organization=d.community,
+        period="2010年第四季度",
+        opens_on=dt.date(2010, 12, 1),
+        closes_on=dt.date(2010, 12, 31),
+    )
+    d.review_milestone = (
+        d.campaign.milestones.filter(review_kinds__name="党（工）委季度点评")
+        .order_by("date")
+        .first()
+    )
 
 
 def _pledge_world(d):
@@ -694,6 +778,8 @@ def _admin_kwargs(name, d):
         "pledges_pledgerevision": d.pledge.revisions.first() if hasattr(d, "pledge") else None,
         "pledges_pledgeupdate": getattr(d, "update", None),
         "pledges_pledgecomment": getattr(d, "comment", None),
+        "reviews_reviewkind": d.round.kind if hasattr(d, "round") else None,
+        "reviews_reviewround": getattr(d, "round", None),
         "orgs_membertransfer": MemberTransfer.objects.get_or_create(
             member=d.member, from_organization=d.sibling, to_organization=d.branch
         )[0],

@@ -77,6 +77,22 @@ def _outcome_values(world: World) -> dict[str, Any]:
     return {"outcome": Pledge.Outcome.HONOURED, "outcome_comment": "", "outcome_phase": phase}
 
 
+def _round(world: World) -> Any:
+    """A 党员民主评议 round on the committee's street (licheng's review kinds)."""
+    from reviews import services as review_services
+    from reviews.models import ReviewKind
+
+    return review_services.round_create(
+        user=world.users["committee"],
+        campaign=world.campaign,
+        kind=ReviewKind.objects.get(campaign=world.campaign, name="党员民主评议"),
+        organization=world.district.street,
+        period="2010年第四季度",
+        opens_on=dt.date(2010, 12, 1),
+        closes_on=dt.date(2010, 12, 31),
+    )
+
+
 @dataclass(frozen=True)
 class Case:
     """Who may make the move, who in scope may not, and what else the move takes."""
@@ -114,6 +130,16 @@ CASES: dict[str, Subject] = {
             "return": Case("secretary", ("member_self", "reader"), reason="不够具体"),
             "publish": Case("secretary", ("reader",)),
             "outcome": Case("secretary", ("member_self", "reader"), values=_outcome_values),
+        },
+    ),
+    # The office or a committee above runs a round; only the admin reopens a closed one.
+    "reviews.reviewround": Subject(
+        _round,
+        {
+            "open": Case("committee", ("secretary", "reader")),
+            "close": Case("committee", ("secretary", "reader")),
+            "publish": Case("committee", ("secretary", "reader")),
+            "reopen": Case("admin", ("committee", "secretary"), reason="补录纸质票"),
         },
     ),
     "pledges.pledgecomment": Subject(

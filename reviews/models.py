@@ -1,0 +1,267 @@
+"""Review rounds (讲评 / 点评 / 评议): how a campaign reviews (``ReviewKind`` with
+its evaluators and grades, all configuration) and each round held
+(``ReviewRound``, with one ``Review`` per subject, created when it opens).
+
+States move only through ``reviews.services`` (the ``core.workflow`` engine);
+the rules that span rows are in ``reviews.rules``.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from campaign.choices import RubricSubject
+from campaign.models import Campaign, Milestone, Rubric
+from campaign.rules import raise_problems
+from orgs.models import Member, Organization
+from reviews.choices import BallotForm, EvaluatorKind, Publication, RoundState
+from reviews.rules import kind_problems, round_problems
+
+
+class ReviewKind(models.Model):
+    """评议类型: one way a campaign reviews (季度讲评, 领导点评, 民主评议 …): whom
+    (members or organisations), against which rubric, by which evaluators with
+    which weights (``KindEvaluator``), graded how (``GradeBand``)."""
+
+    Subject = RubricSubject
+    Ballot = BallotForm
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="review_kinds"
+    )
+    name = models.CharField(_("名称"), max_length=64)
+    subject = models.CharField(_("评议对象"), max_length=16, choices=Subject.choices)
+    rubric = models.ForeignKey(
+        Rubric, verbose_name=_("评价标准"), on_delete=models.PROTECT, related_name="review_kinds"
+    )
+    ballot = models.CharField(
+        _("评议方式"),
+        max_length=16,
+        choices=Ballot.choices,
+        default=Ballot.SCORES,
+        help_text=_("按评价项目逐项打分，或投票评定等次（各等次折合的分数在等次中设置）"),
+    )
+    min_evaluators = models.PositiveSmallIntegerField(
+        _("最少评议人数"),
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_("党员互评、下级评上级、群众评议不足此人数时，不显示汇总结果（保护评议人）"),
+    )
+    publication = models.CharField(
+        _("结果公布范围"), max_length=16, choices=Publication.choices, default=Publication.PARENT
+    )
+    round_days = models.PositiveSmallIntegerField(
+        _("每轮天数"),
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text=_("按时间节点开启一轮时，在节点日期前多少天开始"),
+    )
+    milestones = models.ManyToManyField(
+        Milestone,
+        verbose_name=_("时间节点"),
+        blank=True,
+        related_name="review_kinds",
+        help_text=_("按这些讲评评议节点开启各轮（活动的评议频次）"),
+    )
+    description = models.TextField(_("说明"), blank=True)
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("评议类型")
+        verbose_name_plural = _("评议类型")
+        ordering = ["campaign", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "name"], name="review_kind_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        raise_problems(kind_problems(self))
+
+
+class KindEvaluator(models.Model):
+    """评议主体 of a kind and its weight in the composite (weights sum to 100)."""
+
+    Evaluator = EvaluatorKind
+
+    kind = models.ForeignKey(
+        ReviewKind, verbose_name=_("评议类型"), on_delete=models.CASCADE, related_name="evaluators"
+    )
+    evaluator = models.CharField(_("评议主体"), max_length=16, choices=Evaluator.choices)
+    weight = models.PositiveSmallIntegerField(
+        _("权重"),
+        validators=[MaxValueValidator(100)],
+        help_text=_("在综合得分中的权重；0 表示参加但不计分（如自评陈述）"),
+    )
+
+    class Meta:
+        verbose_name = _("评议主体")
+        verbose_name_plural = _("评议主体（权重合计 100）")
+        ordering = ["kind", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "evaluator"], name="kind_evaluator_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_evaluator_display()} {self.weight}"
+
+
+class GradeBand(models.Model):
+    """等次: a grade and the lowest composite that earns it (好 ≥ 90 …); for a grade
+    vote, the score one vote for it counts as."""
+
+    kind = models.ForeignKey(
+        ReviewKind, verbose_name=_("评议类型"), on_delete=models.CASCADE, related_name="grades"
+    )
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    label = models.CharField(_("等次"), max_length=16)
+    min_score = models.DecimalField(
+        _("分数线"), max_digits=5, decimal_places=2, help_text=_("综合得分不低于此分即为该等次")
+    )
+    vote_score = models.DecimalField(
+        _("投票折合分"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("等次投票或领导点评评定该等次时折合的分数（百分制）"),
+    )
+
+    class Meta:
+        verbose_name = _("等次")
+        verbose_name_plural = _("等次（从高到低，最后一个的分数线为 0）")
+        ordering = ["kind", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "label"], name="grade_band_label_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ReviewRound(models.Model):
+    """一轮讲评评议 on a subtree: 筹备 → 进行中 → 已结束 (scores locked) → 已公布.
+    Opening it creates a ``Review`` for every subject in the subtree that takes
+    part in the campaign."""
+
+    State = RoundState
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("活动"), on_delete=models.PROTECT, related_name="review_rounds"
+    )
+    kind = models.ForeignKey(
+        ReviewKind, verbose_name=_("评议类型"), on_delete=models.PROTECT, related_name="rounds"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("评议范围"),
+        help_text=_("在这个党组织及其下级中开展"),
+        on_delete=models.PROTECT,
+        related_name="review_rounds",
+    )
+    period = models.CharField(_("期次"), max_length=64, help_text=_("如：2010年第三季度"))
+    milestone = models.ForeignKey(
+        Milestone,
+        verbose_name=_("时间节点"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="review_rounds",
+    )
+    opens_on = models.DateField(_("开始日期"))
+    closes_on = models.DateField(_("截止日期"))
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.DRAFT)
+    reopen_reason = models.TextField(_("重新开启理由"), blank=True)
+    opened_at = models.DateTimeField(_("开启时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    published_at = models.DateTimeField(_("公布时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("评议轮次")
+        verbose_name_plural = _("评议轮次")
+        ordering = ["-opens_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "organization", "period"], name="review_round_once_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=F("opens_on")), name="review_round_closes_after_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period}{self.kind}"
+
+    def clean(self) -> None:
+        raise_problems(round_problems(self))
+
+
+class Review(models.Model):
+    """One subject's review in a round (a member, or an organisation), created
+    when the round opens; the stored result is written by the results job."""
+
+    round = models.ForeignKey(
+        ReviewRound, verbose_name=_("评议轮次"), on_delete=models.CASCADE, related_name="reviews"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("党组织"),
+        help_text=_("被评议的党组织；评议党员时为其所在党组织"),
+        on_delete=models.PROTECT,
+        related_name="reviews",
+    )
+    member = models.ForeignKey(
+        Member,
+        verbose_name=_("党员"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reviews",
+    )
+    composite = models.DecimalField(
+        _("综合得分"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    grade = models.CharField(_("等次"), max_length=16, blank=True)
+    rank_in_parent = models.PositiveIntegerField(_("上级内排名"), null=True, blank=True)
+    rank_in_sector = models.PositiveIntegerField(_("领域内排名"), null=True, blank=True)
+    breakdown = models.JSONField(_("分项结果"), default=dict, blank=True)
+    computed_at = models.DateTimeField(_("计算时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("评议对象")
+        verbose_name_plural = _("评议对象")
+        ordering = ["round", "organization_id", "member_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "organization"],
+                condition=Q(member__isnull=True),
+                name="review_one_per_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["round", "member"],
+                condition=Q(member__isnull=False),
+                name="review_one_per_member",
+            ),
+        ]
+        indexes = [models.Index(fields=["round", "organization"], name="review_round_org")]
+
+    def __str__(self) -> str:
+        return str(self.member or self.organization)
+
+    @property
+    def subject_name(self) -> str:
+        return self.member.name if self.member is not None else self.organization.name

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from reviews import views
+
+app_name = "reviews"
+
+urlpatterns = [
+    path("", views.round_list, name="round_list"),
+    path("new/", views.round_new, name="round_new"),
+    path("cadence/<int:campaign_pk>/", views.cadence, name="cadence"),
+    path("cadence/milestones/<int:pk>/open/", views.cadence_open, name="cadence_open"),
+    path("<int:pk>/", views.round_detail, name="round_detail"),
+    path("<int:pk>/open/", views.round_open, name="round_open"),
+    path("<int:pk>/close/", views.round_close, name="round_close"),
+    path("<int:pk>/publish/", views.round_publish, name="round_publish"),
+    path("<int:pk>/reopen/", views.round_reopen, name="round_reopen"),
+]

@@ -1,0 +1,190 @@
+"""Review rounds: created on a subtree by the office or a committee, opened with
+a Review for every subject that takes part, closed, published, reopened by the
+admin only; the campaign's cadence opens a district round in one action."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from campaign.models import Milestone
+from core.models import AuditEntry
+from orgs.models import Member
+from reviews import services
+from reviews.models import Review, ReviewKind, ReviewRound
+from reviews.selectors import rounds_for
+from tests.factories import MemberFactory, OrganizationFactory, sector
+
+pytestmark = pytest.mark.django_db
+
+D = dt.date
+
+
+def kind(campaign, name):
+    return ReviewKind.objects.get(campaign=campaign, name=name)
+
+
+def new_round(
+    district, campaign, name="党员民主评议", organization=None, user="committee", **values
+):
+    return services.round_create(
+        user=district.users[user],
+        campaign=campaign,
+        kind=kind(campaign, name),
+        organization=organization or district.street,
+        period=values.pop("period", "2010年第四季度"),
+        opens_on=values.pop("opens_on", D(2010, 12, 1)),
+        closes_on=values.pop("closes_on", D(2010, 12, 31)),
+    )
+
+
+def test_opening_creates_a_review_for_every_member_of_the_subtree(district, campaign):
+    round_ = new_round(district, campaign)
+    assert round_.state == ReviewRound.State.DRAFT and not Review.objects.exists()
+    round_ = services.round_open(round_=round_, user=district.users["committee"])
+    assert round_.state == ReviewRound.State.OPEN and round_.opened_at is not None
+    in_street = set(
+        Member.objects.filter(organization__tree_id=district.street.tree_id)
+        .filter(
+            organization__lft__gte=district.street.lft, organization__lft__lt=district.street.rght
+        )
+        .values_list("pk", flat=True)
+    )
+    reviewed = set(Review.objects.filter(round=round_).values_list("member_id", flat=True))
+    assert reviewed == in_street and district.far_member.pk not in reviewed
+    assert AuditEntry.objects.filter(object_id=str(round_.pk), verb="open").exists()
+
+
+def test_an_organisation_round_reviews_the_units_that_take_part(district, campaign):
+    round_ = new_round(district, campaign, "党（工）委季度点评", organization=district.street)
+    services.round_open(round_=round_, user=district.users["committee"])
+    units = set(Review.objects.filter(round=round_).values_list("organization__code", flat=True))
+    assert units == {"R-S1", "R-S1-C1", "R-S1-C1-B1", "R-S1-C1-B2"}
+    assert not Review.objects.filter(round=round_, member__isnull=False).exists()
+
+
+def test_participation_scope_applies_to_rounds(district, campaign):
+    campaign.participating_sectors.set([sector("机关")])
+    jiguan = OrganizationFactory(
+        code="R-S1-J", name="机关支部", parent=district.street, sector=sector("机关")
+    )
+    MemberFactory(organization=jiguan)
+    campaign = type(campaign).objects.get(pk=campaign.pk)  # participation read afresh
+    round_ = new_round(district, campaign)
+    round_.campaign = campaign
+    services.round_open(round_=round_, user=district.users["committee"])
+    assert set(Review.objects.values_list("organization__code", flat=True)) == {"R-S1-J"}
+
+
+def test_only_reviewers_of_the_subtree_create_rounds(district, campaign):
+    with pytest.raises(
+        services.ReviewError, match="只有活动办公室或上级党组织可以在“第一街道党工委”开展评议"
+    ):
+        new_round(district, campaign, user="secretary")
+    with pytest.raises(services.ReviewError, match="可以在“第二街道党工委”开展评议"):
+        new_round(district, campaign, organization=district.street2)
+    assert not ReviewRound.objects.exists()
+
+
+def test_bad_dates_and_a_second_round_for_the_period_are_refused(district, campaign):
+    with pytest.raises(
+        services.ReviewError, match="截止日期（2010年11月1日）早于开始日期（2010年12月1日）"
+    ):
+        new_round(district, campaign, closes_on=D(2010, 11, 1))
+    with pytest.raises(services.ReviewError, match="不在活动的起止日期"):
+        new_round(district, campaign, opens_on=D(2009, 1, 1))
+    new_round(district, campaign)
+    with pytest.raises(
+        services.ReviewError, match="“第一街道党工委”已有2010年第四季度的“党员民主评议”"
+    ):
+        new_round(district, campaign)
+    assert ReviewRound.objects.count() == 1
+
+
+def test_close_publish_and_only_the_admin_reopens_with_a_reason(district, campaign):
+    committee, admin = district.users["committee"], district.users["admin"]
+    round_ = services.round_open(round_=new_round(district, campaign), user=committee)
+    round_ = services.round_close(round_=round_, user=committee)
+    assert round_.state == ReviewRound.State.CLOSED and round_.closed_at is not None
+    with pytest.raises(services.ReviewError, match="只有系统管理员可以重新开启已结束的评议"):
+        services.round_reopen(round_=round_, user=committee, reason="补录")
+    with pytest.raises(services.ReviewError, match="重新开启必须填写理由"):
+        services.round_reopen(round_=round_, user=admin, reason=" ")
+    round_ = services.round_reopen(round_=round_, user=admin, reason="补录纸质票")
+    assert round_.state == ReviewRound.State.OPEN and round_.reopen_reason == "补录纸质票"
+    assert round_.closed_at is None
+    assert AuditEntry.objects.filter(object_id=str(round_.pk), verb="reopen").count() == 1
+    round_ = services.round_close(round_=round_, user=committee)
+    round_ = services.round_publish(round_=round_, user=committee)
+    assert round_.state == ReviewRound.State.PUBLISHED
+    reviews = Review.objects.filter(round=round_).count()
+    assert (
+        reviews
+        == Member.objects.filter(organization__in=[district.branch, district.sibling]).count()
+    )
+
+
+def test_the_cadence_opens_a_district_round_in_one_action(district, campaign, login):
+    milestone = Milestone.objects.get(campaign=campaign, name="2010年第三季度党（工）委集中点评")
+    client = login(district.users["office"])
+    page = client.get(
+        reverse("reviews:cadence", kwargs={"campaign_pk": campaign.pk})
+    ).content.decode()
+    assert "2010年第三季度党（工）委集中点评" in page and "党（工）委季度点评（未开启）" in page
+    response = client.post(reverse("reviews:cadence_open", kwargs={"pk": milestone.pk}))
+    assert response.status_code == 302
+    round_ = ReviewRound.objects.get()
+    assert (round_.period, round_.organization, round_.state) == (
+        milestone.name,
+        district.root,
+        ReviewRound.State.OPEN,
+    )
+    assert round_.closes_on == milestone.date == D(2010, 9, 30)
+    assert round_.opens_on == D(2010, 8, 31)  # round_days (30) before the milestone
+    assert Review.objects.filter(round=round_).count() == 6  # every unit but the root
+    client.post(reverse("reviews:cadence_open", kwargs={"pk": milestone.pk}))
+    assert ReviewRound.objects.count() == 1  # a second click opens nothing more
+
+
+def test_branches_see_the_rounds_that_cover_them_and_nothing_else(district, campaign):
+    street_round = new_round(district, campaign)
+    other = new_round(
+        district, campaign, organization=district.street2, user="office", period="2010年第四季度"
+    )
+    assert list(rounds_for(district.users["secretary"])) == [street_round]
+    assert set(rounds_for(district.users["office"])) == {street_round, other}
+    assert list(rounds_for(district.users["member"])) == []
+    assert list(rounds_for(district.users["no_role"])) == []
+
+
+def test_the_round_page_offers_the_moves_its_viewer_may_make(district, campaign, login):
+    round_ = new_round(district, campaign)
+    url = reverse("reviews:round_detail", kwargs={"pk": round_.pk})
+    assert "开启评议" in login(district.users["committee"]).get(url).content.decode()
+    page = login(district.users["secretary"]).get(url).content.decode()
+    assert "开启评议" not in page and "党员民主评议" in page
+    response = login(district.users["committee"]).post(
+        reverse("reviews:round_open", kwargs={"pk": round_.pk})
+    )
+    assert response.status_code == 302
+    assert ReviewRound.objects.get().state == ReviewRound.State.OPEN
+
+
+def test_a_new_round_from_the_page(district, campaign, login):
+    client = login(district.users["committee"])
+    url = reverse("reviews:round_new")
+    assert client.get(url).status_code == 200
+    data = {
+        "kind": kind(campaign, "党员民主评议").pk,
+        "organization": district.street.pk,
+        "period": "2011年第一季度",
+        "opens_on": "2011-03-01",
+        "closes_on": "2011-02-01",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert "截止日期（2011年2月1日）早于开始日期（2011年3月1日）" in response.content.decode()
+    response = client.post(url, data | {"closes_on": "2011-03-31"})
+    assert response.status_code == 302
+    assert ReviewRound.objects.get().period == "2011年第一季度"
+    assert login(district.users["secretary"]).get(url).status_code == 403
