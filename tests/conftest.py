@@ -13,6 +13,22 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site language and leaves the thread as it found it.
+
+    A request with the English cookie activates English for the thread and
+    nothing turns it off (the next real request activates its own language);
+    pytest-django runs the database tests first, so without this every test
+    after tests/test_english.py ran in English when the suite ran in one process.
+    """
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
 @pytest.fixture
 def postgres_only():
     """Skip where the suite runs on SQLite (concurrency and planner tests)."""
