@@ -2,7 +2,8 @@
 
 The organisation, member and pledge importers (and the score, tally and
 nomination imports to come) check every row before writing anything and
-report every problem as line, column, value and a Chinese reason. The job
+report every problem as line, column, value and a reason (gettext: Chinese,
+or the language active when the message is made). The job
 pages, the import commands and the admin read the report these build, so
 every importer's errors look and read the same.
 
@@ -12,7 +13,7 @@ Typical use::
     columns = ColumnIndex.read(table.headers, required=HEADERS, errors=errors)
     for line, row in enumerate(table.rows, start=2):  # line 1 is the header
         if not columns.cell(row, "党员编号"):
-            errors.add(line, "党员编号", "", "不能为空")
+            errors.add(line, "党员编号", "", _("不能为空"))
         if errors.full:
             break
 """
@@ -23,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from core.tabular import cell_text
@@ -181,11 +183,12 @@ class Template:
 
     ``label`` names what the file holds (党员) as the page's 导入内容 choice
     does; ``page`` is the page that imports it, so a hint can say where to go.
+    Both are lazy translations, so a hint reads in the language it is made in.
     """
 
     key: str
-    label: str
-    page: str
+    label: str | Promise
+    page: str | Promise
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
 
@@ -227,23 +230,22 @@ def other_import_hint(headers: Iterable[str], *, current: str) -> RowError | Non
     if best is None:
         return None
     if own is not None and best.page == own.page:
-        return RowError(
-            1,
-            "",
-            "",
-            f"这个文件的表头是「{best.label}」导入模板的列："
-            f"请在「导入内容」中选择「{best.label}」后重新上传",
-        )
+        reason = _(
+            "这个文件的表头是「%(label)s」导入模板的列：请在「导入内容」中选择「%(label)s」后重新上传"
+        ) % {"label": best.label}
+        return RowError(1, "", "", reason)
     # Another page, which this user may not be allowed to use: say where such a
     # file goes, and what this page wants.
-    this = f"，不是「{own.label}」的：请按本页的模板填写" if own is not None else "："
-    return RowError(
-        1,
-        "",
-        "",
-        f"这个文件的表头是「{best.label}」导入模板的列{this}"
-        f"（「{best.label}」文件在「{best.page}」页面导入）",
-    )
+    if own is not None:
+        reason = _(
+            "这个文件的表头是「%(label)s」导入模板的列，不是「%(own)s」的：请按本页的模板填写"
+            "（「%(label)s」文件在「%(page)s」页面导入）"
+        ) % {"label": best.label, "own": own.label, "page": best.page}
+    else:
+        reason = _(
+            "这个文件的表头是「%(label)s」导入模板的列：（「%(label)s」文件在「%(page)s」页面导入）"
+        ) % {"label": best.label, "page": best.page}
+    return RowError(1, "", "", reason)
 
 
 @contextmanager

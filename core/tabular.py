@@ -3,8 +3,11 @@
 
 Reading checks the file before parsing it (size, type by content, zip bombs,
 the extent a sheet declares) and turns every failure into a ``TableError``
-with a message in Chinese. XLS and ODS files are parsed in a child process
-whose memory is capped (``tabular_child.py``).
+whose message is translated (gettext) in the language active when it is
+raised. XLS and ODS files are parsed in a child process whose memory is capped
+(``tabular_child.py``); the child reports a failure as a kind ("memory",
+"unreadable", …), never as a sentence, and the message is made here, in the
+parent, so the parent's language applies.
 """
 
 import csv
@@ -39,7 +42,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
 
 
 class TableError(Exception):
-    """The file as a whole cannot be read; the message says why, in Chinese."""
+    """The file as a whole cannot be read; the message says why, in the active language."""
 
 
 @dataclass
@@ -98,7 +101,8 @@ def _unescape(line: int, position: int, value: Any) -> Any:
         return value
     if "\0" in value:
         raise TableError(
-            f"第 {line} 行第 {column_name(position + 1)} 列含有空字符（NUL），请删除后重新上传"
+            _("第 %(line)s 行第 %(column)s 列%(header)s含有空字符（NUL），请删除后重新上传")
+            % {"line": line, "column": column_name(position + 1), "header": ""}
         )
     if value[:1] == "'" and value[1:2] in FORMULA_PREFIXES:
         return value[1:]
@@ -173,19 +177,21 @@ def _read_workbook(data: bytes, *, stream: bool = False) -> Table:
             return _read_ods(data)
         if kind == "xlsb":
             raise TableError(
-                "不支持 Excel 二进制工作簿（.xlsb）：请在 Excel 中另存为 .xlsx 后重新上传"
+                _("不支持 Excel 二进制工作簿（.xlsb）：请在 Excel 中另存为 .xlsx 后重新上传")
             )
         if kind == "other":
-            raise TableError("文件内容不是 Excel 或 ODS 工作簿：可能是改了扩展名的其他压缩文件")
+            raise TableError(_("文件内容不是 Excel 或 ODS 工作簿：可能是改了扩展名的其他压缩文件"))
         # an XLSX, or a zip too damaged to tell: its own messages
         return _read_xlsx(data, stream=stream)
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta")):
         raise TableError(
-            "文件内容是网页（HTML/XML）格式的表格，不是 Excel 工作簿："
-            "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
+            _(
+                "文件内容是网页（HTML/XML）格式的表格，不是 Excel 工作簿："
+                "请用 Excel 或 WPS 打开后另存为 .xlsx 再上传"
+            )
         )
-    raise TableError("文件内容不是 Excel 或 ODS 工作簿：可能是改了扩展名的 CSV 或其他文件")
+    raise TableError(_("文件内容不是 Excel 或 ODS 工作簿：可能是改了扩展名的 CSV 或其他文件"))
 
 
 def _zip_kind(data: bytes) -> str:
@@ -213,15 +219,15 @@ def _read_ods(data: bytes) -> Table:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if "content.xml" not in archive.namelist():
-                raise TableError("文件不是有效的 ODS 工作簿（缺少 content.xml）")
+                raise TableError(_("文件不是有效的 ODS 工作簿（缺少 content.xml）"))
             if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
-                raise TableError("ODS 文件解压后过大，拒绝读取")
+                raise TableError(_("ODS 文件解压后过大，拒绝读取"))
             bad = archive.testzip()
             if bad is not None:
-                raise TableError(f"ODS 文件已损坏：{bad} 校验失败")
+                raise TableError(_("ODS 文件已损坏：%(part)s 校验失败") % {"part": bad})
             _check_ods_extent(archive)
     except zipfile.BadZipFile:
-        raise TableError("ODS 文件已损坏或不完整，无法打开") from None
+        raise TableError(_("ODS 文件已损坏或不完整，无法打开")) from None
     return _read_in_child(data, "ODS", ".ods")
 
 
@@ -274,7 +280,8 @@ def _check_ods_extent(archive: zipfile.ZipFile) -> None:
     sheet, sheets, row = "", 0, 0  # row: the rows of this sheet so far
 
     def where() -> str:
-        return f"工作表「{sheet}」" if sheets > 1 else ""
+        # Chinese names the sheet before the row, English after it ("on row 3 of sheet …").
+        return _("工作表「%(sheet)s」") % {"sheet": sheet} if sheets > 1 else ""
 
     def sheet_starts(text: bytes, start: int, end: int) -> None:
         nonlocal sheet, sheets, row
@@ -315,13 +322,21 @@ def _check_ods_extent(archive: zipfile.ZipFile) -> None:
             last = _ods_last_cell(body) if body else 0
             if last > max_columns:
                 raise TableError(
-                    f"ODS 文件{where()}第 {row + 1} 行第 {column_name(min(last, 16384))} 列"
-                    f"有内容，超出上限 {max_columns} 列：请只保留模板中的列"
+                    _(
+                        "ODS 文件%(sheet)s第 %(row)s 行第 %(column)s 列有内容，"
+                        "超出上限 %(max)s 列：请只保留模板中的列"
+                    )
+                    % {
+                        "sheet": where(),
+                        "row": row + 1,
+                        "column": column_name(min(last, 16384)),
+                        "max": max_columns,
+                    }
                 )
             if last and row + times > max_rows:
                 raise TableError(
-                    f"数据行过多：ODS 文件{where()}第 {row + times} 行有内容，"
-                    f"上限为 {settings.IMPORT_MAX_ROWS} 行"
+                    _("数据行过多：ODS 文件%(sheet)s第 %(row)s 行有内容，上限为 %(max)s 行")
+                    % {"sheet": where(), "row": row + times, "max": settings.IMPORT_MAX_ROWS}
                 )
             row += times
 
@@ -338,7 +353,7 @@ def _check_ods_extent(archive: zipfile.ZipFile) -> None:
             if cut < 0:
                 cut = text.rfind(b"<")
             if cut <= 0 and len(text) > _ODS_MAX_ROW_BYTES:
-                raise TableError("ODS 文件中有一行内容过长，无法读取")
+                raise TableError(_("ODS 文件中有一行内容过长，无法读取"))
             scan(text[: max(cut, 0)])
             tail = text[max(cut, 0) :]
     scan(tail)
@@ -371,10 +386,6 @@ def _read_in_child(data: bytes, label: str, suffix: str) -> Table:
     runs out of memory or time dies alone and the file is refused.
     """
     memory, seconds = settings.IMPORT_PARSER_MEMORY_MB, settings.IMPORT_PARSER_SECONDS
-    too_big = (
-        f"{label} 文件过大或已损坏，无法读取（读取时超出 {memory} MB 内存或 {seconds} 秒）："
-        "请另存为 .xlsx 或 .csv 后重新上传"
-    )
     with tempfile.TemporaryDirectory(prefix="import-") as folder:
         # Named for the format found, so the parser does not guess it again.
         source, log = Path(folder) / f"upload{suffix}", Path(folder) / "stderr"
@@ -402,10 +413,14 @@ def _read_in_child(data: bytes, label: str, suffix: str) -> Table:
         if failure == "unreadable":
             logger.info("%s file unreadable: %s", label, detail)
             raise TableError(
-                f"{label} 文件已损坏或不是有效的 {label} 工作簿，无法读取：请另存为 .xlsx 后重新上传"
+                _(
+                    "%(kind)s 文件已损坏或不是有效的 %(kind)s 工作簿，无法读取："
+                    "请另存为 .xlsx 后重新上传"
+                )
+                % {"kind": label}
             )
         if failure == "nosheet":
-            raise TableError(f"{label} 文件中没有工作表")
+            raise TableError(_("%(kind)s 文件中没有工作表") % {"kind": label})
         if failure or status != 0 or table is None:
             logger.warning(
                 "%s reader died (status %s): %s",
@@ -413,7 +428,13 @@ def _read_in_child(data: bytes, label: str, suffix: str) -> Table:
                 status,
                 log.read_text(errors="replace")[-500:],
             )
-            raise TableError(too_big)
+            raise TableError(
+                _(
+                    "%(kind)s 文件过大或已损坏，无法读取（读取时超出 %(memory)s MB 内存或 "
+                    "%(seconds)s 秒）：请另存为 .xlsx 或 .csv 后重新上传"
+                )
+                % {"kind": label, "memory": memory, "seconds": seconds}
+            )
     return table
 
 
@@ -432,24 +453,32 @@ def _collect(stream: IO[bytes], label: str) -> tuple[str, str, Table | None]:
         if not raw:
             break
         if len(raw) > _CHILD_MAX_LINE:
-            where = f"（第 {lines[-1] + 1} 行之后）" if lines else ""
-            raise TableError(f"{label} 文件中有一行内容过长{where}，请检查文件")
+            if lines:
+                raise TableError(
+                    _("%(kind)s 文件中有一行内容过长（第 %(row)s 行之后），请检查文件")
+                    % {"kind": label, "row": lines[-1] + 1}
+                )
+            raise TableError(_("%(kind)s 文件中有一行内容过长，请检查文件") % {"kind": label})
         if first:
             first = False
             report = json.loads(raw)
             if not isinstance(report, dict) or "end" not in report:
                 return _failure(report)
             if report["end"] is None:
-                raise TableError("文件为空")
+                raise TableError(_("文件为空"))
             last_row, last_column = report["end"][0] + 1, report["end"][1] + 1
             if last_column > max_columns:
                 raise TableError(
-                    f"{label} 文件第 {column_name(last_column)} 列有内容，"
-                    f"超出上限 {max_columns} 列：请只保留模板中的列"
+                    _(
+                        "%(kind)s 文件第 %(column)s 列有内容，"
+                        "超出上限 %(max)s 列：请只保留模板中的列"
+                    )
+                    % {"kind": label, "column": column_name(last_column), "max": max_columns}
                 )
             if last_row > max_rows + 1:
                 raise TableError(
-                    f"数据行过多：{label} 文件第 {last_row} 行有内容，上限为 {max_rows} 行"
+                    _("数据行过多：%(kind)s 文件第 %(row)s 行有内容，上限为 %(max)s 行")
+                    % {"kind": label, "row": last_row, "max": max_rows}
                 )
             continue
         if raw.startswith(b"{"):
@@ -459,7 +488,9 @@ def _collect(stream: IO[bytes], label: str) -> tuple[str, str, Table | None]:
             headers = [_header(v) for v in values]
             continue
         if len(rows) >= max_rows:
-            raise TableError(f"数据行过多：超过 {max_rows} 行（第 {line} 行）")
+            raise TableError(
+                _("数据行过多：超过 %(max)s 行（第 %(row)s 行）") % {"max": max_rows, "row": line}
+            )
         rows.append(values)
         lines.append(line)
     if headers is None:  # the child died before the header row
@@ -492,7 +523,7 @@ def _read_xlsx(data: bytes, *, stream: bool = False) -> Table:
             # hundreds of GB. Measure the block first, streaming the XML.
             extent = _check_sheet_extent(archive, _first_sheet(archive))
     except zipfile.BadZipFile:
-        raise TableError("Excel 文件已损坏或不完整，无法打开") from None
+        raise TableError(_("Excel 文件已损坏或不完整，无法打开")) from None
     if stream and extent - 1 > STREAM_XLSX_ROWS:
         return _stream_xlsx(data, extent)
     from python_calamine import CalamineWorkbook
@@ -579,10 +610,12 @@ def _stream_xlsx(data: bytes, extent: int) -> Table:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         first = next(book.worksheets[0].iter_rows(max_row=1, values_only=True), None)
     except Exception as exc:
-        raise TableError(f"Excel 文件已损坏，无法读取：{exc.__class__.__name__}") from None
+        raise TableError(
+            _("Excel 文件已损坏，无法读取：%(error)s") % {"error": exc.__class__.__name__}
+        ) from None
     if first is None:
         book.close()
-        raise TableError("文件为空")
+        raise TableError(_("文件为空"))
     lines: list[int] = []
     return Table(
         headers=[_header(v) for v in first],

@@ -21,6 +21,10 @@ Output, one JSON document a line on stdout:
   durations tagged, see ``_tagged``), the block starting at column A;
 - ``{"error": "memory" | "nosheet" | "unreadable", "detail": "…"}`` if the
   read fails (exit status 3).
+
+Failures are kinds, not sentences: the parent (``core.tabular._read_in_child``)
+words the user's message in its own active language; ``detail`` goes only to
+its log.
 """
 
 import datetime as dt

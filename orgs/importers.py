@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import audit
 from core.imports import (
@@ -48,11 +49,21 @@ from orgs.services import MEMBER_IMPORT_LOCK_KEY, lock_tree, tree_problems
 
 Progress = Callable[[int, str], None]
 
-PAGE = "批量导入党组织和党员"
+# Lazy: a hint naming another import reads in the language it is made in.
+PAGE = gettext_lazy("批量导入党组织和党员")
 register_template(
-    Template("organizations", "党组织", PAGE, tuple(h for h, _ in columns(OrganizationResource)))
+    Template(
+        "organizations",
+        gettext_lazy("党组织"),
+        PAGE,
+        tuple(h for h, _label in columns(OrganizationResource)),
+    )
 )
-register_template(Template("members", "党员", PAGE, tuple(h for h, _ in columns(MemberResource))))
+register_template(
+    Template(
+        "members", gettext_lazy("党员"), PAGE, tuple(h for h, _label in columns(MemberResource))
+    )
+)
 
 
 def _column_index(table: Table, resource_class, errors: RowErrors) -> dict[str, int]:
@@ -190,7 +201,7 @@ def import_organizations(
     with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
         if not dry_run:
             lock_tree()
-        job.step(10, "正在校验")
+        job.step(10, _("正在校验"))
         _import_organizations(job)
         report.errors = list(errors)
         if errors or dry_run:
@@ -213,14 +224,14 @@ def _import_organizations(job: _OrgImport) -> None:
         check(job)
         if job.errors:
             return
-    job.step(40, "正在比对")
+    job.step(40, _("正在比对"))
     _compare_organizations(job)
     if job.dry_run or not (job.new_codes or job.changed):
         return
-    job.step(60, "正在写入")
+    job.step(60, _("正在写入"))
     _write_organizations(job)
     audit.record_many(_audit_organizations(job))
-    job.step(95, "写入完成")
+    job.step(95, _("写入完成"))
 
 
 def _read_organizations(job: _OrgImport) -> None:
@@ -636,7 +647,7 @@ def import_members(
             # Two commits of one file at once: the second waits, then finds the
             # first one's members (unchanged) instead of a UniqueViolation.
             lock_tree(MEMBER_IMPORT_LOCK_KEY)
-        job.step(5, "正在校验")
+        job.step(5, _("正在校验"))
         _import_members(job)
         report.errors = list(errors)
         if errors or dry_run:
@@ -650,22 +661,22 @@ def _import_members(job: _MemberImport) -> None:
         _read_members(job)
         if job.errors:
             return
-        job.step(40, "正在比对")
+        job.step(40, _("正在比对"))
         _compare_members(job)
     if job.errors:
         return
     _preview_members(job)
     if job.dry_run or not (job.creates or job.updates):
         return
-    job.step(50, "正在写入")
+    job.step(50, _("正在写入"))
     job.now = timezone.now()
     _write_members(job)
-    job.step(75, "正在记录审计")
+    job.step(75, _("正在记录审计"))
     _audit_members(job)
-    job.step(85, "正在记录组织关系转接")
+    job.step(85, _("正在记录组织关系转接"))
     _record_transfers(job)
     tallies.recount([tallies.MEMBERS])
-    job.step(95, "写入完成")
+    job.step(95, _("写入完成"))
 
 
 def _resolve_scope(job: _MemberImport) -> None:
@@ -756,7 +767,7 @@ def _read_members(job: _MemberImport) -> None:
         elif errors.full:
             return
         if i % 20000 == 19999:
-            job.step(5 + 35 * i // total, "正在校验")
+            job.step(5 + 35 * i // total, _("正在校验"))
         if streamed and i % 5000 == 4999:
             # The streaming reader leaves reference cycles behind, which the
             # paused collector would keep until the end: collect the young

@@ -31,7 +31,7 @@ def run_import(job: Job, report) -> None:
     """Dry-run or commit an uploaded organisation/member file."""
     target = job.params["target"]
     user = job.created_by
-    report(2, "正在读取文件")
+    report(2, _("正在读取文件"))
     # The member import reads its rows once: a long sheet streams (core.tabular).
     table = job_input_table(job, target, stream=target == "members")
     # The page's 导入内容 defaults to 党组织: a file whose headers are the other
@@ -47,13 +47,13 @@ def run_import(job: Job, report) -> None:
     chosen = job.params.get("chosen_target")
     if chosen:
         result.notes.append(
-            f"按表头识别为「{TEMPLATES[target].label}」文件"
-            f"（上传时选择的是「{TEMPLATES[chosen].label}」）"
+            _("按表头识别为「%(label)s」文件（上传时选择的是「%(chosen)s」）")
+            % {"label": TEMPLATES[target].label, "chosen": TEMPLATES[chosen].label}
         )
     job.result = result.as_dict()
     job.save(update_fields=["result"])
     if not result.ok:
-        raise JobError(f"文件中有 {len(result.errors)} 处错误，未写入任何数据")
+        raise JobError(_("文件中有 %(n)s 处错误，未写入任何数据") % {"n": len(result.errors)})
 
 
 EXPORTS = {
@@ -89,11 +89,11 @@ def run_export(job: Job, report) -> None:
     else:
         queryset = selectors.organizations_for(user).order_by("tree_id", "lft")
         reach = selectors.reach_of(user)
-    report(10, "正在读取数据")
+    report(10, _("正在读取数据"))
     dataset = resource_class().export(queryset=queryset)
-    report(70, "正在生成文件")
+    report(70, _("正在生成文件"))
     rows = [list(row) for row in dataset]
-    content, _ = write_table(fmt, dataset.headers, rows, title=title)
+    content, _content_type = write_table(fmt, dataset.headers, rows, title=title)
     job_save_output(job, documents.file_name(title, ext=fmt), content)
     job.result = {"rows": len(rows), "reach": reach}
     job.save(update_fields=["result"])

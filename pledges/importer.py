@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from campaign.models import Campaign, Criterion, Rubric
 from core.imports import (
@@ -50,7 +51,10 @@ REQUIRED = (NUMBER, CONTENT, DUE, VERIFICATION)
 OPTIONAL = (AUDIENCE, CRITERION)
 COLUMN_OF = {"content": CONTENT, "due_date": DUE, "verification": VERIFICATION}  # rules' fields
 # Registered by pledges.hooks, so the other imports can tell a pledge file.
-TEMPLATE = Template("pledges", "党员承诺", "批量导入党员承诺", REQUIRED, OPTIONAL)
+# Lazy: a hint naming this import reads in the language it is made in.
+TEMPLATE = Template(
+    "pledges", gettext_lazy("党员承诺"), gettext_lazy("批量导入党员承诺"), REQUIRED, OPTIONAL
+)
 
 CREATE = "新增"
 UPDATE = "更新"
@@ -97,12 +101,12 @@ def import_pledges(
         return report
     step = progress or (lambda percent, message: None)
     with translation.override(settings.LANGUAGE_CODE), transaction.atomic():
-        step(5, "正在校验")
+        step(5, _("正在校验"))
         _import(table, index, user, campaign, organization, report, errors, step)
         report.errors = list(errors[:MAX_REPORTED_ERRORS])
         if errors or dry_run:
             transaction.set_rollback(True)
-    step(100, "校验完成" if dry_run or errors else "导入完成")
+    step(100, _("校验完成") if dry_run or errors else _("导入完成"))
     return report
 
 
@@ -112,7 +116,7 @@ def _import(
     groups = _parse_rows(table, index, campaign, errors, step)
     if errors.full:
         return
-    step(30, "正在核对党员")
+    step(30, _("正在核对党员"))
     members = _members(user, organization, {g.number for g in groups.values()})
     for group in groups.values():
         if group.number not in members:
@@ -121,7 +125,7 @@ def _import(
     if errors:
         return
 
-    step(40, "正在比对")
+    step(40, _("正在比对"))
     existing, current_items = _existing(campaign, [m.pk for m in members.values()])
     plan: list[tuple[str, _Group, Member, Pledge | None]] = []
     for group in groups.values():
@@ -153,7 +157,7 @@ def _import(
     # Dry run or not, the writes go through the services, so whatever they
     # would refuse is reported; the caller rolls a dry run back.
     writes = [entry for entry in plan if entry[0] != UNCHANGED]
-    step(50, "正在写入")
+    step(50, _("正在写入"))
     for done, (action, group, member, pledge) in enumerate(writes, start=1):
         try:
             if action == CREATE:
@@ -173,7 +177,7 @@ def _import(
             if errors.full:
                 return
         if done % 50 == 0:
-            step(50 + 45 * done // len(writes), "正在写入")
+            step(50 + 45 * done // len(writes), _("正在写入"))
 
 
 def _parse_rows(
@@ -256,7 +260,7 @@ def _parse_rows(
         if errors.full:
             break
         if i % 500 == 499:
-            step(5 + 25 * i // total, "正在校验")
+            step(5 + 25 * i // total, _("正在校验"))
     return groups
 
 

@@ -71,7 +71,7 @@ def run_import(job: Job, report) -> None:
     from pledges.importer import import_pledges
 
     organization, campaign = _scoped(job, org_selectors.EDIT_MEMBERS)
-    report(2, "正在读取文件")
+    report(2, _("正在读取文件"))
     table = job_input_table(job, "pledges")
     result = import_pledges(
         table,
