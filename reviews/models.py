@@ -265,3 +265,85 @@ class Review(models.Model):
     @property
     def subject_name(self) -> str:
         return self.member.name if self.member is not None else self.organization.name
+
+
+class ScoreSheet(models.Model):
+    """评分表: one evaluator's scores of one subject in a round, a score per
+    criterion within 0..its maximum (or, for a grade vote, a grade), and an
+    opinion. 草稿 → 已提交; locked once the round is closed.
+
+    ``evaluator_key`` names who evaluates, for the one-sheet-per-evaluator rule
+    the database enforces: ``u<user id>`` for a person (党员互评, 领导点评), ``o<unit
+    id>`` for a unit (支部评议 by the branch, 上级党组织评议, 下级评上级 by a lower
+    unit). For the anonymous kinds it is kept only for that rule and turnout:
+    no page, export or log shown to users reads it."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已提交")
+
+    review = models.ForeignKey(
+        Review, verbose_name=_("评议对象"), on_delete=models.CASCADE, related_name="sheets"
+    )
+    evaluator = models.CharField(_("评议主体"), max_length=16, choices=EvaluatorKind.choices)
+    evaluator_key = models.CharField(_("评议人"), max_length=24)
+    scores = models.JSONField(_("各项得分"), default=dict, blank=True)
+    grade = models.CharField(_("评定等次"), max_length=16, blank=True)
+    opinion = models.TextField(_("意见建议"), blank=True, max_length=2000)
+    state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.DRAFT)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("评分表")
+        verbose_name_plural = _("评分表")
+        ordering = ["review", "evaluator", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["review", "evaluator", "evaluator_key"], name="sheet_one_per_evaluator"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_evaluator_display()}·{self.review}"
+
+
+class PaperTally(models.Model):
+    """纸质票汇总: the ballots one evaluator kind cast on paper for a subject (at a
+    组织生活会): how many, and the totals per criterion (or the count per grade).
+    It counts as that many evaluators."""
+
+    review = models.ForeignKey(
+        Review, verbose_name=_("评议对象"), on_delete=models.CASCADE, related_name="tallies"
+    )
+    evaluator = models.CharField(_("评议主体"), max_length=16, choices=EvaluatorKind.choices)
+    ballots = models.PositiveIntegerField(_("有效票数"), validators=[MinValueValidator(1)])
+    totals = models.JSONField(_("各项总分"), default=dict, blank=True)
+    grade_counts = models.JSONField(_("各等次票数"), default=dict, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(_("录入时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("纸质票汇总")
+        verbose_name_plural = _("纸质票汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["review", "evaluator"], name="tally_one_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_evaluator_display()}·{self.review}（{self.ballots}票）"

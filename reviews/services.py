@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from campaign.models import Campaign, Milestone
 from campaign.selectors import plan_units_q
-from core import audit, workflow
+from core import audit, jobs, workflow
 from orgs import selectors
 from orgs.models import Member, Organization
 from reviews.models import Review, ReviewKind, ReviewRound
@@ -83,12 +83,26 @@ def _locked(pk: int) -> ReviewRound:
     )
 
 
+def _after(round_: ReviewRound, move: workflow.Move) -> None:
+    """Once a close is committed, compute the round's results in the background."""
+    if move.verb == "close":
+        results_start(round_=round_, user=None)
+
+
+def results_start(*, round_: ReviewRound, user: Any) -> Any:
+    """Compute (again) the round's results: a job, idempotent, one at a time."""
+    return jobs.job_start(
+        kind="review_results", user=user, params={"round": round_.pk}, dedupe=True
+    )
+
+
 WORKFLOW = workflow.declare(
     model=ReviewRound,
     noun=pgettext_lazy("workflow noun", "评议轮次"),
     error=ReviewError,
     locked=_locked,
     organization_id=lambda round_: round_.organization_id,
+    on_commit=_after,
     moves=[
         workflow.Move(
             verb="open",

@@ -1,0 +1,33 @@
+"""Background jobs of reviews: computing a round's results (at close, and again
+on request; idempotent)."""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from core.jobs import JobError, register
+from core.models import Job
+from orgs import selectors
+from reviews.models import ReviewRound
+from reviews.results import round_results
+
+
+@register("review_results", _("评议结果计算"))
+def run_results(job: Job, report: Any) -> None:
+    """Every subject's composite, grade and ranks in the round, stored on its Review."""
+    round_ = (
+        ReviewRound.objects.select_related("kind__rubric", "organization")
+        .filter(pk=job.params.get("round"))
+        .first()
+    )
+    if round_ is None:
+        raise JobError("评议轮次不存在")
+    if job.created_by is not None and not selectors.can(
+        job.created_by, selectors.REVIEW, round_.organization
+    ):
+        raise JobError("您不能计算这一轮评议的结果")
+    report(5, "正在计算评议结果")
+    subjects = round_results(round_)
+    job.result = {"round": round_.pk, "subjects": subjects}
+    job.save(update_fields=["result"])
+    report(100, "计算完成")

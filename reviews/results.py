@@ -1,0 +1,192 @@
+"""Round results: the composite score, grade and ranks of every subject, computed
+from the submitted sheets and the paper tallies and stored on each ``Review``.
+
+Per subject and evaluator kind: the mean over its evaluators of each evaluator's
+weighted criterion score scaled to 100 (a paper tally counts as ``ballots``
+evaluators at its per-criterion means; a grade vote or a 点评 rating counts as
+its grade's ``vote_score``). The composite is the weighted mean over the kinds
+present, with the weights renormalised over those kinds (``breakdown`` records
+the weight used, so a missing kind is shown, never hidden). An anonymous kind
+(党员互评, 下级评上级, 群众评议) below the kind's minimum number of evaluators is
+left out of the composite and its mean is not stored, so nothing below the
+minimum can be read back. Grade from the kind's bands; rank within the parent
+(members: within their branch) and within the sector, ties sharing a rank
+(1, 2, 2, 4). Recomputing gives the same rows (idempotent).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from reviews.choices import ANONYMOUS
+from reviews.models import PaperTally, Review, ReviewKind, ReviewRound, ScoreSheet
+
+HUNDRED = Decimal(100)
+CENT = Decimal("0.01")
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Item:
+    """A criterion as the computation needs it."""
+
+    key: str  # str(criterion id): the key of ScoreSheet.scores / PaperTally.totals
+    weight: Decimal
+    max_score: Decimal
+
+
+def percent(means: Mapping[str, Any], items: Iterable[Item]) -> Decimal:
+    """Σ (score / max × weight) / Σ weight × 100, over every criterion (a missing
+    score counts 0)."""
+    items = list(items)
+    total_weight = sum((i.weight for i in items), Decimal(0))
+    got = sum(
+        (Decimal(str(means.get(i.key, 0))) / i.max_score * i.weight for i in items), Decimal(0)
+    )
+    return got / total_weight * HUNDRED
+
+
+def grade_for(composite: Decimal | None, bands: list[tuple[str, Decimal]]) -> str:
+    """The first band (highest first) whose threshold the composite reaches."""
+    if composite is None:
+        return ""
+    for label, minimum in bands:
+        if composite >= minimum:
+            return label
+    return bands[-1][0] if bands else ""
+
+
+def competition_ranks(scores: Mapping[int, Decimal]) -> dict[int, int]:
+    """1, 2, 2, 4: each subject's rank is one more than the number scoring higher."""
+    ordered = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    ranks: dict[int, int] = {}
+    previous: Decimal | None = None
+    rank = 0
+    for position, (pk, score) in enumerate(ordered, start=1):
+        if score != previous:
+            rank, previous = position, score
+        ranks[pk] = rank
+    return ranks
+
+
+class _Sums:
+    """Running sum and count of evaluator scores per (review, evaluator kind)."""
+
+    def __init__(self) -> None:
+        self.total: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+        self.count: dict[tuple[int, str], int] = defaultdict(int)
+
+    def add(self, review: int, evaluator: str, score: Decimal, n: int = 1) -> None:
+        self.total[(review, evaluator)] += score * n
+        self.count[(review, evaluator)] += n
+
+
+def round_results(round_: ReviewRound) -> int:
+    """Compute and store every subject's result in the round; returns the number
+    of subjects. Queries: a handful, whatever the round's size (rows streamed)."""
+    kind: ReviewKind = round_.kind
+    items = [
+        Item(str(c.pk), Decimal(c.weight), Decimal(c.max_score)) for c in kind.rubric.criteria.all()
+    ]
+    bands = [(b.label, b.min_score) for b in kind.grades.order_by("position", "pk")]
+    votes = {b.label: b.vote_score for b in kind.grades.all() if b.vote_score is not None}
+    weights = {e.evaluator: Decimal(e.weight) for e in kind.evaluators.all()}
+    sums = _Sums()
+
+    def vote(grade: str) -> Decimal | None:
+        return votes.get(grade)
+
+    sheets = ScoreSheet.objects.filter(
+        review__round=round_, state=ScoreSheet.State.SUBMITTED
+    ).values_list("review_id", "evaluator", "scores", "grade")
+    for review_id, evaluator, scores, grade in sheets.iterator(chunk_size=BATCH):
+        if scores:
+            sums.add(review_id, evaluator, percent(scores, items))
+        elif grade and vote(grade) is not None:
+            sums.add(review_id, evaluator, vote(grade))  # type: ignore[arg-type]
+    tallies = PaperTally.objects.filter(review__round=round_).values_list(
+        "review_id", "evaluator", "ballots", "totals", "grade_counts"
+    )
+    for review_id, evaluator, ballots, totals, grade_counts in tallies.iterator(chunk_size=BATCH):
+        if totals:
+            means = {k: Decimal(str(v)) / ballots for k, v in totals.items()}
+            sums.add(review_id, evaluator, percent(means, items), ballots)
+        for grade, n in (grade_counts or {}).items():
+            if vote(grade) is not None and n:
+                sums.add(review_id, evaluator, vote(grade), int(n))  # type: ignore[arg-type]
+
+    now = timezone.now()
+    reviews = list(
+        Review.objects.filter(round=round_).values_list(
+            "pk",
+            "organization_id",
+            "organization__parent_id",
+            "organization__sector_id",
+            "member_id",
+        )
+    )
+    results: dict[int, tuple[Decimal | None, dict]] = {}
+    for pk, *_ in reviews:
+        breakdown: dict[str, dict] = {}
+        present: dict[str, Decimal] = {}
+        for evaluator, weight in weights.items():
+            n = sums.count.get((pk, evaluator), 0)
+            shown = n > 0 and (evaluator not in ANONYMOUS or n >= kind.min_evaluators)
+            entry: dict[str, Any] = {"n": n, "weight": int(weight), "shown": shown}
+            if shown:
+                mean = sums.total[(pk, evaluator)] / n
+                entry["mean"] = str(mean.quantize(CENT, ROUND_HALF_UP))
+                if weight > 0:
+                    present[evaluator] = mean
+            breakdown[evaluator] = entry
+        used = sum((weights[e] for e in present), Decimal(0))
+        composite = None
+        if used > 0:
+            composite = (sum(weights[e] * m for e, m in present.items()) / used).quantize(
+                CENT, ROUND_HALF_UP
+            )
+            for evaluator in present:
+                breakdown[evaluator]["used_weight"] = str(
+                    (weights[evaluator] / used * HUNDRED).quantize(CENT, ROUND_HALF_UP)
+                )
+        results[pk] = (composite, breakdown)
+
+    by_parent: dict[Any, dict[int, Decimal]] = defaultdict(dict)
+    by_sector: dict[Any, dict[int, Decimal]] = defaultdict(dict)
+    for pk, org_id, parent_id, sector_id, member_id in reviews:
+        composite = results[pk][0]
+        if composite is None:
+            continue
+        by_parent[org_id if member_id else parent_id][pk] = composite
+        by_sector[sector_id][pk] = composite
+    in_parent: dict[int, int] = {}
+    in_sector: dict[int, int] = {}
+    for group in by_parent.values():
+        in_parent.update(competition_ranks(group))
+    for group in by_sector.values():
+        in_sector.update(competition_ranks(group))
+
+    rows = []
+    for pk, *_ in reviews:
+        composite, breakdown = results[pk]
+        rows.append(
+            Review(
+                pk=pk,
+                composite=composite,
+                grade=grade_for(composite, bands),
+                rank_in_parent=in_parent.get(pk),
+                rank_in_sector=in_sector.get(pk),
+                breakdown=breakdown,
+                computed_at=now,
+            )
+        )
+    Review.objects.bulk_update(
+        rows,
+        ["composite", "grade", "rank_in_parent", "rank_in_sector", "breakdown", "computed_at"],
+        batch_size=BATCH,
+    )
+    return len(rows)
