@@ -6,7 +6,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from orgs import selectors
-from reviews.models import ReviewKind, ReviewRound
+from reviews.choices import Publication
+from reviews.models import Review, ReviewKind, ReviewRound
 
 
 def _touching_q(user: Any, roles: Any) -> Q | None:
@@ -43,4 +44,48 @@ def kinds_for(user: Any) -> QuerySet[ReviewKind]:
     trees = selectors.organizations_for(user, selectors.REVIEW).values("tree_id")
     return ReviewKind.objects.filter(campaign__organization__tree_id__in=trees).select_related(
         "campaign", "rubric"
+    )
+
+
+def results_for(user: Any, round_: ReviewRound) -> QuerySet[Review] | None:
+    """The round's results the user may read, or None while they may read none.
+
+    The office or a committee running the round (``REVIEW`` on its root) reads
+    all of them once it is closed. Once it is 已公布, the kind's publication
+    scope decides for the rest: 全区 and 公开, everyone the round reaches; 上级,
+    those above each subject (a member's branch and up, a unit's parent and up);
+    本单位, the subject's own unit and up."""
+    reviews = Review.objects.filter(round=round_).select_related(
+        "member", "organization", "organization__parent", "organization__sector"
+    )
+    closed = (ReviewRound.State.CLOSED, ReviewRound.State.PUBLISHED)
+    if round_.state in closed and selectors.can(user, selectors.REVIEW, round_.organization):
+        return reviews
+    if round_.state != ReviewRound.State.PUBLISHED:
+        return None
+    publication = round_.kind.publication
+    if publication in (Publication.DISTRICT, Publication.PUBLIC):
+        return reviews
+    members = round_.kind.subject == ReviewKind.Subject.MEMBER
+    if publication == Publication.PARENT:
+        q = (
+            selectors.scope_q(user, selectors.EDIT_MEMBERS, prefix="organization__")
+            if members
+            else selectors.scope_q(user, selectors.REVIEW, prefix="organization__parent__")
+        )
+    else:
+        q = selectors.scope_q(user, selectors.READ_RECORDS, prefix="organization__")
+    return reviews if q is None else reviews.filter(q)
+
+
+def own_results(user: Any) -> QuerySet[Review]:
+    """A member's own results in published rounds (whatever the publication scope:
+    one's own result is always one's own to read)."""
+    own = selectors.own_member(user)
+    if own is None:
+        return Review.objects.none()
+    return (
+        Review.objects.filter(member=own, round__state=ReviewRound.State.PUBLISHED)
+        .select_related("round__kind")
+        .order_by("-round__closes_on")
     )

@@ -472,3 +472,51 @@ def grid_save(
             for sheet, before in trail
         )
         return len(trail)
+
+
+@dataclass(frozen=True)
+class OwnGrid:
+    """A grid waiting for a unit the user answers for, in an open round."""
+
+    round: ReviewRound
+    unit: Organization
+    subjects: int
+    submitted: int
+
+
+def own_grids(user: Any) -> list[OwnGrid]:
+    """The open rounds' grids of the units the user answers for (a secretary's
+    branch scores its members; a committee its units), with how many are in."""
+    from django.db.models import Count, Q
+
+    from reviews.selectors import rounds_for
+
+    units = list(selectors.own_units(user))
+    if not units:
+        return []
+    rounds = rounds_for(user).filter(state=ReviewRound.State.OPEN).select_related("kind")
+    found = []
+    for round_ in rounds:
+        evaluator = grid_evaluator(round_)
+        if not round_.kind.evaluators.filter(evaluator=evaluator).exists():
+            continue
+        for unit in units:
+            if not selectors.contains(round_.organization, unit) or not may_grid(
+                user, round_, unit
+            ):
+                continue
+            counts = grid_reviews(round_, unit).aggregate(
+                subjects=Count("pk", distinct=True),
+                submitted=Count(
+                    "sheets",
+                    filter=Q(
+                        sheets__evaluator=evaluator,
+                        sheets__evaluator_key=f"o{unit.pk}",
+                        sheets__state=ScoreSheet.State.SUBMITTED,
+                    ),
+                    distinct=True,
+                ),
+            )
+            if counts["subjects"]:
+                found.append(OwnGrid(round_, unit, counts["subjects"], counts["submitted"]))
+    return found

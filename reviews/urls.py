@@ -14,4 +14,6 @@ urlpatterns = [
     path("<int:pk>/close/", views.round_close, name="round_close"),
     path("<int:pk>/publish/", views.round_publish, name="round_publish"),
     path("<int:pk>/reopen/", views.round_reopen, name="round_reopen"),
+    path("<int:pk>/grid/<int:organization_pk>/", views.grid, name="grid"),
+    path("<int:pk>/results/", views.results, name="results"),
 ]

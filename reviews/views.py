@@ -9,7 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import F
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,10 +21,12 @@ from core import workflow
 from core.forms import ReasonForm
 from core.views import move_response
 from orgs import selectors
-from reviews import services
+from orgs.models import Sector
+from reviews import services, sheets
+from reviews.choices import EvaluatorKind
 from reviews.forms import RoundForm
-from reviews.models import ReviewRound
-from reviews.selectors import kinds_for, round_get, rounds_for
+from reviews.models import ReviewRound, ScoreSheet
+from reviews.selectors import kinds_for, own_results, results_for, round_get, rounds_for
 
 PAGE_SIZE = 50
 
@@ -45,6 +48,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
         "states": ReviewRound.State.choices,
         "runs_reviews": selectors.can_anywhere(request.user, selectors.REVIEW),
         "query": f"state={state}" if state else "",
+        "mine": list(own_results(request.user)),
     }
     return render(request, "reviews/round_list.html", context)
 
@@ -105,6 +109,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "grades": list(round_.kind.grades.all()),
         "may": {verb: workflow.may(flow, verb, obj=round_, user=user) for verb in flow.moves},
         "reopen_form": ReasonForm(move=flow.moves["reopen"]),
+        "my_grids": [g for g in sheets.own_grids(user) if g.round.pk == round_.pk],
     }
     return render(request, "reviews/round_detail.html", context)
 
@@ -200,3 +205,145 @@ def cadence_open(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.info(request, _("这个时间节点的评议都已开启"))
     return back
+
+
+# ------------------------------------------------------------------ the grid
+
+
+def _grid_entries(request: HttpRequest, reviews, criteria) -> dict[int, sheets.Entry]:
+    """The posted grid: ``s-<review>-<code>`` scores, ``g-<review>`` a grade,
+    ``o-<review>`` an opinion; a row with nothing typed is left out."""
+    entries = {}
+    for review in reviews:
+        values = {c.code: request.POST.get(f"s-{review.pk}-{c.code}", "") for c in criteria}
+        grade = request.POST.get(f"g-{review.pk}", "")
+        opinion = request.POST.get(f"o-{review.pk}", "")
+        if any(str(v).strip() for v in values.values()) or grade.strip() or opinion.strip():
+            entries[review.pk] = sheets.Entry(values, grade, opinion)
+    return entries
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def grid(request: HttpRequest, pk: int, organization_pk: int) -> HttpResponse:
+    """评分: the unit scores all its subjects on one page (a row per member or unit,
+    a column per criterion; cards on a phone)."""
+    round_ = round_get(request.user, pk)
+    unit = selectors.organization_get(request.user, organization_pk)
+    if not selectors.contains(round_.organization, unit):
+        raise Http404
+    if not sheets.may_grid(request.user, round_, unit):
+        raise PermissionDenied(_("只有“%(unit)s”或其上级可以评分") % {"unit": unit.name})
+    kind = round_.kind
+    criteria = list(kind.rubric.criteria.all())
+    reviews = list(sheets.grid_reviews(round_, unit))
+    evaluator = sheets.grid_evaluator(round_)
+    status = 200
+    if request.method == "POST":
+        entries = _grid_entries(request, reviews, criteria)
+        submit = "submit" in request.POST
+        try:
+            n = sheets.grid_save(
+                round_=round_, unit=unit, user=request.user, entries=entries, submit=submit
+            )
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+            status = 400
+        else:
+            messages.success(
+                request,
+                (_("已提交 %(n)s 人的评分") if submit else _("已保存 %(n)s 人的评分（草稿）"))
+                % {"n": n},
+            )
+            return redirect("reviews:grid", pk=round_.pk, organization_pk=unit.pk)
+    stored = {
+        s.review_id: s
+        for s in ScoreSheet.objects.filter(
+            review__in=reviews, evaluator=evaluator, evaluator_key=f"o{unit.pk}"
+        )
+    }
+    by_id = {str(c.pk): c.code for c in criteria}
+    rows = []
+    for review in reviews:
+        sheet = stored.get(review.pk)
+        saved = {by_id.get(k): v for k, v in (sheet.scores if sheet else {}).items()}
+        cells = []
+        for c in criteria:
+            name = f"s-{review.pk}-{c.code}"
+            value = request.POST.get(name) if status == 400 else saved.get(c.code, "")
+            cells.append({"criterion": c, "name": name, "value": value or ""})
+        rows.append(
+            {
+                "review": review,
+                "cells": cells,
+                "sheet": sheet,
+                "grade": request.POST.get(f"g-{review.pk}")
+                if status == 400
+                else (sheet.grade if sheet else ""),
+                "opinion": request.POST.get(f"o-{review.pk}")
+                if status == 400
+                else (sheet.opinion if sheet else ""),
+            }
+        )
+    context = {
+        "round": round_,
+        "kind": kind,
+        "unit": unit,
+        "criteria": criteria,
+        "rows": rows,
+        "grades": list(kind.grades.all()),
+        "open": round_.state == ReviewRound.State.OPEN,
+        "evaluator": EvaluatorKind(evaluator).label,
+    }
+    return render(request, "reviews/grid.html", context, status=status)
+
+
+# ------------------------------------------------------------------ results
+
+
+@login_required
+@require_GET
+def results(request: HttpRequest, pk: int) -> HttpResponse:
+    """The round's results the user may read, best first, filtered by grade,
+    sector or a child unit's subtree; per evaluator kind the mean (never below
+    the minimum number of evaluators) and the weight it counted with."""
+    round_ = round_get(request.user, pk)
+    found = results_for(request.user, round_)
+    kind = round_.kind
+    evaluators = list(kind.evaluators.all())
+    context: dict = {
+        "round": round_,
+        "kind": kind,
+        "evaluators": evaluators,
+        "visible": found is not None,
+    }
+    if found is not None:
+        grade = request.GET.get("grade", "")
+        if grade:
+            found = found.filter(grade=grade)
+        sector = request.GET.get("sector", "")
+        if sector.isdigit():
+            found = found.filter(organization__sector_id=int(sector))
+        child = request.GET.get("child", "")
+        children = list(selectors.children(round_.organization).filter(is_active=True))
+        chosen = next((c for c in children if str(c.pk) == child), None)
+        if chosen is not None:
+            found = selectors.in_subtree(found, chosen, "organization__")
+        found = found.order_by(
+            F("composite").desc(nulls_last=True), "organization__lft", "member__number"
+        )
+        page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            page=page,
+            rows=[(r, [r.breakdown.get(e.evaluator, {}) for e in evaluators]) for r in page],
+            grades=list(kind.grades.all()),
+            grade=grade,
+            sectors=Sector.objects.all(),
+            sector=sector,
+            children=children,
+            child=child,
+            query=query.urlencode(),
+        )
+    return render(request, "reviews/results.html", context)

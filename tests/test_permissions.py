@@ -44,7 +44,7 @@ from pledges.services import (
     pledge_submit,
     pledge_update_add,
 )
-from reviews.models import ReviewKind, ReviewRound
+from reviews.models import Review, ReviewKind, ReviewRound, ScoreSheet
 from reviews.services import round_create
 from tests import images
 from tests.factories import PLAN_FOUR, filed_plan, licheng_campaign
@@ -115,6 +115,23 @@ def round_in(state):
 
 def round_state(d, client):
     return ReviewRound.objects.get(pk=d.round.pk).state, writes(d, client)
+
+
+def round_opened(d):
+    from reviews.services import _create_reviews
+
+    ReviewRound.objects.filter(pk=d.round.pk).update(state="open")
+    if not Review.objects.filter(round=d.round).exists():
+        _create_reviews(ReviewRound.objects.get(pk=d.round.pk), None)
+
+
+def grid_row(d):
+    review = Review.objects.filter(round=d.round, organization=d.branch).order_by("pk").first()
+    return {f"s-{review.pk}-1": "18", f"o-{review.pk}": "好"}
+
+
+def sheets_and_writes(d, client):
+    return ScoreSheet.objects.count(), writes(d, client)
 
 
 def no_district_rounds(d):
@@ -461,6 +478,22 @@ RULES = {
         setup=round_in("closed"),
         probe=round_state,
     ),
+    # The branch's grid in the round (its members, a column per criterion): the
+    # branch and those above it score; the contact leader reads but may not.
+    "reviews:grid": post(
+        expect(
+            no_role=404,
+            member=404,
+            sibling_secretary=404,
+            contact_leader=403,
+            default=ACTED,
+        ),
+        lambda d: {"pk": d.round.pk, "organization_pk": d.branch.pk},
+        data=grid_row,
+        setup=round_opened,
+        probe=sheets_and_writes,
+    ),
+    "reviews:results": get(expect(no_role=404, member=404), lambda d: {"pk": d.round.pk}),
     "reviews:cadence": get(
         expect(no_role=404, member=404), lambda d: {"campaign_pk": d.campaign.pk}
     ),

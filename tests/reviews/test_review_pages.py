@@ -1,0 +1,105 @@
+"""The review pages: a branch's grid (typed values kept on a refusal), the home
+page's 待办, the results within the publication scope, a member's own result."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from reviews import services
+from reviews.models import Review, ReviewKind, ReviewRound, ScoreSheet
+from reviews.sheets import Entry, grid_save
+
+pytestmark = pytest.mark.django_db
+CODES = ["1", "2", "3", "4", "5"]
+
+
+@pytest.fixture
+def round_(district, campaign):
+    kind = ReviewKind.objects.get(campaign=campaign, name="党员民主评议")
+    made = services.round_create(
+        user=district.users["committee"],
+        campaign=campaign,
+        kind=kind,
+        organization=district.community,
+        period="2010年第四季度",
+        opens_on=dt.date(2010, 12, 1),
+        closes_on=dt.date(2010, 12, 31),
+    )
+    return services.round_open(round_=made, user=district.users["committee"])
+
+
+def grid_url(round_, unit):
+    return reverse("reviews:grid", kwargs={"pk": round_.pk, "organization_pk": unit.pk})
+
+
+def test_the_secretary_finds_the_grid_on_the_home_page_and_submits_it(district, round_, login):
+    client = login(district.users["secretary"])
+    home = client.get(reverse("home")).content.decode()
+    assert "第一党支部：2010年第四季度党员民主评议待评分（已提交 0/2）" in home
+    assert grid_url(round_, district.branch) in home
+    page = client.get(grid_url(round_, district.branch)).content.decode()
+    reviews = list(Review.objects.filter(round=round_, organization=district.branch))
+    for review in reviews:
+        assert review.member.name in page
+    data = {"submit": "1"}
+    for review in reviews:
+        data |= {f"s-{review.pk}-{c}": "18" for c in CODES}
+    response = client.post(grid_url(round_, district.branch), data)
+    assert response.status_code == 302
+    assert ScoreSheet.objects.filter(state="submitted").count() == 2
+    assert "待评分" not in client.get(reverse("home")).content.decode()
+
+
+def test_a_refused_grid_comes_back_with_what_was_typed(district, round_, login):
+    client = login(district.users["secretary"])
+    review = Review.objects.filter(round=round_, organization=district.branch).first()
+    data = {f"s-{review.pk}-1": "25", f"s-{review.pk}-2": "17.5", f"o-{review.pk}": "要多走访"}
+    response = client.post(grid_url(round_, district.branch), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "“带头学习提高”：25 分超出范围（0 至 20 分）" in page
+    assert 'value="25"' in page and 'value="17.5"' in page and "要多走访" in page
+    assert not ScoreSheet.objects.exists()
+
+
+def test_results_are_for_the_office_at_close_and_within_the_scope_once_published(
+    district, round_, login, django_capture_on_commit_callbacks
+):
+    reviews = list(Review.objects.filter(round=round_, organization=district.branch))
+    grid_save(
+        round_=round_,
+        unit=district.branch,
+        user=district.users["secretary"],
+        entries={r.pk: Entry(dict.fromkeys(CODES, 18)) for r in reviews},
+        submit=True,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.round_close(round_=round_, user=district.users["committee"])
+    url = reverse("reviews:results", kwargs={"pk": round_.pk})
+    committee = login(district.users["committee"]).get(url).content.decode()
+    assert "90.00" in committee and "优秀" in committee
+    secretary = login(district.users["secretary"]).get(url).content.decode()
+    assert "评议结果尚未公布" in secretary
+    services.round_publish(round_=round_, user=district.users["committee"])
+    # 党员民主评议 publishes to 本单位: the branch reads its own members' results,
+    # the sibling branch reads none of them.
+    secretary = login(district.users["secretary"]).get(url).content.decode()
+    assert reviews[0].member.name in secretary and "90.00" in secretary
+    sibling = login(district.users["sibling_secretary"]).get(url).content.decode()
+    assert reviews[0].member.name not in sibling
+
+
+def test_a_member_sees_their_own_result_once_published(district, round_, login):
+    own = Review.objects.get(round=round_, member=district.own_member)
+    Review.objects.filter(pk=own.pk).update(
+        composite=Decimal("88.50"), grade="合格", rank_in_parent=2
+    )
+    client = login(district.users["member"])
+    page = client.get(reverse("reviews:round_list")).content.decode()
+    assert "我的评议结果" not in page  # not published yet
+    ReviewRound.objects.filter(pk=round_.pk).update(state="published")
+    page = client.get(reverse("reviews:round_list")).content.decode()
+    assert "我的评议结果" in page and "88.50" in page and "合格" in page
+    assert district.member.name not in page  # a co-member's result is not theirs
