@@ -46,6 +46,7 @@ run: venv
 	$(RUN_ENV) $(PY) manage.py load_campaign fixtures/demo/minghu.json --root MH --today-in-phase 2
 	$(RUN_ENV) $(PY) manage.py seed_plans --root MH
 	$(RUN_ENV) $(PY) manage.py seed_pledges --root MH
+	$(RUN_ENV) $(PY) manage.py seed_reviews --root MH
 	@echo "打开 http://127.0.0.1:$(PORT)/ 用上面的演示账号登录"
 	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 

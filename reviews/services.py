@@ -10,6 +10,7 @@ move and so audited with its verb.
 """
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -209,6 +210,16 @@ def round_reopen(*, round_: ReviewRound, user: Any, reason: str) -> ReviewRound:
     return workflow.apply(WORKFLOW, "reopen", obj=round_, user=user, reason=reason)
 
 
+PERIOD = re.compile(r"^(?:19|20)\d\d年(?:第[一二三四]季度|[上下]半年|度|底)?")
+
+
+def period_of(milestone: Milestone) -> str:
+    """A milestone's period as a round names it: 2010年第三季度 from
+    "2010年第三季度党（工）委集中点评"; the whole name when it gives none."""
+    found = PERIOD.match(milestone.name)
+    return found.group(0) if found else milestone.name
+
+
 def rounds_from_milestone(*, user: Any, milestone: Milestone) -> list[ReviewRound]:
     """Open, on the campaign's root, a round of every kind held at this review
     milestone (the campaign's cadence), in one action for the whole district.
@@ -228,7 +239,7 @@ def rounds_from_milestone(*, user: Any, milestone: Milestone) -> list[ReviewRoun
                 campaign=campaign,
                 kind=kind,
                 organization=root,
-                period=milestone.name,
+                period=period_of(milestone),
                 opens_on=opens,
                 closes_on=milestone.date,
                 milestone=milestone,

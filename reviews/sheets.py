@@ -365,13 +365,20 @@ def eligible_evaluators(review: Review, evaluator: str) -> int | None:
 
 
 def grid_evaluator(round_: ReviewRound) -> str:
-    """The evaluator kind of a round's grid: the branch for members, the parent
-    for organisations."""
-    return (
-        EvaluatorKind.BRANCH
-        if round_.kind.subject == ReviewKind.Subject.MEMBER
-        else EvaluatorKind.PARENT
-    )
+    """The evaluator kind of a round's grid: the branch for members; for
+    organisations the parent, or (a 点评 kind without it) the leader from above."""
+    if round_.kind.subject == ReviewKind.Subject.MEMBER:
+        return EvaluatorKind.BRANCH
+    used = set(round_.kind.evaluators.values_list("evaluator", flat=True))
+    if EvaluatorKind.LEADER in used and EvaluatorKind.PARENT not in used:
+        return EvaluatorKind.LEADER
+    return EvaluatorKind.PARENT
+
+
+def grid_key(evaluator: str, unit: Organization, user: Any) -> str:
+    """Who the grid's sheets are by: the unit (支部评议, 上级党组织评议), or the
+    leader in person (领导点评: the parent's reviewer rating the units below)."""
+    return f"u{user.pk}" if evaluator == EvaluatorKind.LEADER else f"o{unit.pk}"
 
 
 def grid_reviews(round_: ReviewRound, unit: Organization):
@@ -421,7 +428,7 @@ def grid_save(
                 _("有 %(n)s 行不是本次评议“%(unit)s”的对象")
                 % {"n": len(unknown), "unit": unit.name}
             )
-        key = f"o{unit.pk}"
+        key = grid_key(evaluator, unit, user)
         checked = {}
         for line, review in enumerate(reviews, start=1):
             if review.pk not in entries:
@@ -511,7 +518,7 @@ def own_grids(user: Any) -> list[OwnGrid]:
                     "sheets",
                     filter=Q(
                         sheets__evaluator=evaluator,
-                        sheets__evaluator_key=f"o{unit.pk}",
+                        sheets__evaluator_key=grid_key(evaluator, unit, user),
                         sheets__state=ScoreSheet.State.SUBMITTED,
                     ),
                     distinct=True,

@@ -259,7 +259,9 @@ def grid(request: HttpRequest, pk: int, organization_pk: int) -> HttpResponse:
     stored = {
         s.review_id: s
         for s in ScoreSheet.objects.filter(
-            review__in=reviews, evaluator=evaluator, evaluator_key=f"o{unit.pk}"
+            review__in=reviews,
+            evaluator=evaluator,
+            evaluator_key=sheets.grid_key(evaluator, unit, request.user),
         )
     }
     by_id = {str(c.pk): c.code for c in criteria}

@@ -279,3 +279,43 @@ def test_the_grid_saves_in_the_same_number_of_queries_whatever_its_size(world):
     many, n_many = save_all()
     assert n_many > n_few + 20
     assert many == few
+
+
+def test_a_committee_rates_its_units_in_a_dianping_grid(district, campaign):
+    kind = ReviewKind.objects.get(campaign=campaign, name="党（工）委季度点评")
+    round_ = services.round_open(
+        round_=services.round_create(
+            user=district.users["committee"],
+            campaign=campaign,
+            kind=kind,
+            organization=district.street,
+            period="2010年第四季度",
+            opens_on=dt.date(2010, 12, 1),
+            closes_on=dt.date(2010, 12, 31),
+        ),
+        user=district.users["committee"],
+    )
+    community = Review.objects.get(round=round_, organization=district.community)
+    with pytest.raises(services.ReviewError, match="请评定等次后再提交"):
+        grid_save(
+            round_=round_,
+            unit=district.street,
+            user=district.users["committee"],
+            entries={community.pk: Entry({}, opinion="x")},
+            submit=True,
+        )
+    grid_save(
+        round_=round_,
+        unit=district.street,
+        user=district.users["committee"],
+        entries={community.pk: Entry({}, grade="好", opinion="党员服务站作用明显")},
+        submit=True,
+    )
+    sheet = ScoreSheet.objects.get()
+    assert (sheet.evaluator, sheet.evaluator_key) == (
+        "leader",
+        f"u{district.users['committee'].pk}",
+    )
+    round_results(round_)
+    result = Review.objects.get(pk=community.pk)
+    assert result.composite == Decimal("95.00") and result.grade == "好"

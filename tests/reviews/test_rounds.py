@@ -135,7 +135,7 @@ def test_the_cadence_opens_a_district_round_in_one_action(district, campaign, lo
     assert response.status_code == 302
     round_ = ReviewRound.objects.get()
     assert (round_.period, round_.organization, round_.state) == (
-        milestone.name,
+        "2010年第三季度",
         district.root,
         ReviewRound.State.OPEN,
     )
@@ -188,3 +188,27 @@ def test_a_new_round_from_the_page(district, campaign, login):
     assert response.status_code == 302
     assert ReviewRound.objects.get().period == "2011年第一季度"
     assert login(district.users["secretary"]).get(url).status_code == 403
+
+
+def test_seed_reviews_leaves_a_published_round_with_results_and_an_open_one(district):
+    import io
+
+    from django.core.management import call_command
+
+    from campaign.seeds import seed_data
+
+    for guidance in seed_data("licheng")["sector_guidance"]:
+        sector(guidance["sector"])
+    out = io.StringIO()
+    call_command("load_campaign", "licheng", "--root", "R", "--today-in-phase", "2", stdout=out)
+    call_command("seed_reviews", "--root", "R", "--unit", "R-S1", stdout=out)
+    published = ReviewRound.objects.get(state=ReviewRound.State.PUBLISHED)
+    assert published.kind.subject == "member"
+    assert (
+        Review.objects.filter(round=published, composite__isnull=False).count()
+        == (Review.objects.filter(round=published).count())
+        > 0
+    )
+    assert ReviewRound.objects.filter(state=ReviewRound.State.OPEN).exists(), out.getvalue()
+    call_command("seed_reviews", "--root", "R", "--unit", "R-S1", stdout=out)
+    assert "已有评议，跳过" in out.getvalue()

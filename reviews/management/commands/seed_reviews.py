@@ -1,0 +1,129 @@
+"""Demo review rounds for a district's running campaign: last quarter's 党员民主评议
+closed with results and published, and this quarter's 点评 open from the cadence."""
+
+import datetime as dt
+import random
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from campaign.models import Campaign, Milestone
+from core import audit
+from orgs import selectors
+from orgs.models import Organization
+from reviews import services
+from reviews.choices import EvaluatorKind
+from reviews.models import Review, ReviewKind, ReviewRound
+from reviews.results import round_results
+from reviews.sheets import Entry, grid_save, tally_enter
+
+OPINIONS = ["联系群众还要更紧密", "带头作用明显", "学习笔记要更扎实", "志愿服务积极", ""]
+
+
+class Command(BaseCommand):
+    help = "为演示区的活动生成评议：上季度党员民主评议已结束并公布结果，本季度点评进行中；已有评议时跳过"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--root", required=True, help="根党组织的组织代码，如 MH")
+        parser.add_argument("--unit", default="MH-JD01", help="上季度评议所在的党组织代码")
+
+    def handle(self, *args, root, unit, **options):
+        campaign = Campaign.objects.filter(organization__code=root).order_by("-start_date").first()
+        if campaign is None:
+            raise CommandError(f"“{root}”还没有创先争优活动，请先运行 load_campaign")
+        if ReviewRound.objects.filter(campaign=campaign).exists():
+            self.stdout.write(f"“{campaign.name}”已有评议，跳过。")
+            return
+        admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+        street = Organization.objects.filter(code=unit).first()
+        if admin is None or street is None:
+            raise CommandError("请先运行 seed_demo")
+        rng = random.Random(2010)
+        today = timezone.localdate()
+        with audit.acting(admin, audit.Source.COMMAND):
+            closed = self._closed_round(campaign, street, admin, today, rng)
+            opened = self._cadence_round(campaign, admin, today)
+        self.stdout.write(
+            f"已生成评议：{closed}（已公布，{Review.objects.filter(round=closed).count()} 人）"
+            + (f"；{opened}（进行中）" if opened else "")
+        )
+
+    def _closed_round(self, campaign, street, admin, today, rng) -> ReviewRound:
+        kind = (
+            ReviewKind.objects.filter(campaign=campaign, subject="member")
+            .order_by("position")
+            .first()
+        )
+        if kind is None:
+            raise CommandError("活动没有评议党员的评议类型")
+        quarter_end = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1) - dt.timedelta(
+            days=1
+        )
+        quarter = (quarter_end.month - 1) // 3
+        period = f"{quarter_end.year}年第{'一二三四'[quarter]}季度"
+        with transaction.atomic():
+            round_ = services.round_create(
+                user=admin,
+                campaign=campaign,
+                kind=kind,
+                organization=street,
+                period=period,
+                opens_on=max(campaign.start_date, quarter_end - dt.timedelta(days=29)),
+                closes_on=quarter_end,
+            )
+            round_ = services.round_open(round_=round_, user=admin)
+            codes = [c.code for c in kind.rubric.criteria.all()]
+            maxima = {c.code: c.max_score for c in kind.rubric.criteria.all()}
+            uses = set(kind.evaluators.values_list("evaluator", flat=True))
+            branches = Organization.objects.filter(
+                selectors.subtree_q(street),
+                pk__in=Review.objects.filter(round=round_).values("organization"),
+            )
+            for branch in branches:
+                reviews = list(Review.objects.filter(round=round_, organization=branch))
+                entries = {
+                    r.pk: Entry(
+                        {c: rng.randint(int(maxima[c] * 0.6), int(maxima[c])) for c in codes},
+                        opinion=rng.choice(OPINIONS),
+                    )
+                    for r in reviews
+                }
+                grid_save(round_=round_, unit=branch, user=admin, entries=entries, submit=True)
+                for review in reviews:
+                    for evaluator in (EvaluatorKind.PEER, EvaluatorKind.PUBLIC):
+                        if evaluator not in uses:
+                            continue
+                        ballots = (
+                            min(len(reviews) - 1, 8) if evaluator == EvaluatorKind.PEER else 10
+                        )
+                        if ballots < 1:
+                            continue
+                        totals = {
+                            c: rng.randint(int(maxima[c] * 0.6) * ballots, int(maxima[c]) * ballots)
+                            for c in codes
+                        }
+                        tally_enter(
+                            review=review,
+                            user=admin,
+                            evaluator=evaluator,
+                            ballots=ballots,
+                            totals=totals,
+                        )
+            round_ = services.round_close(round_=round_, user=admin)
+        round_results(round_)  # as the job does at close; computed here so the demo has it at once
+        return services.round_publish(round_=round_, user=admin)
+
+    def _cadence_round(self, campaign, admin, today) -> ReviewRound | None:
+        """This quarter's district 点评 from the cadence: the milestone whose round is on now."""
+        for milestone in Milestone.objects.filter(
+            campaign=campaign, kind="review", date__gte=today
+        ).order_by("date"):
+            kinds = milestone.review_kinds.all()
+            if kinds and all(
+                milestone.date - dt.timedelta(days=k.round_days) <= today for k in kinds
+            ):
+                made = services.rounds_from_milestone(user=admin, milestone=milestone)
+                return made[0] if made else None
+        return None
