@@ -339,7 +339,7 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
         query.pop("page", None)
         context.update(
             page=page,
-            rows=[(r, [r.breakdown.get(e.evaluator, {}) for e in evaluators]) for r in page],
+            rows=[(r, [(r.breakdown.get(e.evaluator, {}), e) for e in evaluators]) for r in page],
             grades=list(kind.grades.all()),
             grade=grade,
             sectors=Sector.objects.all(),
