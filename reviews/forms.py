@@ -46,3 +46,33 @@ class RoundForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["kind"]).queryset = kinds
         cast(forms.ModelChoiceField, self.fields["organization"]).queryset = organizations
+
+
+class MeetingForm(forms.Form):
+    """讲评会记录."""
+
+    held_on = forms.DateField(
+        label=_("召开日期"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("日期格式应为 YYYY-MM-DD")},
+    )
+    place = forms.CharField(label=_("地点"), max_length=100)
+    attendees = forms.IntegerField(label=_("参会党员人数"), min_value=0, max_value=100000)
+    public_attendees = forms.IntegerField(
+        label=_("群众代表人数"), min_value=0, max_value=100000, initial=0
+    )
+    minutes = forms.CharField(
+        label=_("会议记录"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+
+class StatementForm(forms.Form):
+    text = forms.CharField(
+        label=_("陈述内容"),
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("对照承诺，陈述本期参加创先争优活动的情况"),
+    )

@@ -28,3 +28,31 @@ def grids_waiting(user: Any) -> list[todo.Todo]:
         url = reverse("reviews:grid", kwargs={"pk": grid.round.pk, "organization_pk": grid.unit.pk})
         lines.append(todo.Todo(text, left, url))
     return lines
+
+
+@todo.register("reviews.peer")
+def peers_waiting(user: Any) -> list[todo.Todo]:
+    """党员互评 the member has not finished: co-members without their submitted sheet."""
+    from orgs import selectors
+    from reviews.models import Review, ScoreSheet
+    from reviews.selectors import peer_rounds
+
+    own = selectors.own_member(user)
+    if own is None:
+        return []
+    lines = []
+    for round_ in peer_rounds(user):
+        co = Review.objects.filter(
+            round=round_, organization_id=own.organization_id, member__isnull=False
+        ).exclude(member=own)
+        done = ScoreSheet.objects.filter(
+            review__in=co,
+            evaluator="peer",
+            evaluator_key=f"u{user.pk}",
+            state=ScoreSheet.State.SUBMITTED,
+        ).count()
+        left = co.count() - done
+        if left > 0:
+            text = _("%(round)s：党员互评还有 %(n)s 人未评") % {"round": round_, "n": left}
+            lines.append(todo.Todo(text, left, reverse("reviews:peer", kwargs={"pk": round_.pk})))
+    return lines

@@ -347,3 +347,66 @@ class PaperTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_evaluator_display()}·{self.review}（{self.ballots}票）"
+
+
+class Meeting(models.Model):
+    """讲评会记录: the branch's meeting for the round (a 专题组织生活会): when,
+    where, who came, the 群众代表 present, the minutes."""
+
+    round = models.ForeignKey(
+        ReviewRound, verbose_name=_("评议轮次"), on_delete=models.CASCADE, related_name="meetings"
+    )
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("党组织"), on_delete=models.PROTECT, related_name="+"
+    )
+    held_on = models.DateField(_("召开日期"))
+    place = models.CharField(_("地点"), max_length=100)
+    attendees = models.PositiveIntegerField(_("参会党员人数"))
+    public_attendees = models.PositiveIntegerField(_("群众代表人数"), default=0)
+    minutes = models.TextField(_("会议记录"), max_length=5000, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("讲评会记录")
+        verbose_name_plural = _("讲评会记录")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "organization"], name="meeting_one_per_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization}·{self.round}"
+
+
+class Statement(models.Model):
+    """自评陈述: a member's (or a unit's) own account for the round, written by
+    the member, or entered by the secretary for a member without a login."""
+
+    review = models.OneToOneField(
+        Review, verbose_name=_("评议对象"), on_delete=models.CASCADE, related_name="statement"
+    )
+    text = models.TextField(_("陈述内容"), max_length=3000)
+    on_behalf = models.BooleanField(_("代为录入"), default=False)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("自评陈述")
+        verbose_name_plural = _("自评陈述")
+
+    def __str__(self) -> str:
+        return str(self.review)

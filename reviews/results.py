@@ -190,3 +190,84 @@ def round_results(round_: ReviewRound) -> int:
         batch_size=BATCH,
     )
     return len(rows)
+
+
+@dataclass(frozen=True)
+class KindDetail:
+    evaluator: str
+    label: str
+    weight: int
+    n: int
+    shown: bool
+    mean: str | None
+    used_weight: str | None
+    criteria: list[tuple[str, Decimal | None]]  # (criterion title, mean score) when shown
+
+
+def review_detail(review: Review) -> dict[str, Any]:
+    """One subject's breakdown for its result page: per evaluator kind the stored
+    mean and, for the kinds shown, each criterion's mean score (sheets and paper
+    tallies); the opinions of the kinds shown, sorted by text (no order of
+    submission, no evaluator for the anonymous kinds); the 自评陈述."""
+    from reviews.choices import EvaluatorKind
+    from reviews.models import Statement
+
+    kind = review.round.kind
+    criteria = list(kind.rubric.criteria.all())
+    stored = review.breakdown or {}
+    sums: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
+    counts: dict[str, int] = defaultdict(int)
+    opinions: dict[str, list[str]] = defaultdict(list)
+    for evaluator, scores, opinion in ScoreSheet.objects.filter(
+        review=review, state=ScoreSheet.State.SUBMITTED
+    ).values_list("evaluator", "scores", "opinion"):
+        if scores:
+            counts[evaluator] += 1
+            for c in criteria:
+                sums[(evaluator, c.pk)] += Decimal(str(scores.get(str(c.pk), 0)))
+        if opinion:
+            opinions[evaluator].append(opinion)
+    for evaluator, ballots, totals in PaperTally.objects.filter(review=review).values_list(
+        "evaluator", "ballots", "totals"
+    ):
+        if totals:
+            counts[evaluator] += ballots
+            for c in criteria:
+                sums[(evaluator, c.pk)] += Decimal(str(totals.get(str(c.pk), 0)))
+    kinds = []
+    for row in kind.evaluators.all():
+        entry = stored.get(row.evaluator, {})
+        shown = bool(entry.get("shown"))
+        n = counts[row.evaluator]
+        per_criterion = [
+            (
+                c.title,
+                (sums[(row.evaluator, c.pk)] / n).quantize(CENT, ROUND_HALF_UP)
+                if shown and n
+                else None,
+            )
+            for c in criteria
+        ]
+        kinds.append(
+            KindDetail(
+                evaluator=row.evaluator,
+                label=str(EvaluatorKind(row.evaluator).label),
+                weight=row.weight,
+                n=int(entry.get("n", 0)),
+                shown=shown,
+                mean=entry.get("mean"),
+                used_weight=entry.get("used_weight"),
+                criteria=per_criterion,
+            )
+        )
+    shown_kinds = {k.evaluator for k in kinds if k.shown}
+    return {
+        "kinds": kinds,
+        "criteria": criteria,
+        "opinions": [
+            (str(EvaluatorKind(e).label), sorted(texts))
+            for e, texts in opinions.items()
+            if e in shown_kinds
+        ],
+        "statement": Statement.objects.filter(review=review).first(),
+    }

@@ -89,3 +89,60 @@ def own_results(user: Any) -> QuerySet[Review]:
         .select_related("round__kind")
         .order_by("-round__closes_on")
     )
+
+
+def review_get(user: Any, pk: Any) -> Review:
+    """A subject's review in a round the user works with, or the member's own; else 404."""
+    try:
+        review = Review.objects.select_related(
+            "round__kind__rubric",
+            "round__campaign",
+            "round__organization",
+            "member",
+            "organization",
+        ).get(pk=pk)
+    except (Review.DoesNotExist, ValueError):
+        raise Http404 from None
+    own = selectors.own_member(user)
+    if own is not None and review.member_id == own.pk:
+        return review
+    if not rounds_for(user).filter(pk=review.round_id).exists():
+        raise Http404
+    if not selectors.can(user, selectors.READ_RECORDS, review.organization):
+        raise Http404
+    return review
+
+
+def peer_rounds(user: Any) -> QuerySet[ReviewRound]:
+    """Open rounds with 党员互评 in which the user's own member record is a subject."""
+    from reviews.choices import EvaluatorKind
+
+    own = selectors.own_member(user)
+    if own is None:
+        return ReviewRound.objects.none()
+    return ReviewRound.objects.filter(
+        state=ReviewRound.State.OPEN,
+        kind__evaluators__evaluator=EvaluatorKind.PEER,
+        reviews__member=own,
+    ).select_related("kind")
+
+
+def peer_round_get(user: Any, pk: Any) -> ReviewRound:
+    try:
+        return peer_rounds(user).get(pk=pk)
+    except (ReviewRound.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def own_statements(user: Any) -> QuerySet[Review]:
+    """The member's own reviews in open rounds whose kind has a 自评陈述."""
+    from reviews.choices import EvaluatorKind
+
+    own = selectors.own_member(user)
+    if own is None:
+        return Review.objects.none()
+    return Review.objects.filter(
+        member=own,
+        round__state=ReviewRound.State.OPEN,
+        round__kind__evaluators__evaluator=EvaluatorKind.SELF,
+    ).select_related("round__kind")

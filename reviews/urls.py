@@ -16,4 +16,9 @@ urlpatterns = [
     path("<int:pk>/reopen/", views.round_reopen, name="round_reopen"),
     path("<int:pk>/grid/<int:organization_pk>/", views.grid, name="grid"),
     path("<int:pk>/results/", views.results, name="results"),
+    path("<int:pk>/meeting/<int:organization_pk>/", views.meeting, name="meeting"),
+    path("<int:pk>/peer/", views.peer, name="peer"),
+    path("subjects/<int:review_pk>/", views.subject, name="subject"),
+    path("subjects/<int:review_pk>/statement/", views.statement, name="statement"),
+    path("subjects/<int:review_pk>/tally/", views.tally, name="tally"),
 ]

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,11 +23,22 @@ from core.forms import ReasonForm
 from core.views import move_response
 from orgs import selectors
 from orgs.models import Sector
-from reviews import services, sheets
-from reviews.choices import EvaluatorKind
-from reviews.forms import RoundForm
-from reviews.models import ReviewRound, ScoreSheet
-from reviews.selectors import kinds_for, own_results, results_for, round_get, rounds_for
+from reviews import meetings, services, sheets
+from reviews.choices import BallotForm, EvaluatorKind
+from reviews.forms import MeetingForm, RoundForm, StatementForm
+from reviews.models import Meeting, PaperTally, Review, ReviewRound, ScoreSheet, Statement
+from reviews.results import review_detail
+from reviews.selectors import (
+    kinds_for,
+    own_results,
+    own_statements,
+    peer_round_get,
+    peer_rounds,
+    results_for,
+    review_get,
+    round_get,
+    rounds_for,
+)
 
 PAGE_SIZE = 50
 
@@ -49,6 +61,8 @@ def round_list(request: HttpRequest) -> HttpResponse:
         "runs_reviews": selectors.can_anywhere(request.user, selectors.REVIEW),
         "query": f"state={state}" if state else "",
         "mine": list(own_results(request.user)),
+        "peer_rounds": list(peer_rounds(request.user)),
+        "statements": list(own_statements(request.user)),
     }
     return render(request, "reviews/round_list.html", context)
 
@@ -110,6 +124,13 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may": {verb: workflow.may(flow, verb, obj=round_, user=user) for verb in flow.moves},
         "reopen_form": ReasonForm(move=flow.moves["reopen"]),
         "my_grids": [g for g in sheets.own_grids(user) if g.round.pk == round_.pk],
+        "my_meetings": [
+            unit
+            for unit in selectors.own_units(user)
+            if round_.kind.subject == "member"
+            and selectors.contains(round_.organization, unit)
+            and Review.objects.filter(round=round_, organization=unit).exists()
+        ],
     }
     return render(request, "reviews/round_detail.html", context)
 
@@ -296,6 +317,10 @@ def grid(request: HttpRequest, pk: int, organization_pk: int) -> HttpResponse:
         "grades": list(kind.grades.all()),
         "open": round_.state == ReviewRound.State.OPEN,
         "evaluator": EvaluatorKind(evaluator).label,
+        "uses_self": kind.evaluators.filter(evaluator=EvaluatorKind.SELF).exists(),
+        "uses_paper": kind.evaluators.exclude(
+            evaluator__in=[EvaluatorKind.SELF, EvaluatorKind.LEADER]
+        ).exists(),
     }
     return render(request, "reviews/grid.html", context, status=status)
 
@@ -349,3 +374,250 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
             query=query.urlencode(),
         )
     return render(request, "reviews/results.html", context)
+
+
+# ------------------------------------------------------------------ 讲评会, 自评陈述, 纸质票, 互评
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting(request: HttpRequest, pk: int, organization_pk: int) -> HttpResponse:
+    """讲评会记录 of a unit for the round."""
+    round_ = round_get(request.user, pk)
+    unit = selectors.organization_get(request.user, organization_pk)
+    if not selectors.contains(round_.organization, unit):
+        raise Http404
+    if not selectors.can(request.user, selectors.EDIT_MEMBERS, unit):
+        raise PermissionDenied(_("只有“%(unit)s”或其上级可以录入讲评会") % {"unit": unit.name})
+    stored = Meeting.objects.filter(round=round_, organization=unit).first()
+    initial = (
+        {
+            f: getattr(stored, f)
+            for f in ("held_on", "place", "attendees", "public_attendees", "minutes")
+        }
+        if stored
+        else {"public_attendees": 0}
+    )
+    form = MeetingForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                meetings.meeting_save(
+                    round_=round_, unit=unit, user=request.user, values=form.cleaned_data
+                )
+            except services.ReviewError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("讲评会记录已保存"))
+                return redirect("reviews:meeting", pk=round_.pk, organization_pk=unit.pk)
+    context = {"round": round_, "unit": unit, "form": form, "stored": stored}
+    return render(request, "reviews/meeting.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def statement(request: HttpRequest, review_pk: int) -> HttpResponse:
+    """自评陈述, beside the subject's published pledges and 践诺 in the period."""
+    review = review_get(request.user, review_pk)
+    if not meetings.may_state(request.user, review):
+        raise PermissionDenied(_("只有本人或本支部可以填写自评陈述"))
+    stored = Statement.objects.filter(review=review).first()
+    form = StatementForm(request.POST or None, initial={"text": stored.text if stored else ""})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                meetings.statement_save(
+                    review=review, user=request.user, text=form.cleaned_data["text"]
+                )
+            except services.ReviewError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("自评陈述已保存"))
+                return redirect("reviews:statement", review_pk=review.pk)
+    context = {
+        "review": review,
+        "round": review.round,
+        "form": form,
+        "stored": stored,
+        "pledges": meetings.pledges_for_period(review),
+    }
+    return render(request, "reviews/statement.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tally(request: HttpRequest, review_pk: int) -> HttpResponse:
+    """纸质票: the ballots one evaluator kind cast on paper for this subject."""
+    review = review_get(request.user, review_pk)
+    if not selectors.can(request.user, selectors.EDIT_MEMBERS, review.organization):
+        raise PermissionDenied(
+            _("只有“%(unit)s”可以录入纸质票") % {"unit": review.organization.name}
+        )
+    kind = review.round.kind
+    criteria = list(kind.rubric.criteria.all())
+    grades = list(kind.grades.all())
+    evaluators = [
+        e
+        for e in kind.evaluators.all()
+        if e.evaluator not in (EvaluatorKind.SELF, EvaluatorKind.LEADER)
+    ]
+    status = 200
+    if request.method == "POST":
+        status = 400
+        evaluator = request.POST.get("evaluator", "")
+        try:
+            if evaluator not in {e.evaluator for e in evaluators}:
+                raise services.ReviewError(_("请选择评议主体"))
+            if kind.ballot == BallotForm.GRADE:
+                counts = {g.label: request.POST.get(f"g-{g.pk}", "0") or "0" for g in grades}
+                sheets.tally_enter(
+                    review=review,
+                    user=request.user,
+                    evaluator=evaluator,
+                    ballots=request.POST.get("ballots"),  # type: ignore[arg-type]
+                    grade_counts=counts,
+                )
+            else:
+                totals = {c.code: request.POST.get(f"t-{c.code}", "") for c in criteria}
+                sheets.tally_enter(
+                    review=review,
+                    user=request.user,
+                    evaluator=evaluator,
+                    ballots=request.POST.get("ballots"),  # type: ignore[arg-type]
+                    totals={k: v for k, v in totals.items() if str(v).strip()},
+                )
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("纸质票已录入"))
+            return redirect("reviews:tally", review_pk=review.pk)
+    context = {
+        "review": review,
+        "round": review.round,
+        "kind": kind,
+        "criteria": criteria,
+        "grades": grades,
+        "evaluators": evaluators,
+        "tallies": list(PaperTally.objects.filter(review=review)),
+        "posted": request.POST if status == 400 else {},
+    }
+    return render(request, "reviews/tally.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def peer(request: HttpRequest, pk: int) -> HttpResponse:
+    """党员互评: a member scores each co-member of the branch (never themself);
+    one submitted sheet per co-member, anonymous to everyone else."""
+    round_ = peer_round_get(request.user, pk)
+    own = selectors.own_member(request.user)
+    assert own is not None  # peer_round_get found the user's member record
+    kind = round_.kind
+    criteria = list(kind.rubric.criteria.all())
+    reviews = list(
+        Review.objects.filter(
+            round=round_, organization_id=own.organization_id, member__isnull=False
+        )
+        .exclude(member=own)
+        .select_related("member", "organization")
+        .order_by("member__number")
+    )
+    status = 200
+    if request.method == "POST":
+        submit = "submit" in request.POST
+        entries = _grid_entries(request, reviews, criteria)
+        saved = 0
+        try:
+            with transaction.atomic():
+                for review in reviews:
+                    if review.pk in entries:
+                        sheets.sheet_save(
+                            review=review,
+                            user=request.user,
+                            evaluator=EvaluatorKind.PEER,
+                            entry=entries[review.pk],
+                            submit=submit,
+                        )
+                        saved += 1
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+            status = 400
+        else:
+            messages.success(request, _("已保存对 %(n)s 人的互评") % {"n": saved})
+            return redirect("reviews:peer", pk=round_.pk)
+    mine = {
+        s.review_id: s
+        for s in ScoreSheet.objects.filter(
+            review__in=reviews, evaluator=EvaluatorKind.PEER, evaluator_key=f"u{request.user.pk}"
+        )
+    }
+    by_id = {str(c.pk): c.code for c in criteria}
+    rows = []
+    for review in reviews:
+        sheet = mine.get(review.pk)
+        saved_scores = {by_id.get(k): v for k, v in (sheet.scores if sheet else {}).items()}
+        cells = [
+            {
+                "criterion": c,
+                "name": f"s-{review.pk}-{c.code}",
+                "value": (
+                    request.POST.get(f"s-{review.pk}-{c.code}")
+                    if status == 400
+                    else saved_scores.get(c.code)
+                )
+                or "",
+            }
+            for c in criteria
+        ]
+        rows.append(
+            {
+                "review": review,
+                "cells": cells,
+                "sheet": sheet,
+                "grade": sheet.grade if sheet else "",
+                "opinion": (
+                    request.POST.get(f"o-{review.pk}")
+                    if status == 400
+                    else (sheet.opinion if sheet else "")
+                )
+                or "",
+                "locked": bool(sheet and sheet.state == ScoreSheet.State.SUBMITTED),
+            }
+        )
+    context = {
+        "round": round_,
+        "kind": kind,
+        "criteria": criteria,
+        "rows": rows,
+        "grades": list(kind.grades.all()),
+        "open": True,
+        "unit": own.organization,
+        "evaluator": EvaluatorKind.PEER.label,
+        "peer": True,
+    }
+    return render(request, "reviews/grid.html", context, status=status)
+
+
+@login_required
+@require_GET
+def subject(request: HttpRequest, review_pk: int) -> HttpResponse:
+    """One subject's result: per evaluator kind its mean and per criterion the
+    means of the kinds shown, the opinions (never who gave an anonymous one),
+    the 自评陈述."""
+    review = review_get(request.user, review_pk)
+    round_ = review.round
+    own = selectors.own_member(request.user)
+    mine = own is not None and review.member_id == own.pk
+    visible = results_for(request.user, round_)
+    if mine:
+        readable = round_.state == ReviewRound.State.PUBLISHED
+    else:
+        readable = visible is not None and visible.filter(pk=review.pk).exists()
+    if not readable:
+        raise Http404
+    context = {"review": review, "round": round_, "detail": review_detail(review)}
+    return render(request, "reviews/subject.html", context)

@@ -44,7 +44,16 @@ from pledges.services import (
     pledge_submit,
     pledge_update_add,
 )
-from reviews.models import Review, ReviewKind, ReviewRound, ScoreSheet
+from reviews.models import (
+    KindEvaluator,
+    Meeting,
+    PaperTally,
+    Review,
+    ReviewKind,
+    ReviewRound,
+    ScoreSheet,
+    Statement,
+)
 from reviews.services import round_create
 from tests import images
 from tests.factories import PLAN_FOUR, filed_plan, licheng_campaign
@@ -123,6 +132,32 @@ def round_opened(d):
     ReviewRound.objects.filter(pk=d.round.pk).update(state="open")
     if not Review.objects.filter(round=d.round).exists():
         _create_reviews(ReviewRound.objects.get(pk=d.round.pk), None)
+
+
+def member_review(d):
+    return Review.objects.get(round=d.round, member=d.member)
+
+
+def round_published(d):
+    round_opened(d)
+    ReviewRound.objects.filter(pk=d.round.pk).update(state="published")
+
+
+def round_with_statements(d):
+    round_opened(d)
+    KindEvaluator.objects.get_or_create(kind=d.round.kind, evaluator="self", defaults={"weight": 0})
+
+
+def meetings_and_writes(d, client):
+    return Meeting.objects.count(), writes(d, client)
+
+
+def statements_and_writes(d, client):
+    return list(Statement.objects.values_list("text", flat=True)), writes(d, client)
+
+
+def tallies_and_writes(d, client):
+    return PaperTally.objects.count(), writes(d, client)
 
 
 def grid_row(d):
@@ -494,6 +529,47 @@ RULES = {
         probe=sheets_and_writes,
     ),
     "reviews:results": get(expect(no_role=404, member=404), lambda d: {"pk": d.round.pk}),
+    "reviews:meeting": post(
+        expect(no_role=404, member=404, sibling_secretary=404, contact_leader=403, default=ACTED),
+        lambda d: {"pk": d.round.pk, "organization_pk": d.branch.pk},
+        data=lambda d: {
+            "held_on": "2010-12-05",
+            "place": "党员活动室",
+            "attendees": "1",
+            "public_attendees": "0",
+        },
+        setup=round_opened,
+        probe=meetings_and_writes,
+    ),
+    # 党员互评 is the members' own: only a member of the branch with a login reaches it.
+    "reviews:peer": post(
+        expect(default=404, anonymous=LOGIN, member=ACTED),
+        lambda d: {"pk": d.round.pk},
+        data=lambda d: {f"s-{member_review(d).pk}-1": "15"},
+        setup=round_opened,
+        probe=sheets_and_writes,
+    ),
+    # A subject's result once published (党员民主评议 publishes to 本单位).
+    "reviews:subject": Rule(
+        "get",
+        expect(no_role=404, member=404, sibling_secretary=404),
+        kwargs=lambda d: {"review_pk": member_review(d).pk},
+        setup=round_published,
+    ),
+    "reviews:statement": post(
+        expect(no_role=404, member=404, sibling_secretary=404, contact_leader=403, default=ACTED),
+        lambda d: {"review_pk": member_review(d).pk},
+        data=lambda d: {"text": "本季度走访群众五次"},
+        setup=round_with_statements,
+        probe=statements_and_writes,
+    ),
+    "reviews:tally": post(
+        expect(no_role=404, member=404, sibling_secretary=404, contact_leader=403, default=ACTED),
+        lambda d: {"review_pk": member_review(d).pk},
+        data=lambda d: {"evaluator": "public", "ballots": "5", "t-1": "50"},
+        setup=round_opened,
+        probe=tallies_and_writes,
+    ),
     "reviews:cadence": get(
         expect(no_role=404, member=404), lambda d: {"campaign_pk": d.campaign.pk}
     ),
