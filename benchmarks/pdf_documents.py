@@ -206,6 +206,7 @@ def worker_setup(spec: dict) -> dict:
     from django.utils import timezone
 
     from campaign.models import Campaign, Phase
+    from orgs import tallies
     from orgs.models import Member, Organization, Sector
     from pledges.models import Pledge, PledgeItem, PledgeRevision
 
@@ -355,6 +356,7 @@ def worker_setup(spec: dict) -> dict:
                     )
                 )
         PledgeItem.objects.bulk_create(items, batch_size=2000)
+        tallies.recount()  # a bulk path keeps the stored counts (units, members, pledges)
     lengths = [len(i.content) for i in items]
     return {
         "migrate_seconds": migrated - started,

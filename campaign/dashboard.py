@@ -1,17 +1,20 @@
-"""Progress dashboard (first version): units, members and plans by state over a subtree.
+"""Progress dashboard: units, members and plans by state over a subtree.
 
-Members come from the stored per-organisation tallies (``orgs.tallies``: one
-index lookup per row, whatever the subtree's size). Plans are counted over the
-units that should file one (``campaign.selectors.plan_units_q``, the same
-definition as the 尚未报送的单位 list), from nested-set ranges (a node's
-subtree is the rows whose ``lft`` lies within its ``lft``..``rght``), as
-correlated subqueries or one grouped query each, so the number of queries is
-the same for a branch and a city of 16,800 units.
+Every figure is a stored count (``orgs.tallies``), read for the organisation and
+its direct children in one query, whatever the subtree's size: units, members,
+plans per campaign and state (``plans.<campaign>.<state>``, kept by
+``campaign.plans``) and each registered column group's figures. The units that
+should file a plan (``campaign.selectors.plan_units_q``: active, under the
+campaign's root, within its participation scope) are summed from the class
+figures (``<key>@<sector>.<kind>``) of the classes that take part, less the
+campaign root's own, so 尚未报送 here is the length of the 尚未报送的单位 list; the
+per-sector rows are the class figures of the organisation itself.
 
 Apps above ``campaign`` (pledges; reviews and awards next) add their own count
 columns with ``register_columns`` from their ``AppConfig.ready`` (the
-``core.jobs.register`` idiom), so the dashboard counts their rows without
-importing them.
+``core.jobs.register`` idiom): a group's figures are the stored counts
+``<name>.<campaign>.<column>`` of the tally counter they register under the
+same name (``orgs.tallies.register``) and keep with ``tallies.adjust``.
 """
 
 from collections.abc import Callable, Sequence
@@ -19,18 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import (
-    BooleanField,
-    Count,
-    ExpressionWrapper,
-    F,
-    FilteredRelation,
-    Func,
-    IntegerField,
-    Q,
-    QuerySet,
-    Sum,
-)
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -40,9 +32,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from campaign.models import Campaign, Plan
-from campaign.selectors import campaigns_over, plan_units_q
+from campaign.plans import TALLY as PLANS
+from campaign.plans import tally_key
+from campaign.selectors import campaigns_over
 from orgs import selectors, tallies
-from orgs.models import Organization
+from orgs.models import Organization, OrganizationTally, Sector
 
 STATES: list[str] = [
     Plan.State.ACCEPTED.value,
@@ -55,45 +49,32 @@ FILED = [s for s in STATES if s != Plan.State.DRAFT]  # as campaign.selectors.fi
 
 @dataclass(frozen=True)
 class Column:
-    """One count a higher app adds to the dashboard, over the rows its group counts."""
+    """One count a higher app adds to the dashboard: the stored figure
+    ``<group>.<campaign>.<key>`` of each subtree and sector."""
 
     key: str
     label: Any  # the table header
     total_label: Any  # the caption under the figure in 合计
-    where: Q = field(default_factory=Q)  # which of the group's rows it counts (all by default)
     wide_only: bool = False  # hidden on narrow screens
     link: Callable[[Campaign, Organization], str] | None = None  # where a child's figure leads
 
 
-Rows = Callable[[Campaign], QuerySet]
-
-
 @dataclass(frozen=True)
 class ColumnGroup:
-    rows: Rows  # the campaign's rows, each with an ``organization``
     columns: tuple[Column, ...]
 
 
 _groups: dict[str, ColumnGroup] = {}
 
 
-def register_columns(name: str, *, columns: Sequence[Column]) -> Callable[[Rows], Rows]:
-    """Register a group of count columns over the rows ``rows(campaign)`` returns.
-
-    Each row must have an ``organization``; the dashboard counts, per column,
-    the rows matching ``column.where`` in each subtree and each sector (one
-    correlated subquery per column and node set, one grouped query per group).
-    Keyed by name (an identifier: it names the counts' SQL aliases), so
-    registering the same group again replaces it.
+def register_columns(name: str, *, columns: Sequence[Column]) -> None:
+    """Register a group of count columns over the stored counts of the tally
+    counter ``name`` (``orgs.tallies.register(name)``): column ``key``'s figure
+    is ``<name>.<campaign pk>.<key>``. Registering the same name again replaces it.
     """
     if not name.isidentifier():
         raise ValueError(f"column group name must be an identifier: {name!r}")
-
-    def decorator(rows: Rows) -> Rows:
-        _groups[name] = ColumnGroup(rows, tuple(columns))
-        return rows
-
-    return decorator
+    _groups[name] = ColumnGroup(tuple(columns))
 
 
 def registered() -> dict[str, ColumnGroup]:
@@ -113,7 +94,7 @@ class Cell:
 @dataclass
 class Row:
     label: str
-    units: int  # organisations in the subtree (or sector)
+    units: int  # active organisations in the subtree (or sector)
     members: int
     plans: dict[str, int]  # plans per state, of the units that should file one
     expected: int = 0  # units that should file a plan (plan_units_q)
@@ -142,10 +123,6 @@ class Row:
         return accepted / self.expected if self.expected else 0.0
 
 
-def _annotation(group: str, column: Column) -> str:
-    return f"x_{group}_{column.key}"
-
-
 def _cells(
     counts: dict[str, dict[str, int]], campaign: Campaign, organization: Organization | None
 ) -> list[Cell]:
@@ -163,7 +140,7 @@ def _cells(
 
 @dataclass
 class _Sum:
-    """What one row of the dashboard adds up while the subtree is walked."""
+    """What one row of the dashboard adds up from the stored figures."""
 
     units: int = 0
     members: int = 0
@@ -195,112 +172,137 @@ class Progress:
     sectors: list[Row]
 
 
-def _child_of(children: list[Organization], prefix: str = "") -> Func:
-    """Which direct child's subtree a row lies in (its index; -1 for the node
-    itself). The children's subtrees are consecutive ``lft`` ranges, so the
-    index is the number of children starting at or before the row's ``lft``,
-    less one: found by nested comparisons, a binary search (a few comparisons
-    a row, where one WHEN per child cost a hundred on a district's root).
-    Written as one SQL template (integers from the tree only): built from
-    ``Case``/``When`` objects, compiling it cost more than running it."""
-    starts = [int(c.lft) for c in children]
+def takes_part(campaign: Campaign) -> Callable[[tallies.Class], bool]:
+    """Whether units of a class file a plan for the campaign: active, and within
+    its participation scope (sectors, kinds; empty means all), as
+    ``campaign.selectors.plan_units_q`` has it.
 
-    def search(low: int, high: int) -> str:  # the answer is in low..high
-        if low == high:
-            return str(low)
-        middle = (low + high + 1) // 2
-        return (
-            f"CASE WHEN %(expressions)s < {starts[middle]} "
-            f"THEN {search(low, middle - 1)} ELSE {search(middle, high)} END"
-        )
-
-    return Func(
-        F(f"{prefix}lft"), template=search(-1, len(starts) - 1), output_field=IntegerField()
+    The scope's fields are read by name until ``campaign.selectors.participation``
+    (the lead's participation scope) is merged; then this reads that instead."""
+    kinds = frozenset(getattr(campaign, "participating_kinds", None) or ())
+    chosen = getattr(campaign, "participating_sectors", None)
+    sector_ids = (
+        frozenset(chosen.values_list("pk", flat=True))
+        if chosen is not None and campaign.pk
+        else frozenset()
     )
+    return lambda cls: (
+        cls.active
+        and (not sector_ids or cls.sector_id in sector_ids)
+        and (not kinds or cls.kind in kinds)
+    )
+
+
+Figures = dict[str, tuple[int, int]]  # one organisation's stored figures: key → (own, subtree)
+
+
+class _Reader:
+    """Adds one organisation's stored figures (``key → (own, subtree)``) into rows."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        self.admits = takes_part(campaign)
+        self.plans = {tally_key(campaign.pk, state): state for state in STATES}
+        self.groups = {
+            f"{name}.{campaign.pk}.{column.key}": (name, column.key)
+            for name, group in _groups.items()
+            for column in group.columns
+        }
+        self.root_id = campaign.organization_id
+
+    def keys_q(self, campaign: Campaign, *, by_sector: bool) -> Q:
+        """The figures a row needs: whole figures, and the class figures of units
+        and plans (the plan units); ``by_sector``: every class figure."""
+        whole = [tallies.UNITS, tallies.MEMBERS, *self.plans, *self.groups]
+        q = Q(key__in=whole) | Q(key__startswith=f"{tallies.UNITS}@")
+        q |= Q(key__startswith=f"{PLANS}.{campaign.pk}.", key__contains="@")
+        if by_sector:
+            q |= Q(key__startswith=f"{tallies.MEMBERS}@")
+            for name in _groups:
+                q |= Q(key__startswith=f"{name}.{campaign.pk}.", key__contains="@")
+        return q
+
+    def whole(self, organization_id: int, figures: Figures, into: _Sum) -> None:
+        """A subtree's row: its whole figures, and its plan units and plans from
+        the class figures of the classes that take part."""
+        files_none = organization_id == self.root_id
+        for key, (own, subtree) in figures.items():
+            base, cls = tallies.parse(key)
+            if cls is not None:
+                self._plan_units(into, base, cls, subtree - own if files_none else subtree)
+            elif base == tallies.UNITS:
+                into.units += subtree
+            elif base == tallies.MEMBERS:
+                into.members += subtree
+            elif base in self.groups:
+                name, column = self.groups[base]
+                into.counts[name][column] += subtree
+
+    def by_sector(
+        self, organization_id: int, figures: Figures, into: Callable[[int], _Sum]
+    ) -> None:
+        """The sectors' rows over a subtree: its class figures, by the class's sector."""
+        files_none = organization_id == self.root_id
+        for key, (own, subtree) in figures.items():
+            base, cls = tallies.parse(key)
+            if cls is None:
+                continue
+            row = into(cls.sector_id)
+            if base == tallies.UNITS:
+                row.units += subtree
+            elif base == tallies.MEMBERS:
+                row.members += subtree
+            elif base in self.groups:
+                name, column = self.groups[base]
+                row.counts[name][column] += subtree
+            self._plan_units(row, base, cls, subtree - own if files_none else subtree)
+
+    def _plan_units(self, into: _Sum, base: str, cls: tallies.Class, n: int) -> None:
+        """The campaign's root files no plan: its own figures are left out (``n``)."""
+        if not self.admits(cls):
+            return
+        if base == tallies.UNITS:
+            into.expected += n
+        elif base in self.plans:
+            into.plans[self.plans[base]] += n
 
 
 def progress(root: Organization, campaign: Campaign) -> Progress:
     """Units, members, plans by state and every registered group's counts over
     ``root``'s subtree: in total, per direct child and per sector.
 
-    Each table is read once, grouped in the database by (direct child, sector):
-    the subtree's organisations (with their stored member figures, summed), its
-    plans by state, each registered group's rows. So the query count is fixed
-    (four plus one per registered group) and what comes back is a few rows per
-    child and sector, whatever the subtree's size; the database still reads
-    the subtree's plans and registered rows once per view.
+    Two queries for the figures (the children, then the stored counts of the
+    organisation and its children) and one for the sectors' names, whatever the
+    subtree's size: each child's row is its subtree figures, the total the
+    organisation's, each sector's the organisation's class figures of that sector.
     """
-    below = selectors.subtree_q(root, "organization__")
-    children = list(
-        selectors.children(root)
-        .select_related("sector")
-        .annotate(n_members=selectors.tally(tallies.MEMBERS))
-    )
-    total, per_child = _Sum(), [_Sum() for _ in children]
-    sectors: dict[str, _Sum] = {}
-
-    def places(child: int, sector: str) -> tuple[_Sum, ...]:
-        in_sector = sectors.get(sector)
-        if in_sector is None:
-            in_sector = sectors[sector] = _Sum()
-        return (total, in_sector) if child < 0 else (total, in_sector, per_child[child])
-
-    nodes = (
-        Organization.objects.filter(selectors.subtree_q(root))
-        .annotate(
-            child=_child_of(children),
-            should=ExpressionWrapper(plan_units_q(campaign), output_field=BooleanField()),
-            stored=FilteredRelation("tallies", condition=Q(tallies__key=tallies.MEMBERS)),
+    children = list(selectors.children(root))
+    reader = _Reader(campaign)
+    stored: dict[int, Figures] = {root.pk: {}} | {c.pk: {} for c in children}
+    rows = OrganizationTally.objects.filter(
+        (Q(organization_id=root.pk) & reader.keys_q(campaign, by_sector=True))
+        | (
+            Q(organization_id__in=[c.pk for c in children])
+            & reader.keys_q(campaign, by_sector=False)
         )
-        .values_list("child", "sector__name", "should")
-        .annotate(n=Count("pk"), members=Sum("stored__own"))
-        .order_by()
-    )
-    for child, sector, should, n, members in nodes:
-        for sums in places(child, sector):
-            sums.units += n
-            sums.members += members or 0
-            if should:
-                sums.expected += n
-    plans = (
-        Plan.objects.filter(below, plan_units_q(campaign, "organization__"), campaign=campaign)
-        .annotate(child=_child_of(children, "organization__"))
-        .values_list("child", "organization__sector__name", "state")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for child, sector, state, n in plans:
-        for sums in places(child, sector):
-            sums.plans[state] += n
-    for name, group in _groups.items():
-        keys = [c.key for c in group.columns]
-        found = (
-            group.rows(campaign)
-            .filter(below)
-            .annotate(child=_child_of(children, "organization__"))
-            .values_list("child", "organization__sector__name")
-            .annotate(
-                **{_annotation(name, c): Count("pk", filter=c.where or None) for c in group.columns}
-            )
-            .order_by()
-        )
-        for child, sector, *figures in found:
-            for sums in places(child, sector):
-                counts = sums.counts[name]
-                for key, n in zip(keys, figures, strict=True):
-                    counts[key] += n
+    ).values_list("organization_id", "key", "own", "subtree")
+    for organization_id, key, own, subtree in rows:
+        stored[organization_id][key] = (own, subtree)
+
+    total = _Sum()
+    reader.whole(root.pk, stored[root.pk], total)
+    sectors: dict[int, _Sum] = {}
+    reader.by_sector(root.pk, stored[root.pk], lambda pk: sectors.setdefault(pk, _Sum()))
+    names = dict(Sector.objects.filter(pk__in=list(sectors)).values_list("pk", "name"))
     rows_by_child = []
-    for child, sums in zip(children, per_child, strict=True):
-        # The stored subtree figure, as the tree page shows it (the sum is the same).
-        sums.members = child.n_members
+    for child in children:
+        sums = _Sum()
+        reader.whole(child.pk, stored[child.pk], sums)
         rows_by_child.append(sums.row(child.name, campaign, child))
+    shown = sorted(sectors.items(), key=lambda item: (-item[1].units, names.get(item[0], "")))
     return Progress(
         total=total.row("合计", campaign, root),
         children=rows_by_child,
-        sectors=[
-            sums.row(sector, campaign, None)
-            for sector, sums in sorted(sectors.items(), key=lambda item: -item[1].units)
-        ],
+        sectors=[sums.row(names.get(pk, "?"), campaign, None) for pk, sums in shown],
     )
 
 

@@ -1,18 +1,33 @@
-"""What campaign adds to the layers below it: the home page's 待办 for plans.
+"""What campaign adds to the layers below it: the home page's 待办 for plans and
+the stored plan counts.
 
-Imported by ``CampaignConfig.ready``; the registry is ``core.todo``, so core
-never imports campaign.
+Imported by ``CampaignConfig.ready``; the registries are ``core.todo`` and
+``orgs.tallies``, so neither core nor orgs imports campaign.
 """
 
+from collections.abc import Iterator
 from typing import Any
 
+from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from campaign.models import Plan
+from campaign.plans import TALLY, tally_key
 from campaign.selectors import own_plans, plans_to_review
 from core import todo
+from orgs import tallies
+
+
+@tallies.register(TALLY)
+def plans_per_unit() -> Iterator[tuple[int, str, int]]:
+    """Plans per unit, campaign and state (``plans.<campaign>.<state>``), kept by
+    ``campaign.plans`` (creation, every workflow move); bulk writers of plans
+    recount them (``tallies.recount([TALLY])``)."""
+    rows = Plan.objects.order_by().values_list("organization_id", "campaign_id", "state")
+    for organization_id, campaign_id, state, n in rows.annotate(n=Count("pk")):
+        yield organization_id, tally_key(campaign_id, state), n
 
 
 @todo.register("campaign.review")

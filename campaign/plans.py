@@ -18,7 +18,7 @@ from campaign.choices import PlanField
 from campaign.models import Campaign, Plan, PlanAttachment
 from campaign.selectors import takes_part
 from core import audit, uploads, workflow
-from orgs import selectors
+from orgs import selectors, tallies
 from orgs.models import Organization
 
 PLAN_FIELDS = tuple(PlanField.values)
@@ -82,6 +82,22 @@ ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENT_TYPES = (uploads.PDF, uploads.DOCX, uploads.PNG, uploads.JPEG)
 
 
+TALLY = "plans"  # the stored counts (orgs.tallies): plans.<campaign>.<state> per organisation
+
+
+def tally_key(campaign_id: int, state: str) -> str:
+    return f"{TALLY}.{campaign_id}.{state}"
+
+
+def _counted(plan: Plan) -> list[tuple[int, str]]:
+    """Where a plan counts: its unit, under its campaign and state."""
+    return [(plan.organization_id, tally_key(plan.campaign_id, plan.state))]
+
+
+def _state_changed(before: Plan, after: Plan) -> None:
+    tallies.follow(_counted(before), _counted(after))
+
+
 class PlanError(workflow.DomainError):
     """A move the workflow forbids; the message is for the user."""
 
@@ -106,9 +122,11 @@ def plan_for(*, campaign: Campaign, organization: Organization) -> Plan:
         raise PlanError(_("该党组织不在本次活动范围内"))
     if not takes_part(campaign, organization):
         raise PlanError(not_taking_part(campaign, organization))
-    plan, created = Plan.objects.get_or_create(campaign=campaign, organization=organization)
-    if created:
-        audit.record(plan, audit.Action.CREATE, organization_id=organization.pk)
+    with transaction.atomic():
+        plan, created = Plan.objects.get_or_create(campaign=campaign, organization=organization)
+        if created:
+            tallies.follow([], _counted(plan))
+            audit.record(plan, audit.Action.CREATE, organization_id=organization.pk)
     return plan
 
 
@@ -175,6 +193,7 @@ WORKFLOW = workflow.declare(
     error=PlanError,
     locked=_locked,
     organization_id=lambda plan: plan.organization_id,
+    changed=_state_changed,
     moves=[
         workflow.Move(
             verb="submit",

@@ -16,6 +16,7 @@ module is. viewflow is a process framework with its own tables and views, far
 more than a guarded state change. The engine below is about a hundred lines.
 """
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +83,9 @@ class Workflow:
     organization_id: Callable[[Any], int | None]
     state_field: str = "state"
     on_commit: Callable[[Any, Move], None] | None = None  # e.g. notify, queue a job
+    # (the object as it was, as it is now), after the save in the move's
+    # transaction: what depends on its state follows (stored counts)
+    changed: Callable[[Any, Any], None] | None = None
 
 
 _workflows: list[Workflow] = []
@@ -97,6 +101,7 @@ def declare(
     organization_id: Callable[[Any], int | None],
     state_field: str = "state",
     on_commit: Callable[[Any, Move], None] | None = None,
+    changed: Callable[[Any, Any], None] | None = None,
 ) -> Workflow:
     """Declare a model's workflow; ``workflows()`` lists every declared one (the
     table-driven test walks them all, so a new app's moves are tested by declaring them)."""
@@ -109,6 +114,7 @@ def declare(
         organization_id=organization_id,
         state_field=state_field,
         on_commit=on_commit,
+        changed=changed,
     )
     _workflows.append(flow)
     return flow
@@ -156,6 +162,7 @@ def apply(
         if move.check is not None:
             move.check(fresh, user)
         before = audit.snapshot(fresh)
+        earlier = copy.copy(fresh) if flow.changed is not None else None
         now = timezone.now()
         for name in move.clears:
             model_field = fresh._meta.get_field(name)
@@ -180,6 +187,8 @@ def apply(
         fresh.save()
         if move.then is not None:
             move.then(fresh, user)
+        if flow.changed is not None:
+            flow.changed(earlier, fresh)
         audit.record(
             fresh,
             audit.Action.UPDATE,

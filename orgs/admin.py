@@ -85,6 +85,7 @@ class OrganizationAdmin(AuditedAdminMixin, ExportMixin, DraggableMPTTAdmin):
             super().save_model(request, obj, form, change)
             if current is not None:
                 tallies.attach(obj)
+                tallies.reclassify(obj, tallies.class_of(current))
             was_active = current.is_active if current is not None else False
             tallies.adjust({(obj.pk, tallies.UNITS): int(obj.is_active) - int(was_active)})
 

@@ -294,7 +294,9 @@ class OrganizationTally(models.Model):
 
     ``key`` names what is counted: ``units`` (active organisations) and
     ``members`` here; apps above register their own (``plans.<campaign>.<state>``
-    and the like) with ``orgs.tallies.register``. A missing row reads as zero.
+    and the like) with ``orgs.tallies.register``; ``<key>@<sector>.<kind>`` is the
+    part of a figure in organisations of that sector and kind (``.off``: revoked
+    ones). A missing row reads as zero.
     """
 
     organization = models.ForeignKey(
@@ -304,7 +306,7 @@ class OrganizationTally(models.Model):
         related_name="tallies",
         db_index=False,  # the unique (organization, key) index serves every lookup
     )
-    key = models.CharField(_("统计项"), max_length=64)
+    key = models.CharField(_("统计项"), max_length=128)
     own = models.IntegerField(_("本级"), default=0)
     subtree = models.IntegerField(_("含下级"), default=0)
 

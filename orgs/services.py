@@ -74,12 +74,13 @@ def organization_update(*, organization: Organization, **values: Any) -> Organiz
         lock_tree()
         fresh = Organization.objects.select_for_update().get(pk=organization.pk)
         before = audit.snapshot(fresh)
-        was_active = fresh.is_active
+        was = tallies.class_of(fresh)
         for name, value in values.items():
             setattr(fresh, name, value)
         fresh.full_clean()
         fresh.save()
-        tallies.adjust({(fresh.pk, tallies.UNITS): int(fresh.is_active) - int(was_active)})
+        tallies.reclassify(fresh, was)  # a new sector, kind or activity: its figures follow
+        tallies.adjust({(fresh.pk, tallies.UNITS): int(fresh.is_active) - int(was.active)})
         audit.record(fresh, audit.Action.UPDATE, before, organization_id=fresh.pk)
     return fresh
 

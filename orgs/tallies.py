@@ -16,6 +16,15 @@ the root's count walked every member). The writes that change a count keep it:
 * ``drift(names)`` — the same recount, compared and reported, not written
   (``manage.py check_tallies``, ``--repair`` writes).
 
+Each own figure is also kept under its organisation's *class*: ``<key>@<sector
+id>.<kind>`` for an active organisation, ``<key>@<sector id>.<kind>.off`` for a
+revoked one (``classed``, read back with ``parse``). A subtree's class figures
+say how its count splits by sector, kind and activity, which is what a page
+needs for "per sector" rows and for a campaign's participation scope (units of
+some sectors and kinds) without reading the subtree: the dashboard sums the
+classes that take part. An organisation whose sector, kind or activity changes
+moves its own figures to the new class (``reclassify``).
+
 What is counted is a registry (the ``core.jobs.register`` idiom): a counter
 yields the own figures ``(organization_id, key, n)`` of everything it counts,
 and its keys are its name or start with ``<name>.``. orgs counts ``units``
@@ -30,10 +39,13 @@ so a recount never overwrites a concurrent adjustment and an adjustment never
 lands on ancestors a concurrent move is changing.
 """
 
+from collections import Counter as Multiset
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
@@ -47,6 +59,36 @@ TALLY_LOCK_KEY = 7_211_003  # beside orgs.services.TREE_LOCK_KEY; always taken a
 
 Counter = Callable[[], Iterable[tuple[int, str, int]]]
 _counters: dict[str, Counter] = {}
+# More own figures than this in one adjust: recount the counters they belong to
+# instead (a bulk path's thousand moved pledges would be thousands of updates).
+ADJUST_LIMIT = 200
+
+
+class Class(NamedTuple):
+    """What an organisation is, for its class figures: sector, kind, active."""
+
+    sector_id: int
+    kind: str
+    active: bool = True
+
+
+def class_of(organization: Organization) -> Class:
+    return Class(organization.sector_id, organization.kind, organization.is_active)
+
+
+def classed(key: str, cls: Class) -> str:
+    """The key of a figure's part in organisations of class ``cls``."""
+    return f"{key}@{cls.sector_id}.{cls.kind}" + ("" if cls.active else ".off")
+
+
+def parse(key: str) -> tuple[str, Class | None]:
+    """``(key, None)`` for a whole figure, ``(key, class)`` for a class figure."""
+    base, at, rest = key.partition("@")
+    if not at:
+        return key, None
+    sector, _, kind = rest.partition(".")
+    kind, _, off = kind.partition(".")
+    return base, Class(int(sector), kind, not off)
 
 
 def register(name: str) -> Callable[[Counter], Counter]:
@@ -82,8 +124,17 @@ def _count_members() -> Iterable[tuple[int, str, int]]:
 def _keys_q(names: Iterable[str]) -> Q:
     q = Q(pk__in=[])
     for name in names:
-        q |= Q(key=name) | Q(key__startswith=f"{name}.")
+        q |= Q(key=name) | Q(key__startswith=f"{name}.") | Q(key__startswith=f"{name}@")
     return q
+
+
+def _name_of(key: str) -> str | None:
+    """The registered counter a key belongs to."""
+    base = parse(key)[0]
+    for name in _counters:
+        if base == name or base.startswith(f"{name}."):
+            return name
+    return None
 
 
 def lock() -> None:
@@ -114,20 +165,90 @@ def _shift(path: Sequence[int], key: str, delta: int) -> None:
 
 
 def adjust(deltas: Mapping[tuple[int, str], int]) -> None:
-    """Own figures changed by ``delta`` at ``(organization_id, key)``: the
-    organisation's own and subtree figures and every ancestor's subtree figure
-    follow. Call it inside the write's transaction, after the write."""
+    """Own figures changed by ``delta`` at ``(organization_id, key)`` (a whole
+    key, never a class key): the organisation's own and subtree figures, its
+    class figures and every ancestor's subtree figures follow. Call it inside
+    the write's transaction, after the write. Past ``ADJUST_LIMIT`` figures the
+    counters concerned are recounted instead."""
+    pending = _pending.get()
+    if pending is not None:
+        pending.update(deltas)
+        return
     deltas = {k: d for k, d in deltas.items() if d}
     if not deltas:
+        return
+    if len(deltas) > ADJUST_LIMIT:
+        recount({name for _, key in deltas if (name := _name_of(key))})
         return
     with transaction.atomic():
         lock()
         nodes = Organization.objects.in_bulk({pk for pk, _ in deltas})
+        paths: dict[int, list[int]] = {}
         for (pk, key), delta in deltas.items():
-            _shift(_path(nodes[pk], include_self=True), key, delta)
-            OrganizationTally.objects.filter(organization_id=pk, key=key).update(
-                own=F("own") + delta
-            )
+            node = nodes[pk]
+            if pk not in paths:
+                paths[pk] = _path(node, include_self=True)
+            _move(paths[pk], pk, key, delta)
+            _move(paths[pk], pk, classed(key, class_of(node)), delta)
+
+
+_pending: ContextVar[Multiset[tuple[int, str]] | None] = ContextVar("tallies", default=None)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Collect the ``adjust`` calls made inside and apply their sum once on the
+    way out (an import filing rows one by one through a service: one update of
+    the tree, not one per row). Use it inside the write's transaction."""
+    if _pending.get() is not None:  # already collecting
+        yield
+        return
+    token = _pending.set(Multiset())
+    try:
+        yield
+        collected = _pending.get()
+    finally:
+        _pending.reset(token)
+    adjust(dict(collected or {}))
+
+
+def _move(path: Sequence[int], pk: int, key: str, delta: int) -> None:
+    _shift(path, key, delta)
+    OrganizationTally.objects.filter(organization_id=pk, key=key).update(own=F("own") + delta)
+
+
+def follow(before: Iterable[tuple[int, str]], after: Iterable[tuple[int, str]]) -> None:
+    """A record that counted once under each ``(organization_id, key)`` of
+    ``before`` now counts under those of ``after`` (a plan's new state, a pledge
+    published or moved to another branch): ``adjust`` by the difference."""
+    deltas = Multiset(after)
+    deltas.subtract(before)
+    adjust(dict(deltas))
+
+
+def reclassify(organization: Organization, before: Class) -> None:
+    """After an organisation's sector, kind or activity changed (saved, and with
+    any change of its own figures made by ``adjust`` after this call): its own
+    figures move from the old class to the new one, here and up the tree."""
+    with transaction.atomic():
+        lock()
+        node = Organization.objects.get(pk=organization.pk)
+        now = class_of(node)
+        if now == before:
+            return
+        own = [
+            (key, n)
+            for key, n in OrganizationTally.objects.filter(organization_id=node.pk)
+            .exclude(own=0)
+            .values_list("key", "own")
+            if "@" not in key
+        ]
+        if not own:
+            return
+        path = _path(node, include_self=True)
+        for key, n in own:
+            _move(path, node.pk, classed(key, before), -n)
+            _move(path, node.pk, classed(key, now), n)
 
 
 def _carry(node: Organization, sign: int) -> None:
@@ -163,24 +284,28 @@ Figures = dict[tuple[int, str], tuple[int, int]]  # (organization, key) → (own
 
 
 def counted(names: Iterable[str] | None = None) -> Figures:
-    """Every figure recounted from the tables: the counters' own figures, rolled
-    up the tree in one pass in nested-set order. Zero figures are left out."""
-    own: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    """Every figure recounted from the tables: the counters' own figures and
+    their class figures, rolled up the tree in one pass in nested-set order.
+    Zero figures are left out."""
+    counted_own: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for name in _counters if names is None else names:
         for pk, key, n in _counters[name]():
-            own[pk][key] += n
+            counted_own[pk][key] += n
+    own: dict[int, dict[str, int]] = {}
     figures: Figures = {}
     subtree: dict[int, dict[str, int]] = {}
     stack: list[tuple[int, int, int]] = []  # (pk, tree_id, rght) of the open ancestors
     nodes = Organization.objects.order_by("tree_id", "lft").values_list(
-        "pk", "tree_id", "lft", "rght"
+        "pk", "tree_id", "lft", "rght", "sector_id", "kind", "is_active"
     )
-    for pk, tree_id, lft, rght in nodes.iterator(chunk_size=5000):
+    for pk, tree_id, lft, rght, sector_id, kind, active in nodes.iterator(chunk_size=5000):
         while stack and (stack[-1][1] != tree_id or stack[-1][2] < lft):
             stack.pop()
-        mine = own.get(pk)
+        mine = counted_own.get(pk)
         subtree[pk] = defaultdict(int)
         if mine:
+            cls = Class(sector_id, kind, active)
+            mine = own[pk] = dict(mine) | {classed(key, cls): n for key, n in mine.items()}
             for key, n in mine.items():
                 subtree[pk][key] += n
                 for ancestor, _, _ in stack:

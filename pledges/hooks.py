@@ -1,15 +1,17 @@
-"""What pledges add to the layers below them: the home page's 待办, the dashboard's
-pledge columns, pledges following a member who moves, and the pledge import's
-columns (so the member import can tell a pledge file).
+"""What pledges add to the layers below them: the home page's 待办, the stored
+pledge counts and the dashboard's columns over them, pledges following a member
+who moves, and the pledge import's columns (so the member import can tell a
+pledge file).
 
 Imported by ``PledgesConfig.ready``; the registries are ``core.todo``,
-``campaign.dashboard.register_columns``, ``orgs.hooks`` and
+``orgs.tallies``, ``campaign.dashboard.register_columns``, ``orgs.hooks`` and
 ``core.imports.register_template``, so none of those apps imports pledges.
 """
 
+from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -19,13 +21,21 @@ from campaign.models import Campaign
 from campaign.selectors import running_campaign
 from core import todo
 from core.imports import register_template
+from orgs import tallies
 from orgs.hooks import on_members_moved
 from orgs.models import Organization
 from orgs.selectors import own_member
 from pledges.importer import TEMPLATE
 from pledges.models import Pledge
 from pledges.selectors import awaiting_approval, comments_to_moderate, returned_to
-from pledges.services import pledges_follow_members
+from pledges.services import (
+    HONOURED,
+    PLEDGED,
+    PUBLISHED,
+    TALLY,
+    pledges_follow_members,
+    tally_key,
+)
 
 on_members_moved("pledges")(pledges_follow_members)
 register_template(TEMPLATE)
@@ -82,26 +92,30 @@ def _published_pledges(campaign: Campaign, organization: Organization) -> str:
     )
 
 
-@register_columns(
-    "pledges",
+@tallies.register(TALLY)
+def pledges_per_organization() -> Iterator[tuple[int, str, int]]:
+    """Per organisation and campaign: pledges made (any state), on the board,
+    honoured at the last 评诺 (``pledges.<campaign>.<figure>``), kept by
+    ``pledges.services`` (creation, the workflow's moves, members moving)."""
+    rows = (
+        Pledge.objects.order_by()
+        .values_list("organization_id", "campaign_id")
+        .annotate(
+            made=Count("pk"),
+            published=Count("pk", filter=Q(published_revision__gt=0)),
+            honoured=Count("pk", filter=Q(outcome=Pledge.Outcome.HONOURED)),
+        )
+    )
+    for organization_id, campaign_id, made, published, honoured in rows:
+        for figure, n in ((PLEDGED, made), (PUBLISHED, published), (HONOURED, honoured)):
+            yield organization_id, tally_key(campaign_id, figure), n
+
+
+register_columns(
+    TALLY,
     columns=(
-        Column("pledged", _("承诺"), _("公开承诺"), wide_only=True),
-        Column(
-            "published",
-            _("已公示"),
-            _("承诺已公示"),
-            Q(published_revision__gt=0),
-            link=_published_pledges,
-        ),
-        Column(
-            "honoured",
-            _("已兑现"),
-            _("承诺已兑现"),
-            Q(outcome=Pledge.Outcome.HONOURED),
-            wide_only=True,
-        ),
+        Column(PLEDGED, _("承诺"), _("公开承诺"), wide_only=True),
+        Column(PUBLISHED, _("已公示"), _("承诺已公示"), link=_published_pledges),
+        Column(HONOURED, _("已兑现"), _("承诺已兑现"), wide_only=True),
     ),
 )
-def campaign_pledges(campaign: Campaign) -> QuerySet[Pledge]:
-    """公开承诺 of the campaign: made (any state), on the board, honoured at the last 评诺."""
-    return Pledge.objects.filter(campaign=campaign)

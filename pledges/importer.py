@@ -33,7 +33,7 @@ from core.imports import (
     other_import_hint,
 )
 from core.tabular import Table, cell_text, iter_chunks, parse_date
-from orgs import selectors
+from orgs import selectors, tallies
 from orgs.models import Member, Organization
 from pledges.models import Pledge, PledgeItem
 from pledges.rules import audience_problem, item_field_problems, too_many_items
@@ -158,6 +158,11 @@ def _import(
     # would refuse is reported; the caller rolls a dry run back.
     writes = [entry for entry in plan if entry[0] != UNCHANGED]
     step(50, _("正在写入"))
+    with tallies.deferred():  # the stored counts move once, not once a pledge
+        _write(writes, user, campaign, errors, step)
+
+
+def _write(writes, user, campaign, errors: RowErrors, step) -> None:
     for done, (action, group, member, pledge) in enumerate(writes, start=1):
         try:
             if action == CREATE:

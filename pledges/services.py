@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from campaign.models import Campaign, Criterion, Phase, Rubric
 from core import audit, public, uploads, workflow
 from core.models import AuditEntry
-from orgs import selectors
+from orgs import selectors, tallies
 from orgs.models import Member, Organization
 from pledges.models import Pledge, PledgeComment, PledgeItem, PledgeRevision, PledgeUpdate
 from pledges.rules import audience_problem, item_problems
@@ -40,6 +40,30 @@ AUTHOR_MAX = 20
 APPROVE = pgettext_lazy("workflow move", "审核")
 RETURN = pgettext_lazy("workflow move", "退回")
 OUTCOME = pgettext_lazy("workflow move", "评诺")
+
+
+# The stored counts (orgs.tallies), per organisation: pledges.<campaign>.<figure>,
+# the figures the dashboard shows (made, on the board, honoured at the last 评诺).
+TALLY = "pledges"
+PLEDGED, PUBLISHED, HONOURED = "pledged", "published", "honoured"
+
+
+def tally_key(campaign_id: int, figure: str) -> str:
+    return f"{TALLY}.{campaign_id}.{figure}"
+
+
+def counted(pledge: Pledge) -> list[tuple[int, str]]:
+    """The figures a pledge counts in: made, once published, honoured."""
+    figures = [PLEDGED]
+    if pledge.published_revision:
+        figures.append(PUBLISHED)
+    if pledge.outcome == Pledge.Outcome.HONOURED:
+        figures.append(HONOURED)
+    return [(pledge.organization_id, tally_key(pledge.campaign_id, f)) for f in figures]
+
+
+def _figures_changed(before: Pledge, after: Pledge) -> None:
+    tallies.follow(counted(before), counted(after))
 
 
 def _day(value: dt.date) -> str:
@@ -178,6 +202,7 @@ def pledge_create(
                 pledge.save()
         except IntegrityError:  # the same pledge filed twice at once: the other one won
             raise taken from None
+        tallies.follow([], counted(pledge))
         revision = PledgeRevision.objects.create(pledge=pledge, number=1)
         _write_items(revision, items, start_key=1)
         audit.record(pledge, audit.Action.CREATE, organization_id=organization.pk)
@@ -345,6 +370,7 @@ WORKFLOW = workflow.declare(
     error=PledgeError,
     locked=lambda pk: _locked(Pledge(pk=pk)),
     organization_id=lambda pledge: pledge.organization_id,
+    changed=_figures_changed,
     moves=[
         workflow.Move(
             verb="submit",
@@ -540,6 +566,7 @@ def pledges_follow_members(member_ids: Iterable[int]) -> int:
         .select_related("member")
     )
     entries = []
+    before = [figure for pledge in moved for figure in counted(pledge)]
     for pledge in moved:
         member = pledge.member
         assert member is not None  # filtered on member_id above
@@ -556,6 +583,7 @@ def pledges_follow_members(member_ids: Iterable[int]) -> int:
             )
         )
     Pledge.objects.bulk_update(moved, ["organization"], batch_size=1000)
+    tallies.follow(before, [figure for pledge in moved for figure in counted(pledge)])
     AuditEntry.objects.bulk_create(entries, batch_size=1000)
     return len(moved)
 

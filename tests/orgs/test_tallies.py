@@ -169,11 +169,14 @@ def test_the_drift_check_reports_and_repairs_a_corrupted_count(district, capsys)
 
 def test_a_missing_row_is_drift_too(district):
     OrganizationTally.objects.filter(organization=district.branch).delete()
+    cls = tallies.class_of(district.branch)
     assert {(d.code, d.key) for d in tallies.drift()} == {
         ("R-S1-C1-B1", "members"),
         ("R-S1-C1-B1", "units"),
+        ("R-S1-C1-B1", tallies.classed("members", cls)),
+        ("R-S1-C1-B1", tallies.classed("units", cls)),
     }
-    assert tallies.recount() == 2
+    assert tallies.recount() == 4
     assert_no_drift()
 
 
