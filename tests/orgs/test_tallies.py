@@ -218,3 +218,34 @@ def test_pages_read_the_stored_counts(district, login):
     assert page.context["direct_members"] == 55
     root_page = client.get(reverse("orgs:organization_detail", kwargs={"pk": district.root.pk}))
     assert [c.subtree_members for c in root_page.context["children"]][0] == 777
+
+
+def test_class_figures_split_each_figure_by_sector_kind_and_activity(district):
+    """Each subtree figure is the sum of its class figures (<key>@<sector>.<kind>)."""
+    for (pk, key), (own, subtree) in tallies.stored().items():
+        base, cls = tallies.parse(key)
+        if cls is not None:
+            continue
+        parts = [
+            v
+            for (p, k), v in tallies.stored().items()
+            if p == pk and tallies.parse(k)[0] == base and tallies.parse(k)[1] is not None
+        ]
+        assert (sum(o for o, _ in parts), sum(s for _, s in parts)) == (own, subtree), (pk, key)
+    farm = tallies.Class(sector("农村").pk, "branch")
+    assert tallies.parse(tallies.classed("plans.3.draft", farm)) == ("plans.3.draft", farm)
+    off = farm._replace(active=False)
+    assert tallies.parse(tallies.classed("members", off)) == ("members", off)
+
+
+def test_the_admin_moves_a_unit_s_figures_to_its_new_sector(district, login):
+    from tests.orgs.test_issuing_organ import _change_form
+
+    client = login(district.users["admin"])
+    url = reverse("admin:orgs_organization_change", args=[district.branch.pk])
+    farm = sector("农村")
+    response = client.post(url, _change_form(district.branch, sector=farm.pk))
+    assert response.status_code == 302
+    key = tallies.classed(tallies.MEMBERS, tallies.Class(farm.pk, "branch"))
+    assert figure(district.root, key) == (0, 2)
+    assert_no_drift()
