@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.models import User as AuthUser
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import BooleanField, F, Func, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -413,7 +413,17 @@ def _position_q(member: Member, *, later: bool) -> Q:
     in tree order, each one's members by number."""
     tree_id, lft, number = member.organization.tree_id, member.organization.lft, member.number
     op = "gt" if later else "lt"
-    return (
+    # The same bound as one row comparison, which the (tree_id, lft) index can
+    # seek to: without it the database walked every organisation (and member)
+    # before the cursor, so a deep page cost more than the first (integers
+    # from the tree only).
+    start = Func(
+        F("organization__tree_id"),
+        F("organization__lft"),
+        template=f"(%(expressions)s) {'>=' if later else '<='} ({int(tree_id)}, {int(lft)})",
+        output_field=BooleanField(),
+    )
+    return Q(start) & (
         Q(**{f"organization__tree_id__{op}": tree_id})
         | Q(organization__tree_id=tree_id, **{f"organization__lft__{op}": lft})
         | Q(organization__tree_id=tree_id, organization__lft=lft, **{f"number__{op}": number})

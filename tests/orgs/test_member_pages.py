@@ -73,3 +73,38 @@ def test_a_cursor_outside_the_scope_is_the_first_page(district, login):
     page = client.get(reverse("orgs:member_list"), {"after": district.far_member.pk})
     assert {m.pk for m in page.context["page"].rows} == {district.member.pk, district.own_member.pk}
     assert client.get(reverse("orgs:member_list"), {"after": "x"}).status_code == 200
+
+
+def test_pages_cross_from_one_tree_to_the_next_both_ways(district, login):
+    """The page's start is also a (tree, lft) row bound the index seeks to: it
+    must not drop the members of a second tree, or of the cursor's own unit."""
+    _grow(district, branches=2, each=30)
+    other = OrganizationFactory(parent=None, code="Q")
+    for i in range(2):
+        branch = OrganizationFactory(parent=other, code=f"Q-{i}")
+        for j in range(20):
+            MemberFactory(organization=branch, number=f"Q{i}-{j:03d}")
+    admin = district.users["admin"]
+    client = login(admin)
+    pages = _pages(client, reverse("orgs:member_list"))
+    walked = [n for page in pages for n in page]
+    expected = list(selectors.filtered_members(admin, {}).values_list("number", flat=True))
+    assert walked == expected and len(walked) == Member.objects.count() == 4 + 60 + 40
+    last = client.get(reverse("orgs:member_list"), {"after": _last_cursor(client)}).context["page"]
+    backwards = []
+    page = last
+    while page.before is not None:
+        backwards.insert(0, [m.number for m in page.rows])
+        page = client.get(reverse("orgs:member_list"), {"before": page.before}).context["page"]
+    backwards.insert(0, [m.number for m in page.rows])
+    assert [n for p in backwards for n in p] == expected
+
+
+def _last_cursor(client):
+    """The cursor that opens the last page (the 下一页 of the one before it)."""
+    page = client.get(reverse("orgs:member_list")).context["page"]
+    cursor = None
+    while page.after is not None:
+        cursor = page.after
+        page = client.get(reverse("orgs:member_list"), {"after": cursor}).context["page"]
+    return cursor
