@@ -18,7 +18,7 @@ import csv
 import datetime as dt
 import gc
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, NamedTuple
@@ -565,20 +565,17 @@ class MemberValues(NamedTuple):
 MEMBER_FIELDS = MemberValues._fields
 
 
-class StoredMember(NamedTuple):
-    """A member already on the roll whose number the file has."""
-
-    pk: int
-    values: MemberValues
-
-
 class MemberUpdate(NamedTuple):
-    """A stored member whose row changes something."""
+    """A stored member whose row changes something: the row's values and the roll's."""
 
     pk: int
     number: str
     values: MemberValues
-    old_organization_id: int
+    before: MemberValues
+
+    @property
+    def old_organization_id(self) -> int:
+        return self.before.organization_id
 
 
 # The file's columns in the order ``_read_members`` unpacks them.
@@ -615,12 +612,13 @@ class _MemberImport:
     step: Progress
     organizations: dict[str, int] = field(default_factory=dict)  # code → pk, in scope
     # The good rows, by number (a number's line is ``first_line[number]``): one
-    # object a row, no wrapper, as each costs time in the hot loop.
+    # object a row, no wrapper, as each costs time in the hot loop. Comparing
+    # takes the rows found on the roll out, so what is left are the new members
+    # (``creates`` is the same dict: a city's roll is not held twice).
     rows: dict[str, MemberValues] = field(default_factory=dict)
     first_line: dict[str, int] = field(default_factory=dict)  # number → line
-    existing: dict[str, StoredMember] = field(default_factory=dict)  # by number
     creates: dict[str, MemberValues] = field(default_factory=dict)  # by number
-    updates: list[MemberUpdate] = field(default_factory=list)
+    updates: list[MemberUpdate] = field(default_factory=list)  # in file order
     now: dt.datetime = field(default_factory=timezone.now)
 
 
@@ -781,38 +779,38 @@ def _compare_members(job: _MemberImport) -> None:
     """Look the file's numbers up on the roll: each row creates, updates or changes nothing.
 
     A number already used outside the importer's scope is refused, not moved in.
+    Each stored member is compared as it is read and only a changed one is
+    kept (a re-import of an unchanged city held the whole roll a second time).
     """
-    existing = job.existing
-    numbers = list(job.rows)
+    rows, first_line = job.rows, job.first_line
     roll = Member.objects.values_list("pk", "number", *MEMBER_FIELDS)
-    if len(numbers) > 2000:
+    if len(rows) > 2000:
         # One pass over the roll beats tens of thousands of IN parameters.
-        wanted = set(numbers)
-        for pk, number, *values in roll.iterator(chunk_size=20000):
-            if number in wanted:
-                existing[number] = StoredMember(pk, MemberValues._make(values))
+        stored: Iterable[Any] = (r for r in roll.iterator(chunk_size=20000) if r[1] in rows)
     else:
-        for chunk in iter_chunks(numbers, 1000):
-            for pk, number, *values in roll.filter(number__in=chunk):
-                existing[number] = StoredMember(pk, MemberValues._make(values))
+        stored = (
+            r for chunk in iter_chunks(list(rows), 1000) for r in roll.filter(number__in=chunk)
+        )
     in_scope = set(job.organizations.values())
-    for number, values in job.rows.items():
-        stored = existing.get(number)
-        if stored is None:
-            job.creates[number] = values
-        elif stored.values == values:
+    outside = []
+    for pk, number, *values in stored:
+        row = rows.pop(number)
+        before = MemberValues._make(values)
+        if before == row:
             job.report.unchanged += 1
-        elif stored.values.organization_id not in in_scope:
-            job.errors.add(
-                job.first_line[number],
-                job.headers["number"],
-                number,
-                _("党员编号已被您管辖范围以外的党组织使用"),
-            )
+        elif before.organization_id not in in_scope:
+            outside.append(number)
         else:
-            job.updates.append(
-                MemberUpdate(stored.pk, number, values, stored.values.organization_id)
-            )
+            job.updates.append(MemberUpdate(pk, number, row, before))
+    for number in sorted(outside, key=first_line.__getitem__):
+        job.errors.add(
+            first_line[number],
+            job.headers["number"],
+            number,
+            _("党员编号已被您管辖范围以外的党组织使用"),
+        )
+    job.updates.sort(key=lambda u: first_line[u.number])
+    job.creates = rows  # what the roll did not have, in file order
 
 
 def _preview_members(job: _MemberImport) -> None:
@@ -874,8 +872,7 @@ def _audit_members(job: _MemberImport) -> None:
         key = (audit.Action.CREATE, values.organization_id)
         groups.setdefault(key, []).append((number, values.name))
     for update in job.updates:
-        before = job.existing[update.number].values
-        for name, old, new in zip(MEMBER_FIELDS, before, update.values, strict=True):
+        for name, old, new in zip(MEMBER_FIELDS, update.before, update.values, strict=True):
             if old != new:
                 groups.setdefault((audit.Action.UPDATE, update.values.organization_id), []).append(
                     (update.number, update.values.name, name, old, new)
