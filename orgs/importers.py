@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import gc
 import io
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import islice
@@ -724,7 +725,7 @@ def _read_members(job: _MemberImport) -> None:
                 )
             else:
                 first_line[number] = line
-        name = name.strip()
+        name = sys.intern(name.strip())  # names and posts repeat: one object each (memory)
         if not name:
             errors.add(line, h["name"], name, _("不能为空"))
         elif len(name) > 32:
@@ -745,7 +746,7 @@ def _read_members(job: _MemberImport) -> None:
                 org_code,
                 _("党组织代码不存在或不在您的管辖范围内") if org_code.strip() else _("不能为空"),
             )
-        post = post.strip()
+        post = sys.intern(post.strip())
         if len(post) > 64:
             errors.add(line, h["post"], post, _("不能超过 64 个字符"))
         mobile = mobile.strip()
