@@ -222,6 +222,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 8 * 3600, minimum=300)
 SESSION_SAVE_EVERY_REQUEST = False
+SESSION_ENGINE = "core.sessions"
 SESSION_TOUCH_SECONDS = env_int("SESSION_TOUCH_SECONDS", 60, minimum=0)
 # Content-Security-Policy (django-csp): scripts only from our own static files,
 # nothing framed, posted or fetched elsewhere. Styles allow inline attributes:

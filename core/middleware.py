@@ -1,9 +1,7 @@
-import time
+import datetime as dt
 
 from django.conf import settings
-from django.utils import translation
-
-TOUCHED = "_touched"  # when the session's idle clock was last restarted (epoch seconds)
+from django.utils import timezone, translation
 
 
 class SessionIdleMiddleware:
@@ -11,10 +9,11 @@ class SessionIdleMiddleware:
     once every ``SESSION_TOUCH_SECONDS``, instead of saving the session on every
     request (``SESSION_SAVE_EVERY_REQUEST``: an UPDATE and a commit per page
     view, which the busiest pages paid under load). The session still ends a
-    working day after the last request, give or take that interval.
+    working day after the last request, give or take that interval. When it was
+    last restarted is read from the stored expiry (``core.sessions``).
 
-    Sits right after ``SessionMiddleware``, so the key it sets is saved on the
-    way out."""
+    Sits right after ``SessionMiddleware``, so a session marked here is saved on
+    the way out."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -22,10 +21,11 @@ class SessionIdleMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is not None and not session.is_empty():
-            now = int(time.time())
-            if now - session.get(TOUCHED, 0) >= settings.SESSION_TOUCH_SECONDS:
-                session[TOUCHED] = now
+        expires = getattr(session, "expires_at", None)
+        if session is not None and expires is not None and not session.modified:
+            restarted = expires - dt.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+            if timezone.now() - restarted >= dt.timedelta(seconds=settings.SESSION_TOUCH_SECONDS):
+                session.modified = True
         return response
 
 

@@ -37,9 +37,10 @@ def test_no_template_has_an_inline_script_or_handler():
     assert found == []
 
 
-def test_a_session_ends_with_the_browser_or_after_a_working_day_idle(client, district):
+def test_a_session_ends_with_the_browser_or_after_a_working_day_idle(client, district, settings):
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
     assert settings.SESSION_COOKIE_AGE == 8 * 3600
+    settings.SESSION_TOUCH_SECONDS = 0  # the request restarts the clock: its cookie is sent
     client.force_login(district.users["secretary"])
     response = client.get(reverse("home"))
     cookie = response.cookies[settings.SESSION_COOKIE_NAME]
@@ -50,23 +51,27 @@ def test_a_session_ends_with_the_browser_or_after_a_working_day_idle(client, dis
 def test_a_request_restarts_the_idle_clock_at_most_once_a_minute(client, district, monkeypatch):
     """Not a session write on every page view (a commit per request under load):
     the idle clock moves when SESSION_TOUCH_SECONDS have passed since it last did."""
+    import datetime as dt
+
     from django.contrib.sessions.models import Session
+    from django.utils import timezone
 
-    from core import middleware
-
-    clock = [1_000_000.0]
-    monkeypatch.setattr(middleware.time, "time", lambda: clock[0])
+    start = timezone.now()
+    clock = [start]
+    monkeypatch.setattr(timezone, "now", lambda: clock[0])
     client.force_login(district.users["secretary"])
 
     def expiry():
         return Session.objects.get(session_key=client.session.session_key).expire_date
 
-    client.get(reverse("home"))
     first = expiry()
-    clock[0] += 30
+    assert first == start + dt.timedelta(hours=8)
+    clock[0] = start + dt.timedelta(seconds=30)
     client.get(reverse("home"))
-    assert expiry() == first  # within the minute: nothing written
-    clock[0] += 31
+    assert expiry() == first  # within the minute of the login: nothing written
+    clock[0] = start + dt.timedelta(seconds=61)
     client.get(reverse("home"))
-    assert expiry() > first  # the clock restarted: another working day from now
-    assert client.session.get_expiry_age() == 8 * 3600
+    assert expiry() == clock[0] + dt.timedelta(hours=8)  # another working day from now
+    clock[0] = start + dt.timedelta(seconds=90)
+    client.get(reverse("home"))
+    assert expiry() == start + dt.timedelta(seconds=61, hours=8)
