@@ -34,7 +34,7 @@ from django.views.decorators.http import require_GET
 from campaign.models import Campaign, Plan
 from campaign.plans import TALLY as PLANS
 from campaign.plans import tally_key
-from campaign.selectors import campaigns_over
+from campaign.selectors import campaigns_over, participation
 from orgs import selectors, tallies
 from orgs.models import Organization, OrganizationTally, Sector
 
@@ -174,22 +174,13 @@ class Progress:
 
 def takes_part(campaign: Campaign) -> Callable[[tallies.Class], bool]:
     """Whether units of a class file a plan for the campaign: active, and within
-    its participation scope (sectors, kinds; empty means all), as
-    ``campaign.selectors.plan_units_q`` has it.
-
-    The scope's fields are read by name until ``campaign.selectors.participation``
-    (the lead's participation scope) is merged; then this reads that instead."""
-    kinds = frozenset(getattr(campaign, "participating_kinds", None) or ())
-    chosen = getattr(campaign, "participating_sectors", None)
-    sector_ids = (
-        frozenset(chosen.values_list("pk", flat=True))
-        if chosen is not None and campaign.pk
-        else frozenset()
-    )
+    its participation scope (``campaign.selectors.participation``: sectors,
+    kinds; empty means all), as ``plan_units_q`` has it."""
+    scope = participation(campaign)
     return lambda cls: (
         cls.active
-        and (not sector_ids or cls.sector_id in sector_ids)
-        and (not kinds or cls.kind in kinds)
+        and (not scope.sector_ids or cls.sector_id in scope.sector_ids)
+        and (not scope.kinds or cls.kind in scope.kinds)
     )
 
 

@@ -8,6 +8,7 @@ from campaign import plans
 from campaign.models import Campaign, Plan
 from campaign.selectors import plan_units_q
 from core import audit
+from orgs import tallies
 from orgs.models import Organization, Role
 
 # What a unit writes in each of the plan's fields (whatever the campaign calls them).
@@ -66,7 +67,8 @@ class Command(BaseCommand):
             "parent", "sector"
         )
         counts: dict[str, int] = {}
-        with transaction.atomic(), audit.acting(admin, audit.Source.COMMAND):
+        # The stored plan counts (orgs.tallies) move once, not once a move.
+        with transaction.atomic(), audit.acting(admin, audit.Source.COMMAND), tallies.deferred():
             for n, unit in enumerate(units.order_by("lft")):
                 state = FIXED.get(unit.code, CYCLE[n % len(CYCLE)])
                 if state is None:
