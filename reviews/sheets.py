@@ -405,6 +405,7 @@ def grid_save(
     user: Any,
     entries: Mapping[int, Entry],
     submit: bool = False,
+    labels: Mapping[int, str] | None = None,
 ) -> int:
     """Save every row of the grid at once (all or nothing): ``entries`` maps a
     review id to its row. Rows are named by position and subject in messages
@@ -433,7 +434,10 @@ def grid_save(
         for line, review in enumerate(reviews, start=1):
             if review.pk not in entries:
                 continue
-            where = _("第 %(line)s 行（%(name)s）") % {"line": line, "name": review.subject_name}
+            where = (labels or {}).get(review.pk) or _("第 %(line)s 行（%(name)s）") % {
+                "line": line,
+                "name": review.subject_name,
+            }
             checked[review.pk] = _checked(kind, entries[review.pk], submit, where)
         existing = {
             s.review_id: s

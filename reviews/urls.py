@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/publish/", views.round_publish, name="round_publish"),
     path("<int:pk>/reopen/", views.round_reopen, name="round_reopen"),
     path("<int:pk>/grid/<int:organization_pk>/", views.grid, name="grid"),
+    path("<int:pk>/grid/<int:organization_pk>/file/", views.grid_file, name="grid_file"),
     path("<int:pk>/results/", views.results, name="results"),
     path("<int:pk>/meeting/<int:organization_pk>/", views.meeting, name="meeting"),
     path("<int:pk>/peer/", views.peer, name="peer"),

@@ -5,6 +5,7 @@ permission → validate a form → call one ``reviews.services`` function → re
 or redirect. Refused moves come back as messages (``core.views.move_response``).
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,7 +25,7 @@ from core.forms import ReasonForm
 from core.views import move_response
 from orgs import selectors
 from orgs.models import Sector
-from reviews import meetings, services, sheets
+from reviews import gridfile, meetings, services, sheets
 from reviews.choices import BallotForm, EvaluatorKind
 from reviews.forms import MeetingForm, RoundForm, StatementForm
 from reviews.models import Meeting, PaperTally, Review, ReviewRound, ScoreSheet, Statement
@@ -621,3 +623,55 @@ def subject(request: HttpRequest, review_pk: int) -> HttpResponse:
         raise Http404
     context = {"review": review, "round": round_, "detail": review_detail(review)}
     return render(request, "reviews/subject.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def grid_file(request: HttpRequest, pk: int, organization_pk: int) -> HttpResponse:
+    """The grid as an XLSX file (GET), or a filled one uploaded back (POST, all or nothing)."""
+    round_ = round_get(request.user, pk)
+    unit = selectors.organization_get(request.user, organization_pk)
+    if not selectors.contains(round_.organization, unit):
+        raise Http404
+    if not sheets.may_grid(request.user, round_, unit):
+        raise PermissionDenied(_("只有“%(unit)s”或其上级可以评分") % {"unit": unit.name})
+    back = redirect("reviews:grid", pk=round_.pk, organization_pk=unit.pk)
+    if request.method == "GET":
+        data = gridfile.workbook(round_, unit, request.user)
+        response = HttpResponse(
+            data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        name = f"{unit.code}-{round_.period}评分表.xlsx"
+        response["Content-Disposition"] = content_disposition_header(True, name)
+        return response
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择要上传的评分表"))
+        return back
+    if (upload.size or 0) > settings.IMPORT_MAX_BYTES:
+        messages.error(request, _("文件过大"))
+        return back
+    submit = "submit" in request.POST
+    try:
+        entries, labels = gridfile.entries_from_file(round_, unit, upload.read(), upload.name or "")
+        n = sheets.grid_save(
+            round_=round_,
+            unit=unit,
+            user=request.user,
+            entries=entries,
+            submit=submit,
+            labels=labels,
+        )
+    except services.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            (
+                _("已从表格提交 %(n)s 人的评分")
+                if submit
+                else _("已从表格保存 %(n)s 人的评分（草稿）")
+            )
+            % {"n": n},
+        )
+    return back

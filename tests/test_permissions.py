@@ -529,6 +529,13 @@ RULES = {
         probe=sheets_and_writes,
     ),
     "reviews:results": get(expect(no_role=404, member=404), lambda d: {"pk": d.round.pk}),
+    # The grid as a spreadsheet (the same right as the grid; the upload is in its tests).
+    "reviews:grid_file": Rule(
+        "get",
+        expect(no_role=404, member=404, sibling_secretary=404, contact_leader=403),
+        kwargs=lambda d: {"pk": d.round.pk, "organization_pk": d.branch.pk},
+        setup=round_opened,
+    ),
     "reviews:meeting": post(
         expect(no_role=404, member=404, sibling_secretary=404, contact_leader=403, default=ACTED),
         lambda d: {"pk": d.round.pk, "organization_pk": d.branch.pk},

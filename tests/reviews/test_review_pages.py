@@ -103,3 +103,75 @@ def test_a_member_sees_their_own_result_once_published(district, round_, login):
     page = client.get(reverse("reviews:round_list")).content.decode()
     assert "我的评议结果" in page and "88.50" in page and "合格" in page
     assert district.member.name not in page  # a co-member's result is not theirs
+
+
+def test_the_grid_round_trips_through_a_spreadsheet(district, round_, login):
+    import io
+
+    import openpyxl
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = login(district.users["secretary"])
+    url = reverse(
+        "reviews:grid_file", kwargs={"pk": round_.pk, "organization_pk": district.branch.pk}
+    )
+    response = client.get(url)
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    sheet = book.active
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0] == [
+        "党员编号",
+        "姓名",
+        "1、带头学习提高",
+        "2、带头争创佳绩",
+        "3、带头服务群众",
+        "4、带头遵纪守法",
+        "5、带头弘扬正气",
+        "意见建议",
+    ]
+    assert {r[0] for r in rows[1:]} == {district.member.number, district.own_member.number}
+    for r in range(2, len(rows) + 1):
+        for c in range(3, 8):
+            sheet.cell(row=r, column=c, value=17)
+    sheet.cell(row=2, column=8, value="多走访群众")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = client.post(
+        url,
+        {"file": SimpleUploadedFile("评分表.xlsx", buffer.getvalue()), "submit": "1"},
+        follow=True,
+    )
+    assert "已从表格提交 2 人的评分" in response.content.decode()
+    assert ScoreSheet.objects.filter(state="submitted").count() == 2
+    assert ScoreSheet.objects.filter(opinion="多走访群众").count() == 1
+
+    # An unknown member number, a bad score, an unknown column: named, nothing written.
+    sheet.cell(row=3, column=1, value="NOBODY")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = client.post(
+        url, {"file": SimpleUploadedFile("评分表.xlsx", buffer.getvalue())}, follow=True
+    )
+    assert "第 3 行：党员编号“NOBODY”不是“第一党支部”本次评议的对象" in response.content.decode()
+    sheet.cell(row=3, column=1, value=rows[2][0])
+    sheet.cell(row=3, column=4, value=25)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = client.post(
+        url, {"file": SimpleUploadedFile("评分表.xlsx", buffer.getvalue())}, follow=True
+    )
+    assert (
+        f"第 3 行（{rows[2][1]}）“带头争创佳绩”：25 分超出范围（0 至 20 分）"
+        in response.content.decode()
+    )
+    sheet.cell(row=1, column=9, value="备注")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = client.post(
+        url, {"file": SimpleUploadedFile("评分表.xlsx", buffer.getvalue())}, follow=True
+    )
+    assert "第 1 行第 I 列：不认识的列“备注”" in response.content.decode()
+    # Still the first upload's two sheets, as submitted then.
+    assert ScoreSheet.objects.count() == 2
+    assert {tuple(sorted(s.scores.values())) for s in ScoreSheet.objects.all()} == {("17",) * 5}
