@@ -52,7 +52,11 @@ class AttachmentForm(forms.Form):
 class PhaseChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Phase) -> str:
         # A phase's name alone (第一时段) is ambiguous when several campaigns are visible.
-        return f"{obj.name}（{obj.start_date:%Y-%m-%d}至{obj.end_date:%Y-%m-%d}）"
+        return _("%(phase)s（%(start)s至%(end)s）") % {
+            "phase": obj.name,
+            "start": f"{obj.start_date:%Y-%m-%d}",
+            "end": f"{obj.end_date:%Y-%m-%d}",
+        }
 
 
 class PlanFilterForm(forms.Form):

@@ -125,7 +125,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def plan_detail(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
-    plan, _ = plan_for_unit(request.user, campaign_pk, organization_pk)
+    plan, _exists = plan_for_unit(request.user, campaign_pk, organization_pk)
     return _render_detail(request, plan)
 
 
@@ -164,7 +164,7 @@ def _render_detail(
 @login_required
 @require_GET
 def plan_print(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
-    plan, _ = plan_for_unit(request.user, campaign_pk, organization_pk)
+    plan, _exists = plan_for_unit(request.user, campaign_pk, organization_pk)
     context = {
         "plan": plan,
         "campaign": plan.campaign,
@@ -182,13 +182,13 @@ def plan_print(request: HttpRequest, campaign_pk: int, organization_pk: int) -> 
 def _require_writer(request: HttpRequest, plan: Plan) -> None:
     """Only the unit's own people (and staff above) write a plan; the state is the service's."""
     if not selectors.can(request.user, selectors.EDIT_MEMBERS, plan.organization):
-        raise PermissionDenied("只有本组织或上级党组织可以填写实施方案")
+        raise PermissionDenied(_("只有本组织或上级党组织可以填写实施方案"))
 
 
 @login_required
 @require_POST
 def plan_edit(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
-    plan, _ = plan_for_unit(request.user, campaign_pk, organization_pk)
+    plan, _exists = plan_for_unit(request.user, campaign_pk, organization_pk)
     _require_writer(request, plan)
     form = PlanForm(request.POST, campaign=plan.campaign)
     if not form.is_valid():
@@ -199,7 +199,7 @@ def plan_edit(request: HttpRequest, campaign_pk: int, organization_pk: int) -> H
     except plans.PlanError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "方案已保存")
+        messages.success(request, _("方案已保存"))
     return _back(plan)
 
 
@@ -225,12 +225,12 @@ def plan_submit(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
             messages.error(request, str(exc))
             return _render_detail(request, plan, form=form, status=400)
     elif not exists:
-        messages.error(request, "请先填写并保存方案，再报送")
+        messages.error(request, _("请先填写并保存方案，再报送"))
         return _back(plan)
     return move_response(
         request,
         plans.plan_submit,
-        done="方案已保存并报送上级党组织" if typed else "方案已报送上级党组织",
+        done=_("方案已保存并报送上级党组织") if typed else _("方案已报送上级党组织"),
         back=_back(plan),
         plan=plan,
     )
@@ -241,9 +241,11 @@ def plan_submit(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
 def plan_accept(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
     plan, exists = plan_for_unit(request.user, campaign_pk, organization_pk)
     if not exists:
-        messages.error(request, "该单位尚未填写实施方案")
+        messages.error(request, _("该单位尚未填写实施方案"))
         return _back(plan)
-    return move_response(request, plans.plan_accept, done="方案已备案", back=_back(plan), plan=plan)
+    return move_response(
+        request, plans.plan_accept, done=_("方案已备案"), back=_back(plan), plan=plan
+    )
 
 
 @login_required
@@ -251,12 +253,12 @@ def plan_accept(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
 def plan_return(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
     plan, exists = plan_for_unit(request.user, campaign_pk, organization_pk)
     if not exists:
-        messages.error(request, "该单位尚未填写实施方案")
+        messages.error(request, _("该单位尚未填写实施方案"))
         return _back(plan)
     return move_response(
         request,
         plans.plan_return,
-        done="方案已退回",
+        done=_("方案已退回"),
         back=_back(plan),
         reason_for=plans.WORKFLOW.moves["return"],
         plan=plan,
@@ -269,7 +271,7 @@ def plan_return(request: HttpRequest, campaign_pk: int, organization_pk: int) ->
 @login_required
 @require_POST
 def attachment_upload(request: HttpRequest, campaign_pk: int, organization_pk: int) -> HttpResponse:
-    plan, _ = plan_for_unit(request.user, campaign_pk, organization_pk)
+    plan, _exists = plan_for_unit(request.user, campaign_pk, organization_pk)
     _require_writer(request, plan)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -282,7 +284,7 @@ def attachment_upload(request: HttpRequest, campaign_pk: int, organization_pk: i
     except plans.PlanError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"已上传附件：{attachment.name}")
+        messages.success(request, _("已上传附件：%(name)s") % {"name": attachment.name})
     return _back(plan)
 
 

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OrgsConfig(AppConfig):
     name = "orgs"
-    verbose_name = "党组织与党员"
+    verbose_name = _("党组织与党员")
 
     def ready(self) -> None:
         from orgs import jobs  # noqa: F401  (registers the import and export job kinds)

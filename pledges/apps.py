@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PledgesConfig(AppConfig):
     name = "pledges"
-    verbose_name = "公开承诺"
+    verbose_name = _("公开承诺")
 
     def ready(self) -> None:
         # The document and import jobs; the 待办 counters, dashboard columns and

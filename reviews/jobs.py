@@ -21,13 +21,13 @@ def run_results(job: Job, report: Any) -> None:
         .first()
     )
     if round_ is None:
-        raise JobError("评议轮次不存在")
+        raise JobError(_("评议轮次不存在"))
     if job.created_by is not None and not selectors.can(
         job.created_by, selectors.REVIEW, round_.organization
     ):
-        raise JobError("您不能计算这一轮评议的结果")
-    report(5, "正在计算评议结果")
+        raise JobError(_("您不能计算这一轮评议的结果"))
+    report(5, _("正在计算评议结果"))
     subjects = round_results(round_)
     job.result = {"round": round_.pk, "subjects": subjects}
     job.save(update_fields=["result"])
-    report(100, "计算完成")
+    report(100, _("计算完成"))

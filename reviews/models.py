@@ -346,7 +346,11 @@ class PaperTally(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_evaluator_display()}·{self.review}（{self.ballots}票）"
+        return _("%(evaluator)s·%(review)s（%(n)s票）") % {
+            "evaluator": self.get_evaluator_display(),
+            "review": self.review,
+            "n": self.ballots,
+        }
 
 
 class Meeting(models.Model):

@@ -12,6 +12,8 @@ from core.tabular import TableError, read_table
 from orgs.rules import member_problems
 from pledges import services
 from pledges.rules import item_problems
+from reviews import services as review_services
+from reviews.models import ReviewKind
 from tests.factories import filed_plan, items, licheng_campaign, published
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +94,31 @@ def test_the_change_record_reads_in_english_too(district, login, settings):
     page = client.get(reverse("orgs:organization_detail", args=[district.branch.pk]))
     history = page.content.decode().split('id="history"', 1)[1]
     assert "<strong>Submit</strong>" in history and "年" not in history.split("</section>")[0]
+
+
+def test_the_campaign_page_and_a_review_round_read_in_english(district, campaign, login, settings):
+    kind = ReviewKind.objects.get(campaign=campaign, name="党员民主评议")
+    office = district.users["office"]
+    made = review_services.round_create(
+        user=office,
+        campaign=campaign,
+        kind=kind,
+        organization=district.community,
+        period="2010年第四季度",
+        opens_on=dt.date(2010, 12, 1),
+        closes_on=dt.date(2010, 12, 31),
+    )
+    round_ = review_services.round_open(round_=made, user=office)
+    client = _english(login(office), settings)
+    page = client.get(reverse("campaign:campaign_detail", args=[campaign.pk])).content.decode()
+    assert "Open review rounds at the milestones (review schedule)" in page
+    assert "评议安排" not in page
+    page = client.get(reverse("reviews:round_detail", args=[round_.pk])).content.decode()
+    for english in ("Review scope", "Scoring method", "Evaluator", "Results visible to"):
+        assert english in page
+    assert "Branch review" in page and "Close the round" in page
+    for chinese in ("评议范围", "评议方式", "评议主体", "结果公布范围", "支部评议", "结束评议"):
+        assert chinese not in page
+    with translation.override("en"), pytest.raises(review_services.ReviewError) as twice:
+        review_services.round_open(round_=round_, user=office)
+    assert str(twice.value) == "The review round is “Running”: you cannot open it now"
