@@ -1,5 +1,6 @@
 """What reviews plugs into the lower apps: the data-file section of ``load_campaign``,
-the results job, and the home page's 待办 (the grids waiting for the user's units)."""
+the results, documents and export jobs, and the home page's 待办 (the grids
+waiting for the user's units)."""
 
 from typing import Any
 
@@ -7,7 +8,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core import todo
-from reviews import jobs, loading  # noqa: F401 (registers the job kind and the review_kinds section)
+from reviews import (  # noqa: F401 (registers the job kinds and the review_kinds section)
+    documents,
+    jobs,
+    loading,
+)
 from reviews.sheets import own_grids
 
 

@@ -2,10 +2,11 @@
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from orgs import selectors
+from orgs.models import Organization
 from reviews.choices import Publication
 from reviews.models import Review, ReviewKind, ReviewRound
 
@@ -146,3 +147,32 @@ def own_statements(user: Any) -> QuerySet[Review]:
         round__state=ReviewRound.State.OPEN,
         round__kind__evaluators__evaluator=EvaluatorKind.SELF,
     ).select_related("round__kind")
+
+
+def results_filtered(
+    found: QuerySet[Review], round_: ReviewRound, filters: dict[str, Any]
+) -> QuerySet[Review]:
+    """The results page's filters (``grade``, ``sector`` id, ``child``: a direct
+    child of the round's root, whose subtree is kept) and its order, best first;
+    the results export applies the same, so a file holds the page's rows."""
+    grade = str(filters.get("grade") or "")
+    if grade:
+        found = found.filter(grade=grade)
+    sector = str(filters.get("sector") or "")
+    if sector.isdigit():
+        found = found.filter(organization__sector_id=int(sector))
+    chosen = result_child(round_, filters.get("child"))
+    if chosen is not None:
+        found = selectors.in_subtree(found, chosen, "organization__")
+    return found.order_by(
+        F("composite").desc(nulls_last=True), "organization__lft", "member__number", "pk"
+    )
+
+
+def result_children(round_: ReviewRound) -> list[Organization]:
+    """The child units offered by the results page's 下级组织 filter."""
+    return list(selectors.children(round_.organization).filter(is_active=True))
+
+
+def result_child(round_: ReviewRound, child: Any) -> Organization | None:
+    return next((c for c in result_children(round_) if str(c.pk) == str(child or "")), None)

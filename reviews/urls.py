@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews import views
+from reviews import document_views, views
 
 app_name = "reviews"
 
@@ -22,4 +22,11 @@ urlpatterns = [
     path("subjects/<int:review_pk>/", views.subject, name="subject"),
     path("subjects/<int:review_pk>/statement/", views.statement, name="statement"),
     path("subjects/<int:review_pk>/tally/", views.tally, name="tally"),
+    path(
+        "<int:pk>/reports/<int:organization_pk>/",
+        document_views.report_start,
+        name="report_start",
+    ),
+    path("<int:pk>/reports/", document_views.reports_zip_start, name="reports_zip_start"),
+    path("<int:pk>/export/<str:fmt>/", document_views.export_start, name="export_start"),
 ]

@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
@@ -36,6 +35,8 @@ from reviews.selectors import (
     own_statements,
     peer_round_get,
     peer_rounds,
+    result_children,
+    results_filtered,
     results_for,
     review_get,
     round_get,
@@ -133,6 +134,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and selectors.contains(round_.organization, unit)
             and Review.objects.filter(round=round_, organization=unit).exists()
         ],
+        "results_visible": results_for(user, round_) is not None,
     }
     return render(request, "reviews/round_detail.html", context)
 
@@ -348,19 +350,10 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if found is not None:
         grade = request.GET.get("grade", "")
-        if grade:
-            found = found.filter(grade=grade)
         sector = request.GET.get("sector", "")
-        if sector.isdigit():
-            found = found.filter(organization__sector_id=int(sector))
         child = request.GET.get("child", "")
-        children = list(selectors.children(round_.organization).filter(is_active=True))
-        chosen = next((c for c in children if str(c.pk) == child), None)
-        if chosen is not None:
-            found = selectors.in_subtree(found, chosen, "organization__")
-        found = found.order_by(
-            F("composite").desc(nulls_last=True), "organization__lft", "member__number"
-        )
+        children = result_children(round_)
+        found = results_filtered(found, round_, {"grade": grade, "sector": sector, "child": child})
         page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
