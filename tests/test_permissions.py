@@ -139,6 +139,8 @@ def member_review(d):
 
 
 def round_published(d):
+    """The round opened (a review per member), then 已公布: the result pages, the
+    documents and the export are about results the reader may read."""
     round_opened(d)
     ReviewRound.objects.filter(pk=d.round.pk).update(state="published")
 
@@ -576,6 +578,29 @@ RULES = {
         data=lambda d: {"evaluator": "public", "ballots": "5", "t-1": "50"},
         setup=round_opened,
         probe=tallies_and_writes,
+    ),
+    # The round published (党员民主评议: to 本单位): the branch's report is for those who
+    # read its results, the runners above and the branch and its contact leader; the
+    # sibling branch reads only its own members' results, so the branch is a 404 to it.
+    "reviews:report_start": post(
+        expect(no_role=404, member=404, sibling_secretary=404, default=ACTED),
+        lambda d: {"pk": d.round.pk, "organization_pk": d.branch.pk},
+        setup=round_published,
+        probe=writes,
+    ),
+    # The ZIP holds the reports the asker may read in the subtree: the sibling's own.
+    "reviews:reports_zip_start": post(
+        expect(no_role=404, member=404, default=ACTED),
+        lambda d: {"pk": d.round.pk},
+        setup=round_published,
+        probe=writes,
+    ),
+    # The export of what the page shows is for those who export (not the contact leader).
+    "reviews:export_start": post(
+        expect(no_role=404, member=404, contact_leader=403, default=ACTED),
+        lambda d: {"pk": d.round.pk, "fmt": "csv"},
+        setup=round_published,
+        probe=writes,
     ),
     "reviews:cadence": get(
         expect(no_role=404, member=404), lambda d: {"campaign_pk": d.campaign.pk}
