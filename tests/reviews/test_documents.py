@@ -240,7 +240,9 @@ def _page_rows(client, round_, query=""):
     html = page.content.decode()
     body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     return re.findall(
-        r'<td class="primary">(.*?)</td>.*?data-label="综合得分">(.*?)</td>', body, re.S
+        r'<td class="primary"><a [^>]*>(.*?)</a></td>.*?data-label="综合得分">(.*?)</td>',
+        body,
+        re.S,
     )
 
 
