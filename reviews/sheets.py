@@ -56,6 +56,16 @@ def _criteria(kind: ReviewKind) -> dict[str, Any]:
     return cached
 
 
+def _grades(kind: ReviewKind) -> list[str]:
+    """The kind's grade labels, highest first, read once per kind (a 点评 grid
+    checks a grade on every row)."""
+    cached = getattr(kind, "_grade_labels", None)
+    if cached is None:
+        cached = list(kind.grades.order_by("position", "pk").values_list("label", flat=True))
+        kind._grade_labels = cached  # type: ignore[attr-defined]
+    return cached
+
+
 def _open(round_: ReviewRound) -> None:
     if round_.state != ReviewRound.State.OPEN:
         raise ReviewError(
@@ -154,14 +164,10 @@ def _checked(kind: ReviewKind, entry: Entry, submit: bool, where: str) -> tuple[
             )
         scores[str(criterion.pk)] = str(value)
     grade = (entry.grade or "").strip()
-    if grade and not kind.grades.filter(label=grade).exists():
+    if grade and grade not in _grades(kind):
         raise ReviewError(
             _("%(where)s：没有等次“%(grade)s”；可选：%(grades)s")
-            % {
-                "where": where,
-                "grade": grade[:16],
-                "grades": "、".join(kind.grades.values_list("label", flat=True)),
-            }
+            % {"where": where, "grade": grade[:16], "grades": "、".join(_grades(kind))}
         )
     opinion = (entry.opinion or "").strip()
     if len(opinion) > OPINION_MAX:
