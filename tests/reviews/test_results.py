@@ -319,3 +319,66 @@ def test_a_committee_rates_its_units_in_a_dianping_grid(district, campaign):
     round_results(round_)
     result = Review.objects.get(pk=community.pk)
     assert result.composite == Decimal("95.00") and result.grade == "好"
+
+
+def test_a_dianping_grid_saves_in_the_same_number_of_queries_whatever_its_size(district, campaign):
+    from tests.factories import OrganizationFactory
+
+    kind = ReviewKind.objects.get(campaign=campaign, name="党（工）委季度点评")
+    committee = district.users["committee"]
+    round_ = services.round_open(
+        round_=services.round_create(
+            user=committee,
+            campaign=campaign,
+            kind=kind,
+            organization=district.street,
+            period="2010年第四季度",
+            opens_on=dt.date(2010, 12, 1),
+            closes_on=dt.date(2010, 12, 31),
+        ),
+        user=committee,
+    )
+
+    def save_all():
+        rows = Review.objects.filter(round=round_, organization__parent=district.community)
+        entries = {r.pk: Entry({}, grade="较好", opinion="按期开展组织生活") for r in rows}
+        with CaptureQueriesContext(connection) as queries:
+            grid_save(
+                round_=round_, unit=district.community, user=committee, entries=entries, submit=True
+            )
+        return len(queries), len(entries)
+
+    few, n_few = save_all()
+    for i in range(20):
+        OrganizationFactory(code=f"R-S1-C1-X{i:02d}", parent=district.community)
+    ReviewRound.objects.filter(pk=round_.pk).update(state="draft")
+    Review.objects.filter(round=round_).delete()
+    services.round_open(round_=round_, user=committee)
+    many, n_many = save_all()
+    assert n_many >= n_few + 20
+    assert many == few
+
+
+def test_results_stored_in_small_batches_are_the_same(world, monkeypatch):
+    from reviews import results
+
+    district, round_, reviews, _ = world
+    grid_save(
+        round_=round_,
+        unit=district.branch,
+        user=district.users["secretary"],
+        entries={r.pk: Entry(scores(20, 18, 16, 14, n)) for n, r in enumerate(reviews.values())},
+        submit=True,
+    )
+    round_results(round_)
+    stored = list(Review.objects.filter(round=round_).order_by("pk").values())
+    Review.objects.filter(round=round_).update(composite=None, grade="", breakdown={})
+    monkeypatch.setattr(results, "BATCH", 1)  # a statement per five rows
+    assert round_results(round_) == len(stored)
+    again = list(Review.objects.filter(round=round_).order_by("pk").values())
+    for row in stored + again:
+        row.pop("computed_at")
+    assert again == stored
+    assert sorted(
+        r["composite"] for r in again if r["member_id"] in {m.member_id for m in reviews.values()}
+    ) == [Decimal(n) for n in (68, 69, 70, 71)]
