@@ -32,7 +32,7 @@ would save it. Then, each step in a fresh interpreter (its own peak RSS):
    p50 / p95 over 30 requests and the queries, the district round beside the
    small one (target ≤ 150 ms, the same queries).
 
-    .venv/bin/python benchmarks/reviews.py [--requests 30] [--saves 20] [--reuse]
+    .venv/bin/python benchmarks/review_rounds.py [--requests 30] [--saves 20] [--reuse]
 
 ``--reuse`` keeps a loaded district (it empties the review tables and runs the
 steps again); without it the database is rebuilt (about 3 minutes). The machine
