@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection
 from django.utils import timezone
@@ -218,7 +218,11 @@ def _store(rows: list[tuple], now: Any) -> None:
         return
     meta = Review._meta
     quote = connection.ops.quote_name
-    columns = [quote(meta.get_field(name).column) for name in STORED]
+
+    def column_of(name: str) -> str:
+        return str(cast(Any, meta.get_field(name)).column)
+
+    columns = [quote(column_of(name)) for name in STORED]
     types = ["numeric", "text", "integer", "integer", "text"]
     assignments = ", ".join(
         f"{column} = v.{column}" + ("::jsonb" if name == "breakdown" else "")
@@ -227,8 +231,9 @@ def _store(rows: list[tuple], now: Any) -> None:
     arrays = ", ".join(f"%s::{t}[]" for t in ["bigint", *types])
     sql = (
         f"UPDATE {quote(meta.db_table)} AS r SET {assignments}, "
-        f"{quote(meta.get_field('computed_at').column)} = %s "
-        f"FROM unnest({arrays}) AS v(id, {', '.join(columns)}) WHERE r.{quote(meta.pk.column)} = v.id"
+        f"{quote(column_of('computed_at'))} = %s "
+        f"FROM unnest({arrays}) AS v(id, {', '.join(columns)}) "
+        f"WHERE r.{quote(str(meta.pk.column))} = v.id"
     )
     with connection.cursor() as cursor:
         for start in range(0, len(rows), BATCH * 5):
