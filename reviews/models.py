@@ -257,6 +257,8 @@ class Review(models.Model):
                 name="review_one_per_member",
             ),
         ]
+        # The results page's order (best first, NULLS LAST) has its index on
+        # PostgreSQL only (migration 0003): SQLite cannot index NULLS LAST.
         indexes = [models.Index(fields=["round", "organization"], name="review_round_org")]
 
     def __str__(self) -> str:

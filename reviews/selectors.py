@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from orgs import selectors
@@ -35,7 +35,7 @@ def rounds_for(user: Any, roles: Any = selectors.READ_RECORDS) -> QuerySet[Revie
 
 def round_get(user: Any, pk: Any) -> ReviewRound:
     try:
-        return rounds_for(user).annotate(subjects=Count("reviews")).get(pk=pk)
+        return rounds_for(user).get(pk=pk)
     except (ReviewRound.DoesNotExist, ValueError):
         raise Http404 from None
 
@@ -164,9 +164,9 @@ def results_filtered(
     chosen = result_child(round_, filters.get("child"))
     if chosen is not None:
         found = selectors.in_subtree(found, chosen, "organization__")
-    return found.order_by(
-        F("composite").desc(nulls_last=True), "organization__lft", "member__number", "pk"
-    )
+    # Best first, ties in the order the round created its reviews (the roll's
+    # order): the index review_rank serves it without sorting the district.
+    return found.order_by(F("composite").desc(nulls_last=True), "pk")
 
 
 def result_children(round_: ReviewRound) -> list[Organization]:

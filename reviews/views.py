@@ -121,6 +121,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     context = {
         "round": round_,
+        "subjects": Review.objects.filter(round=round_).count(),
         "kind": round_.kind,
         "evaluators": list(round_.kind.evaluators.all()),
         "grades": list(round_.kind.grades.all()),
