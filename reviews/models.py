@@ -20,6 +20,18 @@ from reviews.choices import BallotForm, EvaluatorKind, Publication, RoundState
 from reviews.rules import kind_problems, round_problems
 
 
+def entered_by_field() -> models.ForeignKey:
+    """录入人: who typed a sheet, a tally, a record in (kept if the account goes)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+
 class ReviewKind(models.Model):
     """评议类型: one way a campaign reviews (季度讲评, 领导点评, 民主评议 …): whom
     (members or organisations), against which rubric, by which evaluators with
@@ -293,14 +305,7 @@ class ScoreSheet(models.Model):
     grade = models.CharField(_("评定等次"), max_length=16, blank=True)
     opinion = models.TextField(_("意见建议"), blank=True, max_length=2000)
     state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.DRAFT)
-    entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("录入人"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    entered_by = entered_by_field()
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -330,14 +335,7 @@ class PaperTally(models.Model):
     ballots = models.PositiveIntegerField(_("有效票数"), validators=[MinValueValidator(1)])
     totals = models.JSONField(_("各项总分"), default=dict, blank=True)
     grade_counts = models.JSONField(_("各等次票数"), default=dict, blank=True)
-    entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("录入人"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    entered_by = entered_by_field()
     entered_at = models.DateTimeField(_("录入时间"), auto_now=True)
 
     class Meta:
@@ -370,14 +368,7 @@ class Meeting(models.Model):
     attendees = models.PositiveIntegerField(_("参会党员人数"))
     public_attendees = models.PositiveIntegerField(_("群众代表人数"), default=0)
     minutes = models.TextField(_("会议记录"), max_length=5000, blank=True)
-    entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("录入人"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    entered_by = entered_by_field()
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -400,14 +391,7 @@ class Statement(models.Model):
     )
     text = models.TextField(_("陈述内容"), max_length=3000)
     on_behalf = models.BooleanField(_("代为录入"), default=False)
-    entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("录入人"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    entered_by = entered_by_field()
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
