@@ -322,3 +322,30 @@ def review_detail(review: Review) -> dict[str, Any]:
         ],
         "statement": Statement.objects.filter(review=review).first(),
     }
+
+
+def unit_opinions(round_: ReviewRound, reviews: Any) -> list[tuple[Any, list[tuple[str, str]]]]:
+    """The opinions (意见建议) of a closed round per unit, for the rectification work
+    that follows: each unit (a member's branch, or the unit reviewed) with its
+    opinions as (evaluator kind, text), sorted by text. Only the kinds shown in a
+    subject's result count (an anonymous kind below the minimum stays hidden);
+    no evaluator is named. ``reviews`` is what the reader may read (results_for)."""
+    from reviews.choices import EvaluatorKind
+
+    shown = {
+        pk: {e for e, entry in (breakdown or {}).items() if entry.get("shown")}
+        for pk, breakdown in reviews.values_list("pk", "breakdown")
+    }
+    found: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    rows = (
+        ScoreSheet.objects.filter(review__in=reviews.values("pk"), state=ScoreSheet.State.SUBMITTED)
+        .exclude(opinion="")
+        .values_list("review_id", "review__organization_id", "evaluator", "opinion")
+    )
+    for review_id, org_id, evaluator, opinion in rows.iterator(chunk_size=BATCH):
+        if evaluator in shown.get(review_id, ()):
+            found[org_id].append((str(EvaluatorKind(evaluator).label), opinion))
+    from orgs.models import Organization
+
+    units = Organization.objects.filter(pk__in=list(found)).order_by("tree_id", "lft")
+    return [(unit, sorted(found[unit.pk], key=lambda o: (o[0], o[1]))) for unit in units]

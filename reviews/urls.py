@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/grid/<int:organization_pk>/", views.grid, name="grid"),
     path("<int:pk>/grid/<int:organization_pk>/file/", views.grid_file, name="grid_file"),
     path("<int:pk>/results/", views.results, name="results"),
+    path("<int:pk>/opinions/", views.opinions, name="opinions"),
     path("<int:pk>/meeting/<int:organization_pk>/", views.meeting, name="meeting"),
     path("<int:pk>/peer/", views.peer, name="peer"),
     path("subjects/<int:review_pk>/", views.subject, name="subject"),

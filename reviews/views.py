@@ -28,7 +28,7 @@ from reviews import gridfile, meetings, services, sheets
 from reviews.choices import BallotForm, EvaluatorKind
 from reviews.forms import MeetingForm, RoundForm, StatementForm
 from reviews.models import Meeting, PaperTally, Review, ReviewRound, ScoreSheet, Statement
-from reviews.results import review_detail
+from reviews.results import review_detail, unit_opinions
 from reviews.selectors import (
     kinds_for,
     own_results,
@@ -669,3 +669,17 @@ def grid_file(request: HttpRequest, pk: int, organization_pk: int) -> HttpRespon
             % {"n": n},
         )
     return back
+
+
+@login_required
+@require_GET
+def opinions(request: HttpRequest, pk: int) -> HttpResponse:
+    """意见汇总: a closed round's opinions per unit, for the 整改 that follows."""
+    round_ = round_get(request.user, pk)
+    found = results_for(request.user, round_)
+    context = {
+        "round": round_,
+        "visible": found is not None,
+        "units": unit_opinions(round_, found) if found is not None else [],
+    }
+    return render(request, "reviews/opinions.html", context)

@@ -531,6 +531,7 @@ RULES = {
         probe=sheets_and_writes,
     ),
     "reviews:results": get(expect(no_role=404, member=404), lambda d: {"pk": d.round.pk}),
+    "reviews:opinions": get(expect(no_role=404, member=404), lambda d: {"pk": d.round.pk}),
     # The grid as a spreadsheet (the same right as the grid; the upload is in its tests).
     "reviews:grid_file": Rule(
         "get",

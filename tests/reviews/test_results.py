@@ -382,3 +382,50 @@ def test_results_stored_in_small_batches_are_the_same(world, monkeypatch):
     assert sorted(
         r["composite"] for r in again if r["member_id"] in {m.member_id for m in reviews.values()}
     ) == [Decimal(n) for n in (68, 69, 70, 71)]
+
+
+def test_opinions_per_unit_hide_anonymous_kinds_below_the_minimum(world, login):
+    from django.urls import reverse
+
+    from reviews.results import unit_opinions
+
+    district, round_, reviews, peers = world
+    grid_save(
+        round_=round_,
+        unit=district.branch,
+        user=district.users["secretary"],
+        entries={reviews["甲"].pk: Entry(scores(*[15] * 5), opinion="支部：学习要更扎实")},
+        submit=True,
+    )
+    for n, user in enumerate(peers):
+        sheet_save(
+            review=reviews["甲"],
+            user=user,
+            evaluator="peer",
+            entry=Entry(scores(*[15] * 5), opinion=f"互评意见{n}"),
+            submit=True,
+        )
+    for user in peers[:2]:  # 乙: two peers, below the minimum of three
+        sheet_save(
+            review=reviews["乙"],
+            user=user,
+            evaluator="peer",
+            entry=Entry(scores(*[15] * 5), opinion="不该出现的互评意见"),
+            submit=True,
+        )
+    round_results(round_)
+    [(unit, items)] = unit_opinions(round_, Review.objects.filter(round=round_))
+    assert unit == district.branch
+    assert items == [
+        ("党员互评", "互评意见0"),
+        ("党员互评", "互评意见1"),
+        ("党员互评", "互评意见2"),
+        ("支部评议", "支部：学习要更扎实"),
+    ]
+    services.round_close(round_=round_, user=district.users["committee"])
+    page = login(district.users["committee"]).get(
+        reverse("reviews:opinions", kwargs={"pk": round_.pk})
+    )
+    body = page.content.decode()
+    assert "互评意见1" in body and "不该出现的互评意见" not in body
+    assert "peer0" not in body  # no evaluator is named
