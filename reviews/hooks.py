@@ -61,3 +61,26 @@ def peers_waiting(user: Any) -> list[todo.Todo]:
             text = _("%(round)s：党员互评还有 %(n)s 人未评") % {"round": round_, "n": left}
             lines.append(todo.Todo(text, left, reverse("reviews:peer", kwargs={"pk": round_.pk})))
     return lines
+
+
+@todo.register("reviews.upward")
+def upward_waiting(user: Any) -> list[todo.Todo]:
+    """下级评上级 the user's unit has not submitted yet."""
+    from reviews.models import Review, ScoreSheet
+    from reviews.selectors import upward_rounds
+
+    lines = []
+    for round_, unit in upward_rounds(user):
+        done = ScoreSheet.objects.filter(
+            review__in=Review.objects.filter(
+                round=round_, organization_id=unit.parent_id, member__isnull=True
+            ),
+            evaluator="upward",
+            evaluator_key=f"o{unit.pk}",
+            state=ScoreSheet.State.SUBMITTED,
+        ).exists()
+        if not done:
+            text = _("%(round)s：%(unit)s待评议上级党组织") % {"round": round_, "unit": unit.name}
+            url = reverse("reviews:upward", kwargs={"pk": round_.pk, "organization_pk": unit.pk})
+            lines.append(todo.Todo(text, 1, url))
+    return lines

@@ -176,3 +176,30 @@ def result_children(round_: ReviewRound) -> list[Organization]:
 
 def result_child(round_: ReviewRound, child: Any) -> Organization | None:
     return next((c for c in result_children(round_) if str(c.pk) == str(child or "")), None)
+
+
+def upward_rounds(user: Any) -> list[tuple[ReviewRound, Any]]:
+    """Open organisation rounds with 下级评上级 in which a unit the user answers
+    for evaluates its parent: (round, the user's unit) for each parent that is a
+    subject of the round."""
+    from reviews.choices import EvaluatorKind
+
+    units = [u for u in selectors.own_units(user) if u.parent_id is not None]
+    if not units:
+        return []
+    rounds = ReviewRound.objects.filter(
+        state=ReviewRound.State.OPEN,
+        kind__subject=ReviewKind.Subject.ORGANIZATION,
+        kind__evaluators__evaluator=EvaluatorKind.UPWARD,
+    ).select_related("kind")
+    subjects = set(
+        Review.objects.filter(
+            round__in=rounds, member__isnull=True, organization_id__in={u.parent_id for u in units}
+        ).values_list("round_id", "organization_id")
+    )
+    return [
+        (round_, unit)
+        for round_ in rounds
+        for unit in units
+        if (round_.pk, unit.parent_id) in subjects
+    ]

@@ -41,6 +41,7 @@ from reviews.selectors import (
     review_get,
     round_get,
     rounds_for,
+    upward_rounds,
 )
 
 PAGE_SIZE = 50
@@ -65,6 +66,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
         "query": f"state={state}" if state else "",
         "mine": list(own_results(request.user)),
         "peer_rounds": list(peer_rounds(request.user)),
+        "upward": upward_rounds(request.user),
         "statements": list(own_statements(request.user)),
     }
     return render(request, "reviews/round_list.html", context)
@@ -683,3 +685,83 @@ def opinions(request: HttpRequest, pk: int) -> HttpResponse:
         "units": unit_opinions(round_, found) if found is not None else [],
     }
     return render(request, "reviews/opinions.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upward(request: HttpRequest, pk: int, organization_pk: int) -> HttpResponse:
+    """下级评上级: the user's unit scores the organisation above it, anonymously
+    (one submitted sheet per lower unit; nobody sees which unit gave which score)."""
+    found = [
+        (r, u)
+        for r, u in upward_rounds(request.user)
+        if r.pk == int(pk) and u.pk == int(organization_pk)
+    ]
+    if not found:
+        raise Http404
+    round_, unit = found[0]
+    kind = round_.kind
+    criteria = list(kind.rubric.criteria.all())
+    review = Review.objects.select_related("organization").get(
+        round=round_, organization_id=unit.parent_id, member__isnull=True
+    )
+    status = 200
+    if request.method == "POST":
+        entries = _grid_entries(request, [review], criteria)
+        try:
+            sheets.sheet_save(
+                review=review,
+                user=request.user,
+                evaluator=EvaluatorKind.UPWARD,
+                entry=entries.get(review.pk, sheets.Entry({})),
+                submit="submit" in request.POST,
+                unit=unit,
+            )
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+            status = 400
+        else:
+            messages.success(request, _("评议已保存"))
+            return redirect("reviews:upward", pk=round_.pk, organization_pk=unit.pk)
+    sheet = ScoreSheet.objects.filter(
+        review=review, evaluator=EvaluatorKind.UPWARD, evaluator_key=f"o{unit.pk}"
+    ).first()
+    by_id = {str(c.pk): c.code for c in criteria}
+    saved = {by_id.get(k): v for k, v in (sheet.scores if sheet else {}).items()}
+    posted = status == 400
+    row = {
+        "review": review,
+        "cells": [
+            {
+                "criterion": c,
+                "name": f"s-{review.pk}-{c.code}",
+                "value": (
+                    request.POST.get(f"s-{review.pk}-{c.code}") if posted else saved.get(c.code)
+                )
+                or "",
+            }
+            for c in criteria
+        ],
+        "sheet": sheet,
+        "grade": sheet.grade if sheet else "",
+        "opinion": (
+            request.POST.get(f"o-{review.pk}") if posted else (sheet.opinion if sheet else "")
+        )
+        or "",
+        "locked": bool(sheet and sheet.state == ScoreSheet.State.SUBMITTED),
+    }
+    context = {
+        "round": round_,
+        "kind": kind,
+        "criteria": criteria,
+        "rows": [row],
+        "grades": list(kind.grades.all()),
+        "open": True,
+        "unit": unit,
+        "evaluator": EvaluatorKind.UPWARD.label,
+        "peer": True,
+        "anonymous_note": _(
+            "下级评上级不记名：只计入汇总，任何人都看不到是哪个组织评的；每个组织只能提交一次。"
+        ),
+    }
+    return render(request, "reviews/grid.html", context, status=status)

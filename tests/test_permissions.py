@@ -162,6 +162,33 @@ def tallies_and_writes(d, client):
     return PaperTally.objects.count(), writes(d, client)
 
 
+def upward_round(d):
+    """An open organisations' round on the street whose kind takes 下级评上级."""
+    if getattr(d, "upward_round", None) is not None:
+        return
+    from reviews.services import round_open
+
+    kind = ReviewKind.objects.get(campaign=d.campaign, name="党（工）委季度点评")
+    KindEvaluator.objects.get_or_create(kind=kind, evaluator="upward", defaults={"weight": 0})
+    d.upward_round = round_open(
+        round_=round_create(
+            user=d.users["committee"],
+            campaign=d.campaign,
+            kind=kind,
+            organization=d.street,
+            period="2010年第四季度",
+            opens_on=dt.date(2010, 12, 1),
+            closes_on=dt.date(2010, 12, 31),
+        ),
+        user=d.users["committee"],
+    )
+
+
+def upward_row(d):
+    review = Review.objects.get(round=d.upward_round, organization=d.community)
+    return {f"s-{review.pk}-1": "16"}
+
+
 def grid_row(d):
     review = Review.objects.filter(round=d.round, organization=d.branch).order_by("pk").first()
     return {f"s-{review.pk}-1": "18", f"o-{review.pk}": "好"}
@@ -532,6 +559,15 @@ RULES = {
     ),
     "reviews:results": get(expect(no_role=404, member=404), lambda d: {"pk": d.round.pk}),
     "reviews:opinions": get(expect(no_role=404, member=404), lambda d: {"pk": d.round.pk}),
+    # 下级评上级: the branch (through its secretary) scores the community above it; a
+    # unit that is not below a subject of the round reaches nothing.
+    "reviews:upward": post(
+        expect(default=404, anonymous=LOGIN, secretary=ACTED),
+        lambda d: {"pk": d.upward_round.pk, "organization_pk": d.branch.pk},
+        data=upward_row,
+        setup=upward_round,
+        probe=sheets_and_writes,
+    ),
     # The grid as a spreadsheet (the same right as the grid; the upload is in its tests).
     "reviews:grid_file": Rule(
         "get",

@@ -193,3 +193,52 @@ def test_the_district_results_page_reads_its_order_from_the_index(postgres_only,
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Index Scan using review_rank" in plan and "Sort" not in plan
+
+
+def test_lower_units_review_the_one_above_anonymously(district, login):
+    from campaign.seeds import seed_data
+    from campaign.services import campaign_load
+    from tests.factories import sector
+
+    for guidance in seed_data("fengnian")["sector_guidance"]:
+        sector(guidance["sector"])
+    campaign = campaign_load(root=district.root, data=seed_data("fengnian")).campaign
+    kind = ReviewKind.objects.get(campaign=campaign, name="集中评议（党组织）")
+    round_ = services.round_open(
+        round_=services.round_create(
+            user=district.users["committee"],
+            campaign=campaign,
+            kind=kind,
+            organization=district.street,
+            period="2010年下半年",
+            opens_on=dt.date(2010, 12, 1),
+            closes_on=dt.date(2010, 12, 31),
+        ),
+        user=district.users["committee"],
+    )
+    url = reverse("reviews:upward", kwargs={"pk": round_.pk, "organization_pk": district.branch.pk})
+    client = login(district.users["secretary"])
+    home = client.get(reverse("home")).content.decode()
+    assert "第一党支部待评议上级党组织" in home and url in home
+    page = client.get(url).content.decode()
+    assert district.community.name in page and "下级评上级不记名" in page
+    codes = [c.code for c in kind.rubric.criteria.all()]
+    review = Review.objects.get(round=round_, organization=district.community)
+    data = {f"s-{review.pk}-{c}": "16" for c in codes} | {"submit": "1"}
+    assert client.post(url, data).status_code == 302
+    sheet = ScoreSheet.objects.get(evaluator="upward")
+    assert (sheet.review_id, sheet.evaluator_key, sheet.state) == (
+        review.pk,
+        f"o{district.branch.pk}",
+        "submitted",
+    )
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert "您已提交过对“第一社区党委”的下级评上级，不能再次提交" in response.content.decode()
+    assert "待评议上级党组织" not in client.get(reverse("home")).content.decode()
+    # The far branch's secretary has no unit below the community: nothing to reach.
+    far = reverse(
+        "reviews:upward", kwargs={"pk": round_.pk, "organization_pk": district.far_branch.pk}
+    )
+    assert login(district.users["sibling_secretary"]).get(far).status_code == 404
+    assert ScoreSheet.objects.count() == 1
