@@ -5,6 +5,8 @@ permission → validate a form → call one ``reviews.services`` function → re
 or redirect. Refused moves come back as messages (``core.views.move_response``).
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -251,6 +253,47 @@ def _grid_entries(request: HttpRequest, reviews, criteria) -> dict[int, sheets.E
     return entries
 
 
+def _grid_rows(
+    request: HttpRequest,
+    reviews,
+    criteria,
+    stored: dict[int, ScoreSheet],
+    *,
+    posted: bool,
+    lock: bool,
+) -> list[dict]:
+    """The grid template's rows: per subject its score cells, grade and opinion,
+    as posted when a save was refused (``posted``), else as stored. ``lock``: a
+    submitted sheet is shown read-only (the anonymous kinds submit once)."""
+    by_id = {str(c.pk): c.code for c in criteria}
+    rows = []
+    for review in reviews:
+        sheet = stored.get(review.pk)
+        saved = {by_id.get(k): v for k, v in (sheet.scores if sheet else {}).items()}
+
+        def shown(name: str, stored_value: Any) -> str:
+            return (request.POST.get(name) if posted else stored_value) or ""
+
+        rows.append(
+            {
+                "review": review,
+                "cells": [
+                    {
+                        "criterion": c,
+                        "name": f"s-{review.pk}-{c.code}",
+                        "value": shown(f"s-{review.pk}-{c.code}", saved.get(c.code)),
+                    }
+                    for c in criteria
+                ],
+                "sheet": sheet,
+                "grade": shown(f"g-{review.pk}", sheet.grade if sheet else ""),
+                "opinion": shown(f"o-{review.pk}", sheet.opinion if sheet else ""),
+                "locked": lock and bool(sheet and sheet.state == ScoreSheet.State.SUBMITTED),
+            }
+        )
+    return rows
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def grid(request: HttpRequest, pk: int, organization_pk: int) -> HttpResponse:
@@ -292,29 +335,7 @@ def grid(request: HttpRequest, pk: int, organization_pk: int) -> HttpResponse:
             evaluator_key=sheets.grid_key(evaluator, unit, request.user),
         )
     }
-    by_id = {str(c.pk): c.code for c in criteria}
-    rows = []
-    for review in reviews:
-        sheet = stored.get(review.pk)
-        saved = {by_id.get(k): v for k, v in (sheet.scores if sheet else {}).items()}
-        cells = []
-        for c in criteria:
-            name = f"s-{review.pk}-{c.code}"
-            value = request.POST.get(name) if status == 400 else saved.get(c.code, "")
-            cells.append({"criterion": c, "name": name, "value": value or ""})
-        rows.append(
-            {
-                "review": review,
-                "cells": cells,
-                "sheet": sheet,
-                "grade": request.POST.get(f"g-{review.pk}")
-                if status == 400
-                else (sheet.grade if sheet else ""),
-                "opinion": request.POST.get(f"o-{review.pk}")
-                if status == 400
-                else (sheet.opinion if sheet else ""),
-            }
-        )
+    rows = _grid_rows(request, reviews, criteria, stored, posted=status == 400, lock=False)
     context = {
         "round": round_,
         "kind": kind,
@@ -553,39 +574,7 @@ def peer(request: HttpRequest, pk: int) -> HttpResponse:
             review__in=reviews, evaluator=EvaluatorKind.PEER, evaluator_key=f"u{request.user.pk}"
         )
     }
-    by_id = {str(c.pk): c.code for c in criteria}
-    rows = []
-    for review in reviews:
-        sheet = mine.get(review.pk)
-        saved_scores = {by_id.get(k): v for k, v in (sheet.scores if sheet else {}).items()}
-        cells = [
-            {
-                "criterion": c,
-                "name": f"s-{review.pk}-{c.code}",
-                "value": (
-                    request.POST.get(f"s-{review.pk}-{c.code}")
-                    if status == 400
-                    else saved_scores.get(c.code)
-                )
-                or "",
-            }
-            for c in criteria
-        ]
-        rows.append(
-            {
-                "review": review,
-                "cells": cells,
-                "sheet": sheet,
-                "grade": sheet.grade if sheet else "",
-                "opinion": (
-                    request.POST.get(f"o-{review.pk}")
-                    if status == 400
-                    else (sheet.opinion if sheet else "")
-                )
-                or "",
-                "locked": bool(sheet and sheet.state == ScoreSheet.State.SUBMITTED),
-            }
-        )
+    rows = _grid_rows(request, reviews, criteria, mine, posted=status == 400, lock=True)
     context = {
         "round": round_,
         "kind": kind,
@@ -726,35 +715,19 @@ def upward(request: HttpRequest, pk: int, organization_pk: int) -> HttpResponse:
     sheet = ScoreSheet.objects.filter(
         review=review, evaluator=EvaluatorKind.UPWARD, evaluator_key=f"o{unit.pk}"
     ).first()
-    by_id = {str(c.pk): c.code for c in criteria}
-    saved = {by_id.get(k): v for k, v in (sheet.scores if sheet else {}).items()}
-    posted = status == 400
-    row = {
-        "review": review,
-        "cells": [
-            {
-                "criterion": c,
-                "name": f"s-{review.pk}-{c.code}",
-                "value": (
-                    request.POST.get(f"s-{review.pk}-{c.code}") if posted else saved.get(c.code)
-                )
-                or "",
-            }
-            for c in criteria
-        ],
-        "sheet": sheet,
-        "grade": sheet.grade if sheet else "",
-        "opinion": (
-            request.POST.get(f"o-{review.pk}") if posted else (sheet.opinion if sheet else "")
-        )
-        or "",
-        "locked": bool(sheet and sheet.state == ScoreSheet.State.SUBMITTED),
-    }
+    rows = _grid_rows(
+        request,
+        [review],
+        criteria,
+        {review.pk: sheet} if sheet else {},
+        posted=status == 400,
+        lock=True,
+    )
     context = {
         "round": round_,
         "kind": kind,
         "criteria": criteria,
-        "rows": [row],
+        "rows": rows,
         "grades": list(kind.grades.all()),
         "open": True,
         "unit": unit,
