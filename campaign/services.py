@@ -68,7 +68,10 @@ def register_section(key: str) -> Callable[[SectionLoader], SectionLoader]:
     return decorator
 
 
-def _fields(data: dict[str, Any], where: str, required: set[str], optional: set[str]) -> dict:
+def data_fields(data: dict[str, Any], where: str, required: set[str], optional: set[str]) -> dict:
+    """One object of a data file: its fields, the readers' notes left out; a
+    missing or unknown field raises ``CampaignDataError`` naming ``where``.
+    Higher apps' sections (``register_section``) check their objects with it too."""
     unknown = set(data) - required - optional - NOTE_KEYS
     missing = required - set(data)
     problems = [f"{where}：缺少 {k}" for k in sorted(missing)]
@@ -76,6 +79,14 @@ def _fields(data: dict[str, Any], where: str, required: set[str], optional: set[
     if problems:
         raise CampaignDataError(problems)
     return {k: v for k, v in data.items() if k not in NOTE_KEYS}
+
+
+def choice_value(choices: Any, given: Any) -> Any:
+    """A choice as a data file may write it: its value (branch) or its label
+    (党支部); None when it is neither."""
+    if given in choices.values:
+        return given
+    return {str(label): value for value, label in choices.choices}.get(given)
 
 
 def _date(value: str, where: str) -> dt.date:
@@ -113,7 +124,7 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
     before any of them is written; the problems found are raised together as
     ``CampaignDataError`` and nothing is written.
     """
-    spec = _fields(
+    spec = data_fields(
         data,
         "数据文件",
         {"campaign", "phases", "rubrics"},
@@ -127,7 +138,7 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
             *_sections,
         },
     )
-    values = _fields(
+    values = data_fields(
         spec["campaign"],
         "活动",
         {"name", "start_date", "end_date"},
@@ -158,7 +169,7 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
         phases = []
         for position, item in enumerate(spec["phases"], start=1):
             where = f"第 {position} 个阶段"
-            item = _fields(item, where, {"name", "start_date", "end_date"}, {"focus"})
+            item = data_fields(item, where, {"name", "start_date", "end_date"}, {"focus"})
             phase = Phase(
                 campaign=campaign,
                 position=position,
@@ -174,7 +185,7 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
         rubrics: list[tuple[Rubric, list[Criterion]]] = []
         for position, item in enumerate(spec["rubrics"], start=1):
             where = f"第 {position} 套评价标准"
-            item = _fields(
+            item = data_fields(
                 item, where, {"name", "subject", "criteria"}, {"total_weight", "description"}
             )
             rubric = Rubric(
@@ -189,7 +200,7 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
             criteria = []
             for order, entry in enumerate(item["criteria"], start=1):
                 where = f"“{rubric.name}”第 {order} 项"
-                entry = _fields(
+                entry = data_fields(
                     entry, where, {"code", "title", "weight", "max_score"}, {"description"}
                 )
                 criterion = Criterion(rubric=rubric, position=order, **entry)
@@ -202,7 +213,7 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
         sectors = {s.name: s for s in Sector.objects.all()}
         guidance = []
         for item in spec.get("sector_guidance", []):
-            item = _fields(item, "分类指导", {"sector", "title"}, {"requirements"})
+            item = data_fields(item, "分类指导", {"sector", "title"}, {"requirements"})
             sector = sectors.get(item.pop("sector"))
             if sector is None:
                 problems.append(
@@ -218,7 +229,7 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
 
         milestones = []
         for item in spec.get("milestones", []):
-            item = _fields(item, "时间节点", {"name", "date", "kind"}, {"description"})
+            item = data_fields(item, "时间节点", {"name", "date", "kind"}, {"description"})
             item["date"] = _date(item["date"], f"时间节点“{item['name']}”")
             milestone = Milestone(campaign=campaign, **item)
             problems += _field_problems(milestone, f"时间节点“{milestone.name}”", ["campaign"])
@@ -303,7 +314,7 @@ def _participation(
     if not spec:
         return [], [], []
     try:
-        spec = _fields(spec, "参加范围", set(), {"sectors", "kinds"})
+        spec = data_fields(spec, "参加范围", set(), {"sectors", "kinds"})
     except CampaignDataError as exc:
         return [], [], exc.problems
     problems: list[str] = []
@@ -313,12 +324,12 @@ def _participation(
             sector_ids.append(sectors[name].pk)
         else:
             problems.append(f"参加范围：没有领域“{name}”；现有领域：{'、'.join(sectors)}")
-    by_label = {str(label): value for value, label in Organization.Kind.choices}
+    labels = "、".join(str(label) for label in Organization.Kind.labels)
     kinds = []
     for kind in spec.get("kinds", []):
-        value = kind if kind in Organization.Kind.values else by_label.get(kind)
+        value = choice_value(Organization.Kind, kind)
         if value is None:
-            problems.append(f"参加范围：没有组织类型“{kind}”；可用：{'、'.join(by_label)}")
+            problems.append(f"参加范围：没有组织类型“{kind}”；可用：{labels}")
         else:
             kinds.append(value)
     return sector_ids, kinds, problems
@@ -329,15 +340,14 @@ def _plan_sections(campaign: Campaign, items: list[dict]) -> tuple[list[PlanSect
     in order; ``field`` is one of the plan's six text fields (or its default label)."""
     problems: list[str] = []
     rows = []
-    by_label = {str(label): value for value, label in PlanField.choices}
     for position, item in enumerate(items, start=1):
         where = f"第 {position} 个方案栏目"
         try:
-            item = _fields(item, where, {"field", "label"}, {"help_text", "required"})
+            item = data_fields(item, where, {"field", "label"}, {"help_text", "required"})
         except CampaignDataError as exc:
             problems += exc.problems
             continue
-        field = item["field"] if item["field"] in PlanField.values else by_label.get(item["field"])
+        field = choice_value(PlanField, item["field"])
         if field is None:
             problems.append(
                 f"{where}：没有栏目“{item['field']}”；可用：{'、'.join(PlanField.values)}"
@@ -373,7 +383,7 @@ def _contact_points(campaign: Campaign, items: list[dict]) -> tuple[list[Contact
     for position, item in enumerate(items, start=1):
         where = f"第 {position} 个联系点"
         try:
-            item = _fields(item, where, {"leader", "organization"}, {"remark"})
+            item = data_fields(item, where, {"leader", "organization"}, {"remark"})
         except CampaignDataError as exc:
             problems += exc.problems
             continue

@@ -9,37 +9,22 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from campaign.models import Campaign
-from campaign.services import register_section
+from campaign.services import CampaignDataError, choice_value, data_fields, register_section
 from reviews.choices import BallotForm, EvaluatorKind, Publication
 from reviews.models import GradeBand, KindEvaluator, ReviewKind
 from reviews.rules import band_problems, evaluator_problems, kind_problems
 
-NOTE_KEYS = {"note", "notes"}
-KIND_FIELDS = {
-    "name",
-    "subject",
-    "rubric",
-    "evaluators",
-    "grades",
-    "ballot",
-    "min_evaluators",
-    "publication",
-    "round_days",
-    "cadence",
-    "description",
-}
 REQUIRED = {"name", "subject", "rubric", "evaluators", "grades"}
+OPTIONAL = {"ballot", "min_evaluators", "publication", "round_days", "cadence", "description"}
 
 
 def _choice(value: Any, choices: Any, where: str, what: str, problems: list[str]) -> Any:
-    """A choice by its value or its Chinese label."""
-    by_label = {str(label): v for v, label in choices.choices}
-    if value in choices.values:
-        return value
-    if value in by_label:
-        return by_label[value]
-    problems.append(f"{where}：没有{what}“{value}”；可用：{'、'.join(by_label)}")
-    return None
+    """A choice by its value or its Chinese label; else a problem naming the labels."""
+    found = choice_value(choices, value)
+    if found is None:
+        labels = "、".join(str(label) for label in choices.labels)
+        problems.append(f"{where}：没有{what}“{value}”；可用：{labels}")
+    return found
 
 
 def _score(value: Any, where: str, problems: list[str]) -> Decimal | None:
@@ -61,11 +46,10 @@ def load_review_kinds(campaign: Campaign, items: list[Any]) -> tuple[list[Any], 
         if not isinstance(item, dict):
             problems.append(f"{where}：应为对象")
             continue
-        unknown = set(item) - KIND_FIELDS - NOTE_KEYS
-        missing = REQUIRED - set(item)
-        problems += [f"{where}：缺少 {k}" for k in sorted(missing)]
-        problems += [f"{where}：不认识的字段 {k}" for k in sorted(unknown)]
-        if missing or unknown:
+        try:
+            item = data_fields(item, where, REQUIRED, OPTIONAL)
+        except CampaignDataError as exc:
+            problems += exc.problems
             continue
         where = f"评议类型“{item['name']}”"
         rubric = rubrics.get(item["rubric"])
