@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import audit
 from orgs import selectors
@@ -16,17 +17,13 @@ from pledges.models import Pledge, PledgeUpdate
 from pledges.selectors import revision_items
 from reviews.choices import EvaluatorKind
 from reviews.models import Meeting, Review, ReviewRound, Statement
-from reviews.services import ReviewError
+from reviews.services import ReviewError, locked_open
 
 STATEMENT_MAX = 3000
 
 
-def _open(round_: ReviewRound) -> None:
-    if round_.state != ReviewRound.State.OPEN:
-        raise ReviewError(
-            _("评议“%(round)s”当前为“%(state)s”，不能录入")
-            % {"round": round_, "state": round_.get_state_display()}
-        )
+# A record written outside a 进行中 round (locked_open's refusal).
+NOT_OPEN = gettext_lazy("评议“%(round)s”当前为“%(state)s”，不能录入")
 
 
 def meeting_save(
@@ -37,8 +34,7 @@ def meeting_save(
     if not selectors.can(user, selectors.EDIT_MEMBERS, unit):
         raise ReviewError(_("只有“%(unit)s”或其上级可以录入讲评会") % {"unit": unit.name})
     with transaction.atomic():
-        round_ = ReviewRound.objects.select_for_update().get(pk=round_.pk)
-        _open(round_)
+        round_ = locked_open(round_.pk, NOT_OPEN)
         held_on: dt.date = values["held_on"]
         if held_on > timezone.localdate():
             raise ReviewError(_("召开日期不能晚于今天"))
@@ -95,10 +91,7 @@ def statement_save(*, review: Review, user: Any, text: str) -> Statement:
     if not may_state(user, review):
         raise ReviewError(_("只有本人或本支部可以填写自评陈述"))
     with transaction.atomic():
-        round_ = (
-            ReviewRound.objects.select_for_update().select_related("kind").get(pk=review.round_id)
-        )
-        _open(round_)
+        round_ = locked_open(review.round_id, NOT_OPEN)
         if not round_.kind.evaluators.filter(evaluator=EvaluatorKind.SELF).exists():
             raise ReviewError(_("“%(kind)s”不含自评陈述") % {"kind": round_.kind.name})
         statement = Statement.objects.select_for_update().filter(review=review).first()

@@ -147,6 +147,20 @@ WORKFLOW = workflow.declare(
 )
 
 
+def locked_open(pk: int, refusal: Any) -> ReviewRound:
+    """The round re-read under a lock (its row only, with its kind and rubric),
+    refused with ``refusal`` (a text with %(round)s and %(state)s) unless it is
+    进行中: what every write of a sheet, tally, meeting or statement starts with."""
+    round_ = (
+        ReviewRound.objects.select_for_update(of=("self",))
+        .select_related("kind__rubric")
+        .get(pk=pk)
+    )
+    if round_.state != ReviewRound.State.OPEN:
+        raise ReviewError(refusal % {"round": round_, "state": round_.get_state_display()})
+    return round_
+
+
 def round_create(
     *,
     user: Any,

@@ -26,6 +26,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from campaign.selectors import contact_reach
 from core import audit
@@ -33,7 +34,7 @@ from orgs import selectors
 from orgs.models import Organization
 from reviews.choices import ANONYMOUS, BallotForm, EvaluatorKind
 from reviews.models import PaperTally, Review, ReviewKind, ReviewRound, ScoreSheet
-from reviews.services import ReviewError
+from reviews.services import ReviewError, locked_open
 
 OPINION_MAX = 2000
 
@@ -66,16 +67,12 @@ def _grades(kind: ReviewKind) -> list[str]:
     return cached
 
 
-def _open(round_: ReviewRound) -> None:
-    if round_.state != ReviewRound.State.OPEN:
-        raise ReviewError(
-            _("评议“%(round)s”当前为“%(state)s”，不能评分")
-            % {"round": round_, "state": round_.get_state_display()}
-        )
+# A score written outside a 进行中 round (locked_open's refusal).
+NOT_OPEN = gettext_lazy("评议“%(round)s”当前为“%(state)s”，不能评分")
 
 
 def _uses(kind: ReviewKind, evaluator: str) -> None:
-    if not kind.evaluators.filter(evaluator=evaluator).exists():
+    if evaluator not in uses(kind):
         raise ReviewError(
             _("“%(kind)s”没有“%(evaluator)s”这一评议主体")
             % {"kind": kind.name, "evaluator": EvaluatorKind(evaluator).label}
@@ -111,13 +108,11 @@ def evaluator_key(
             raise ReviewError(_("只有“%(unit)s”可以代表本组织评议上级") % {"unit": unit.name})
         return f"o{unit.pk}"
     if evaluator == EvaluatorKind.LEADER:
+        above = selectors.acts_from_above(user, subject)
         if review.member_id is None and (
-            contact_reach(user).filter(pk=subject.pk).exists()
-            or selectors.acts_from_above(user, subject)
+            above or contact_reach(user).filter(pk=subject.pk).exists()
         ):
-            if selectors.can(
-                user, selectors.EDIT_MEMBERS, subject
-            ) and not selectors.acts_from_above(user, subject):
+            if not above and selectors.can(user, selectors.EDIT_MEMBERS, subject):
                 raise ReviewError(_("不能点评本单位"))
             return f"u{user.pk}"
         raise ReviewError(
@@ -236,12 +231,7 @@ def sheet_save(
 ) -> ScoreSheet:
     """Save (and with ``submit``, 提交) one evaluator's sheet on one subject."""
     with transaction.atomic():
-        round_ = (
-            ReviewRound.objects.select_for_update()
-            .select_related("kind__rubric")
-            .get(pk=review.round_id)
-        )
-        _open(round_)
+        round_ = locked_open(review.round_id, NOT_OPEN)
         _uses(round_.kind, evaluator)
         key = evaluator_key(user, review, evaluator, unit)
         values = _checked(round_.kind, entry, submit, str(review.subject_name))
@@ -262,12 +252,7 @@ def tally_enter(
     above); more ballots than eligible evaluators, or totals beyond ballots ×
     maximum, are refused."""
     with transaction.atomic():
-        round_ = (
-            ReviewRound.objects.select_for_update()
-            .select_related("kind__rubric")
-            .get(pk=review.round_id)
-        )
-        _open(round_)
+        round_ = locked_open(review.round_id, NOT_OPEN)
         kind = round_.kind
         _uses(kind, evaluator)
         unit = review.organization
@@ -370,12 +355,17 @@ def eligible_evaluators(review: Review, evaluator: str) -> int | None:
 # ---- the grid: a branch scores its members, a committee its units, on one page
 
 
+def uses(kind: ReviewKind) -> set[str]:
+    """The evaluator kinds a review kind takes (read through a prefetch when there is one)."""
+    return {row.evaluator for row in kind.evaluators.all()}
+
+
 def grid_evaluator(round_: ReviewRound) -> str:
     """The evaluator kind of a round's grid: the branch for members; for
     organisations the parent, or (a 点评 kind without it) the leader from above."""
     if round_.kind.subject == ReviewKind.Subject.MEMBER:
         return EvaluatorKind.BRANCH
-    used = set(round_.kind.evaluators.values_list("evaluator", flat=True))
+    used = uses(round_.kind)
     if EvaluatorKind.LEADER in used and EvaluatorKind.PARENT not in used:
         return EvaluatorKind.LEADER
     return EvaluatorKind.PARENT
@@ -418,10 +408,7 @@ def grid_save(
     (第 3 行（张三）“带头学习提高”：…). The number of queries does not grow with
     the number of rows. Returns the number of sheets written."""
     with transaction.atomic():
-        round_ = (
-            ReviewRound.objects.select_for_update().select_related("kind__rubric").get(pk=round_.pk)
-        )
-        _open(round_)
+        round_ = locked_open(round_.pk, NOT_OPEN)
         kind = round_.kind
         evaluator = grid_evaluator(round_)
         _uses(kind, evaluator)
@@ -511,11 +498,16 @@ def own_grids(user: Any) -> list[OwnGrid]:
     units = list(selectors.own_units(user))
     if not units:
         return []
-    rounds = rounds_for(user).filter(state=ReviewRound.State.OPEN).select_related("kind")
+    rounds = (
+        rounds_for(user)
+        .filter(state=ReviewRound.State.OPEN)
+        .select_related("kind")
+        .prefetch_related("kind__evaluators")
+    )
     found = []
     for round_ in rounds:
         evaluator = grid_evaluator(round_)
-        if not round_.kind.evaluators.filter(evaluator=evaluator).exists():
+        if evaluator not in uses(round_.kind):
             continue
         for unit in units:
             if not selectors.contains(round_.organization, unit) or not may_grid(
