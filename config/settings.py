@@ -204,6 +204,10 @@ PDF_SUMMARY_MAX_PLEDGES = env_int("PDF_SUMMARY_MAX_PLEDGES", 1000, minimum=10)
 # branch's report measured 0.9 s and a 62-member one 2.3 s (load 6 on 2 cores), so
 # 500 stay well inside the task's time limit; a larger subtree goes child by child.
 REVIEW_REPORTS_MAX_FILES = env_int("REVIEW_REPORTS_MAX_FILES", 500, minimum=1)
+# Opening a round writes one review per subject: up to this many the page does it
+# at once, beyond it a job does (reviews.jobs.run_open). The district's 75,000
+# members took 11.6 s inline (benchmarks/review_rounds.py), so 5,000 is about 0.8 s.
+REVIEW_OPEN_INLINE_MAX = env_int("REVIEW_OPEN_INLINE_MAX", 5000, minimum=0)
 
 # PDF font families, one per role GB/T 9704 gives a typeface: title 小标宋, body 仿宋,
 # 一级标题 黑体, 二级标题 楷体. The defaults are the free fonts the Makefile and the

@@ -7,6 +7,7 @@ from config import views as config_views
 from core import views as core_views
 from core.auth import ThrottledLoginView
 from pledges import board as pledge_board
+from reviews import public as public_reviews
 
 admin.site.site_header = settings.SITE_TITLE
 admin.site.site_title = settings.SITE_TITLE
@@ -34,6 +35,9 @@ urlpatterns = [
         name="board_comment",
     ),
     path("gongshi/photo/<int:pk>/", pledge_board.update_photo, name="board_photo"),
+    # 评议结果公开: the published results of the kinds that publish to the public.
+    path("pingyi/", public_reviews.public_list, name="public_reviews"),
+    path("pingyi/<int:pk>/", public_reviews.public_results, name="public_review"),
     path("", include("core.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -150,15 +150,9 @@ def apply(
         raise flow.error(_("%(move)s必须填写理由") % {"move": move.label})
     with transaction.atomic():
         fresh = flow.locked(obj.pk)
-        state = getattr(fresh, flow.state_field)
-        if state not in move.sources:
-            shown = getattr(fresh, f"get_{flow.state_field}_display")()
-            raise flow.error(
-                _("%(noun)s当前为“%(state)s”，不能%(move)s")
-                % {"noun": flow.noun, "state": shown, "move": move.label}
-            )
-        if not move.allowed(user, fresh):
-            raise flow.error(_refusal(move, fresh))
+        why = refusal(flow, verb, obj=fresh, user=user)
+        if why:
+            raise flow.error(why)
         if move.check is not None:
             move.check(fresh, user)
         before = audit.snapshot(fresh)
@@ -200,6 +194,23 @@ def apply(
             hook = flow.on_commit
             transaction.on_commit(lambda: hook(fresh, move))
     return fresh
+
+
+def refusal(flow: Workflow, verb: str, *, obj: Any, user: Any) -> str:
+    """Why the move is not open now ("" when it is): the object is in no source
+    state, or the user may not make it. ``apply`` raises it under the lock; a
+    service that must refuse before starting a job asks it first."""
+    move = flow.moves[verb]
+    if getattr(obj, flow.state_field) not in move.sources:
+        shown = getattr(obj, f"get_{flow.state_field}_display")()
+        return _("%(noun)s当前为“%(state)s”，不能%(move)s") % {
+            "noun": flow.noun,
+            "state": shown,
+            "move": move.label,
+        }
+    if not move.allowed(user, obj):
+        return _refusal(move, obj)
+    return ""
 
 
 def may(flow: Workflow, verb: str, *, obj: Any, user: Any) -> bool:

@@ -84,3 +84,28 @@ def upward_waiting(user: Any) -> list[todo.Todo]:
             url = reverse("reviews:upward", kwargs={"pk": round_.pk, "organization_pk": unit.pk})
             lines.append(todo.Todo(text, 1, url))
     return lines
+
+
+@todo.register("reviews.comment")
+def comments_waiting(user: Any) -> list[todo.Todo]:
+    """领导点评 a contact-point leader has not submitted on their units yet."""
+    from reviews.models import ScoreSheet
+    from reviews.selectors import comment_rounds
+
+    lines = []
+    for round_, units in comment_rounds(user):
+        done = ScoreSheet.objects.filter(
+            review__round=round_,
+            review__organization_id__in=units,
+            review__member__isnull=True,
+            evaluator="leader",
+            evaluator_key=f"u{user.pk}",
+            state=ScoreSheet.State.SUBMITTED,
+        ).count()
+        left = len(units) - done
+        if left > 0:
+            text = _("%(round)s：联系点还有 %(n)s 个单位待点评") % {"round": round_, "n": left}
+            lines.append(
+                todo.Todo(text, left, reverse("reviews:comment", kwargs={"pk": round_.pk}))
+            )
+    return lines

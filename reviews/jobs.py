@@ -1,5 +1,5 @@
-"""Background jobs of reviews: computing a round's results (at close, and again
-on request; idempotent)."""
+"""Background jobs of reviews: opening a large round, and computing a round's
+results (at close, and again on request; idempotent)."""
 
 from typing import Any
 
@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from core.jobs import JobError, register
 from core.models import Job
 from orgs import selectors
+from reviews import services
 from reviews.models import ReviewRound
 from reviews.results import round_results
 
@@ -31,3 +32,30 @@ def run_results(job: Job, report: Any) -> None:
     job.result = {"round": round_.pk, "subjects": subjects}
     job.save(update_fields=["result"])
     report(100, _("计算完成"))
+
+
+@register(services.OPEN, _("开启评议"))
+def run_open(job: Job, report: Any) -> None:
+    """开启 a round of many subjects: the same workflow move as the page's, its
+    reviews written in one transaction (a cut-off job leaves the round 筹备 and
+    may run again). A round someone else opened meanwhile is done, not failed."""
+    round_ = (
+        ReviewRound.objects.select_related("kind", "campaign", "organization")
+        .filter(pk=job.params.get("round"))
+        .first()
+    )
+    if round_ is None:
+        raise JobError(_("评议轮次不存在"))
+    if round_.state != ReviewRound.State.DRAFT:
+        job.result = {"round": round_.pk, "state": round_.state}
+        job.save(update_fields=["result"])
+        report(100, _("评议已开启"))
+        return
+    report(5, _("正在为 %(n)s 个评议对象建立评议") % {"n": job.params.get("subjects", "")})
+    try:
+        services.round_open(round_=round_, user=job.created_by)
+    except services.ReviewError as exc:
+        raise JobError(str(exc)) from None
+    job.result = {"round": round_.pk, "subjects": round_.reviews.count()}
+    job.save(update_fields=["result"])
+    report(100, _("评议已开启"))

@@ -203,3 +203,43 @@ def upward_rounds(user: Any) -> list[tuple[ReviewRound, Any]]:
         for unit in units
         if (round_.pk, unit.parent_id) in subjects
     ]
+
+
+def comment_rounds(user: Any) -> list[tuple[ReviewRound, list[int]]]:
+    """Open organisation rounds with 领导点评 in which units of the user's contact
+    points (in the round's campaign) are subjects: (round, those units' ids).
+    The contact point is the assignment (``campaign.selectors.contact_points_for``);
+    the parent's reviewers 点评 through the grid instead."""
+    from campaign.selectors import contact_points_for
+    from reviews.choices import EvaluatorKind
+
+    points = set(contact_points_for(user).values_list("campaign_id", "organization_id"))
+    if not points:
+        return []
+    rounds = list(
+        ReviewRound.objects.filter(
+            state=ReviewRound.State.OPEN,
+            campaign_id__in={campaign for campaign, _unit in points},
+            kind__subject=ReviewKind.Subject.ORGANIZATION,
+            kind__evaluators__evaluator=EvaluatorKind.LEADER,
+        )
+        .select_related("kind", "campaign")
+        .order_by("closes_on", "pk")
+    )
+    subjects = Review.objects.filter(
+        round__in=rounds,
+        member__isnull=True,
+        organization_id__in={unit for _campaign, unit in points},
+    ).values_list("round_id", "organization_id")
+    # Nobody comments on a unit they answer for (``sheets.evaluator_key``).
+    own = {
+        unit.pk
+        for unit in Organization.objects.filter(pk__in={u for _c, u in points})
+        if selectors.can(user, selectors.EDIT_MEMBERS, unit)
+    }
+    units: dict[int, list[int]] = {}
+    by_pk = {r.pk: r for r in rounds}
+    for round_id, unit in subjects:
+        if (by_pk[round_id].campaign_id, unit) in points and unit not in own:
+            units.setdefault(round_id, []).append(unit)
+    return [(r, units[r.pk]) for r in rounds if r.pk in units]

@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from campaign.models import Campaign, Milestone
 from campaign.selectors import plan_units_q
 from core import audit, jobs, workflow
+from core.models import Job
 from orgs import selectors
 from orgs.models import Member, Organization
 from reviews.models import Review, ReviewKind, ReviewRound
@@ -209,6 +211,48 @@ def round_open(*, round_: ReviewRound, user: Any) -> ReviewRound:
     return workflow.apply(WORKFLOW, "open", obj=round_, user=user)
 
 
+OPEN = "review_open"  # the job kind that opens a large round (reviews.jobs)
+
+
+def subject_count(round_: ReviewRound) -> int:
+    """How many subjects opening the round creates work for (one count query)."""
+    units = subject_units(round_)
+    if round_.kind.subject == ReviewKind.Subject.MEMBER:
+        return Member.objects.filter(organization__in=units).count()
+    return units.count()
+
+
+def opening_job(round_: ReviewRound) -> Job | None:
+    """The job opening the round in the background, while it waits or runs."""
+    candidates = Job.objects.filter(
+        kind=OPEN, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+    ).order_by("-created_at")[:50]
+    return next((job for job in candidates if job.params.get("round") == round_.pk), None)
+
+
+def round_open_start(*, round_: ReviewRound, user: Any) -> Job | None:
+    """开启 as the page asks for it: at once for a subtree of up to
+    ``REVIEW_OPEN_INLINE_MAX`` subjects (None), else by a job (returned), which
+    makes the same move, so the round stays 筹备 until every subject's review is
+    written. A refusal (state, right, a job already opening it) is raised here,
+    before any work."""
+    round_ = ReviewRound.objects.select_related("campaign", "kind", "organization").get(
+        pk=round_.pk
+    )
+    why = workflow.refusal(WORKFLOW, "open", obj=round_, user=user)
+    if why:
+        raise ReviewError(why)
+    if opening_job(round_) is not None:
+        raise ReviewError(_("评议“%(round)s”正在后台开启，请稍候") % {"round": round_})
+    subjects = subject_count(round_)
+    if subjects <= settings.REVIEW_OPEN_INLINE_MAX:
+        round_open(round_=round_, user=user)
+        return None
+    return jobs.job_start(
+        kind=OPEN, user=user, params={"round": round_.pk, "subjects": subjects}, dedupe=True
+    )
+
+
 def round_close(*, round_: ReviewRound, user: Any) -> ReviewRound:
     """结束: the scores are locked."""
     return workflow.apply(WORKFLOW, "close", obj=round_, user=user)
@@ -237,7 +281,9 @@ def period_of(milestone: Milestone) -> str:
 def rounds_from_milestone(*, user: Any, milestone: Milestone) -> list[ReviewRound]:
     """Open, on the campaign's root, a round of every kind held at this review
     milestone (the campaign's cadence), in one action for the whole district.
-    A kind that already has its round for the milestone is skipped."""
+    A kind that already has its round for the milestone is skipped. A round of
+    many subjects is opened by a job (``round_open_start``): it is returned 筹备
+    and turns 进行中 when its job is done."""
     campaign = milestone.campaign
     root = campaign.organization
     made = []
@@ -258,5 +304,6 @@ def rounds_from_milestone(*, user: Any, milestone: Milestone) -> list[ReviewRoun
                 closes_on=milestone.date,
                 milestone=milestone,
             )
-            made.append(round_open(round_=round_, user=user))
+            round_open_start(round_=round_, user=user)
+            made.append(ReviewRound.objects.select_related("kind").get(pk=round_.pk))
     return made

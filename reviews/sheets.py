@@ -238,6 +238,32 @@ def sheet_save(
         return _write(review, evaluator, key, values, submit, user)
 
 
+def sheets_save(
+    *,
+    reviews: list[Review],
+    user: Any,
+    evaluator: str,
+    entries: Mapping[int, Entry],
+    submit: bool = False,
+) -> int:
+    """One evaluator's sheets on several subjects (党员互评 of the co-members, a
+    leader's 点评 of their contact points), all or nothing: ``entries`` maps a
+    review id to its row; the subjects without one are left alone."""
+    with transaction.atomic():
+        saved = 0
+        for review in reviews:
+            if review.pk in entries:
+                sheet_save(
+                    review=review,
+                    user=user,
+                    evaluator=evaluator,
+                    entry=entries[review.pk],
+                    submit=submit,
+                )
+                saved += 1
+        return saved
+
+
 def tally_enter(
     *,
     review: Review,

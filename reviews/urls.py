@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/opinions/", views.opinions, name="opinions"),
     path("<int:pk>/meeting/<int:organization_pk>/", views.meeting, name="meeting"),
     path("<int:pk>/peer/", views.peer, name="peer"),
+    path("<int:pk>/comment/", views.comment, name="comment"),
     path("<int:pk>/upward/<int:organization_pk>/", views.upward, name="upward"),
     path("subjects/<int:review_pk>/", views.subject, name="subject"),
     path("subjects/<int:review_pk>/statement/", views.statement, name="statement"),

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
@@ -32,6 +31,7 @@ from reviews.forms import MeetingForm, RoundForm, StatementForm
 from reviews.models import Meeting, PaperTally, Review, ReviewRound, ScoreSheet, Statement
 from reviews.results import review_detail, unit_opinions
 from reviews.selectors import (
+    comment_rounds,
     kinds_for,
     own_results,
     own_statements,
@@ -140,6 +140,10 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and Review.objects.filter(round=round_, organization=unit).exists()
         ],
         "results_visible": results_for(user, round_) is not None,
+        "my_comment": any(r.pk == round_.pk for r, _units in comment_rounds(user)),
+        "opening": services.opening_job(round_)
+        if round_.state == ReviewRound.State.DRAFT
+        else None,
     }
     return render(request, "reviews/round_detail.html", context)
 
@@ -159,7 +163,22 @@ def _move(request: HttpRequest, pk: int, move, done: str, reason: bool = False) 
 @login_required
 @require_POST
 def round_open(request: HttpRequest, pk: int) -> HttpResponse:
-    return _move(request, pk, services.round_open, _("评议已开启"))
+    """开启: at once, or for a large subtree by a job whose progress the round's page shows."""
+    round_ = round_get(request.user, pk)
+    try:
+        job = services.round_open_start(round_=round_, user=request.user)
+    except services.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        if job is None:
+            messages.success(request, _("评议已开启"))
+        else:
+            messages.info(
+                request,
+                _("评议对象共 %(n)s 个，正在后台开启；完成后本页状态变为“进行中”")
+                % {"n": job.params["subjects"]},
+            )
+    return _back(round_)
 
 
 @login_required
@@ -226,13 +245,20 @@ def cadence_open(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ReviewError as exc:
         messages.error(request, str(exc))
         return back
-    if made:
+    opened = [r for r in made if r.state == ReviewRound.State.OPEN]
+    if opened:
         messages.success(
             request,
             _("已开启 %(n)s 轮评议：%(names)s")
-            % {"n": len(made), "names": "、".join(str(r) for r in made)},
+            % {"n": len(opened), "names": "、".join(str(r) for r in opened)},
         )
-    else:
+    if len(opened) < len(made):
+        messages.info(
+            request,
+            _("评议对象较多，正在后台开启：%(names)s")
+            % {"names": "、".join(str(r) for r in made if r not in opened)},
+        )
+    if not made:
         messages.info(request, _("这个时间节点的评议都已开启"))
     return back
 
@@ -549,19 +575,14 @@ def peer(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         submit = "submit" in request.POST
         entries = _grid_entries(request, reviews, criteria)
-        saved = 0
         try:
-            with transaction.atomic():
-                for review in reviews:
-                    if review.pk in entries:
-                        sheets.sheet_save(
-                            review=review,
-                            user=request.user,
-                            evaluator=EvaluatorKind.PEER,
-                            entry=entries[review.pk],
-                            submit=submit,
-                        )
-                        saved += 1
+            saved = sheets.sheets_save(
+                reviews=reviews,
+                user=request.user,
+                evaluator=EvaluatorKind.PEER,
+                entries=entries,
+                submit=submit,
+            )
         except services.ReviewError as exc:
             messages.error(request, str(exc))
             status = 400
@@ -584,7 +605,10 @@ def peer(request: HttpRequest, pk: int) -> HttpResponse:
         "open": True,
         "unit": own.organization,
         "evaluator": EvaluatorKind.PEER.label,
-        "peer": True,
+        "personal": True,
+        "anonymous_note": _(
+            "党员互评不记名：您的评分只计入汇总，任何人都看不到是谁评的；每人只能提交一次。"
+        ),
     }
     return render(request, "reviews/grid.html", context, status=status)
 
@@ -732,9 +756,67 @@ def upward(request: HttpRequest, pk: int, organization_pk: int) -> HttpResponse:
         "open": True,
         "unit": unit,
         "evaluator": EvaluatorKind.UPWARD.label,
-        "peer": True,
+        "personal": True,
         "anonymous_note": _(
             "下级评上级不记名：只计入汇总，任何人都看不到是哪个组织评的；每个组织只能提交一次。"
         ),
+    }
+    return render(request, "reviews/grid.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment(request: HttpRequest, pk: int) -> HttpResponse:
+    """领导点评 by a contact-point leader: a rating (or scores) and a comment on
+    each unit of their contact points in the round, on one page."""
+    found = [units for r, units in comment_rounds(request.user) if r.pk == int(pk)]
+    if not found:
+        raise Http404
+    round_ = ReviewRound.objects.select_related("kind__rubric", "campaign").get(pk=pk)
+    kind = round_.kind
+    criteria = list(kind.rubric.criteria.all())
+    reviews = list(
+        Review.objects.filter(round=round_, member__isnull=True, organization_id__in=found[0])
+        .select_related("organization")
+        .order_by("organization__lft")
+    )
+    status = 200
+    if request.method == "POST":
+        submit = "submit" in request.POST
+        try:
+            saved = sheets.sheets_save(
+                reviews=reviews,
+                user=request.user,
+                evaluator=EvaluatorKind.LEADER,
+                entries=_grid_entries(request, reviews, criteria),
+                submit=submit,
+            )
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+            status = 400
+        else:
+            messages.success(
+                request,
+                (_("已提交对 %(n)s 个单位的点评") if submit else _("已保存对 %(n)s 个单位的点评"))
+                % {"n": saved},
+            )
+            return redirect("reviews:comment", pk=round_.pk)
+    mine = {
+        s.review_id: s
+        for s in ScoreSheet.objects.filter(
+            review__in=reviews, evaluator=EvaluatorKind.LEADER, evaluator_key=f"u{request.user.pk}"
+        )
+    }
+    rows = _grid_rows(request, reviews, criteria, mine, posted=status == 400, lock=False)
+    context = {
+        "round": round_,
+        "kind": kind,
+        "criteria": criteria,
+        "rows": rows,
+        "grades": list(kind.grades.all()),
+        "open": True,
+        "heading": str(round_),
+        "evaluator": EvaluatorKind.LEADER.label,
+        "personal": True,
     }
     return render(request, "reviews/grid.html", context, status=status)

@@ -145,6 +145,12 @@ def round_published(d):
     ReviewRound.objects.filter(pk=d.round.pk).update(state="published")
 
 
+def round_public(d):
+    """The round published, its kind publishing to 公开."""
+    round_published(d)
+    ReviewKind.objects.filter(pk=d.round.kind_id).update(publication="public")
+
+
 def round_with_statements(d):
     round_opened(d)
     KindEvaluator.objects.get_or_create(kind=d.round.kind, evaluator="self", defaults={"weight": 0})
@@ -182,6 +188,35 @@ def upward_round(d):
         ),
         user=d.users["committee"],
     )
+
+
+def comment_round(d):
+    """An open 党（工）委季度点评 on the street (领导点评 only), with the contact
+    leader's contact point on the community."""
+    if getattr(d, "comment_round", None) is not None:
+        return
+    from reviews.services import round_open
+
+    ContactPoint.objects.get_or_create(
+        campaign=d.campaign, leader=d.users["contact_leader"], organization=d.community
+    )
+    d.comment_round = round_open(
+        round_=round_create(
+            user=d.users["committee"],
+            campaign=d.campaign,
+            kind=ReviewKind.objects.get(campaign=d.campaign, name="党（工）委季度点评"),
+            organization=d.street,
+            period="2010年第三季度",
+            opens_on=dt.date(2010, 9, 1),
+            closes_on=dt.date(2010, 9, 30),
+        ),
+        user=d.users["committee"],
+    )
+
+
+def comment_row(d):
+    review = Review.objects.get(round=d.comment_round, organization=d.community)
+    return {f"g-{review.pk}": "较好", f"o-{review.pk}": "支部活动开展扎实"}
 
 
 def upward_row(d):
@@ -454,6 +489,14 @@ RULES = {
         probe=comments,
     ),
     "board_photo": get(expect(anonymous=200), lambda d: {"pk": d.update.pk}),
+    # 评议结果公开: a published round of a kind that publishes to 公开 is for anyone.
+    "public_reviews": get(expect(anonymous=200)),
+    "public_review": Rule(
+        "get",
+        expect(anonymous=200),
+        kwargs=lambda d: {"pk": d.round.pk},
+        setup=round_public,
+    ),
     # The committee's own export job.
     **{
         f"core:{name}": get(
@@ -566,6 +609,15 @@ RULES = {
         lambda d: {"pk": d.upward_round.pk, "organization_pk": d.branch.pk},
         data=upward_row,
         setup=upward_round,
+        probe=sheets_and_writes,
+    ),
+    # 领导点评 on the contact leader's own contact points: nobody else reaches the page
+    # (the parent's reviewers 点评 through the grid).
+    "reviews:comment": post(
+        expect(default=404, anonymous=LOGIN, contact_leader=ACTED),
+        lambda d: {"pk": d.comment_round.pk},
+        data=comment_row,
+        setup=comment_round,
         probe=sheets_and_writes,
     ),
     # The grid as a spreadsheet (the same right as the grid; the upload is in its tests).

@@ -237,6 +237,51 @@ def test_a_peer_sheet_is_on_no_units_record(world):
     assert entry.organization_id is None  # only the admin's audit list shows who scored whom
 
 
+def test_the_anonymous_kinds_trail_is_read_by_the_system_administrator_only(world, login):
+    """A peer sheet's entry (who scored whom) is on no unit's 变更记录, for the
+    subject, their secretary or the staff above; the admin's audit list shows it,
+    and a staff login without the right gets no audit list at all."""
+    from django.urls import reverse
+
+    district, round_, reviews, peers = world
+    subject = Review.objects.get(round=round_, member=district.member)
+    # Through the page, so the trail names the peer as who acted.
+    response = login(peers[0]).post(
+        reverse("reviews:peer", kwargs={"pk": round_.pk}),
+        {f"s-{subject.pk}-{code}": "10" for code in CODES}
+        | {f"o-{subject.pk}": "匿名意见：多帮扶困难群众", "submit": "1"},
+    )
+    assert response.status_code == 302
+    assert AuditEntry.objects.get(model="reviews.scoresheet").actor_id == peers[0].pk
+    # The branch's own, named sheet is on its record: the check below can fail.
+    grid_save(
+        round_=round_,
+        unit=district.branch,
+        user=district.users["secretary"],
+        entries={subject.pk: Entry(scores(*[15] * 5))},
+    )
+    units = [district.branch, district.community, district.street, district.root]
+    readers = ["member", "secretary", "committee", "office"]
+    seen_named = False
+    for role in readers:
+        client = login(district.users[role])
+        for unit in units:
+            response = client.get(reverse("orgs:organization_detail", kwargs={"pk": unit.pk}))
+            page = response.content.decode()
+            assert "党员互评·" not in page and "peer0" not in page, (role, unit.code)
+            assert "匿名意见" not in page
+            seen_named |= "支部评议" in page
+    assert seen_named  # the secretary's and those above's 变更记录 show the branch's sheet
+    admin = login(district.users["admin"])
+    listing = admin.get(
+        reverse("admin:core_auditentry_changelist"), {"q": "党员互评"}
+    ).content.decode()
+    assert "党员互评·" in listing and "peer0" in listing
+    staff = UserFactory(username="staff_only", is_staff=True)
+    response = login(staff).get(reverse("admin:core_auditentry_changelist"))
+    assert response.status_code == 403
+
+
 def test_paper_ballots_beyond_the_eligible_are_refused(world):
     district, round_, reviews, _ = world
     secretary = district.users["secretary"]

@@ -242,3 +242,68 @@ def test_lower_units_review_the_one_above_anonymously(district, login):
     )
     assert login(district.users["sibling_secretary"]).get(far).status_code == 404
     assert ScoreSheet.objects.count() == 1
+
+
+def test_a_contact_point_leader_comments_on_their_units_from_the_home_page(
+    district, campaign, login
+):
+    from campaign.models import ContactPoint
+    from reviews.results import round_results
+
+    leader = district.users["contact_leader"]
+    ContactPoint.objects.create(campaign=campaign, leader=leader, organization=district.community)
+    ContactPoint.objects.create(campaign=campaign, leader=leader, organization=district.branch)
+    kind = ReviewKind.objects.get(campaign=campaign, name="党（工）委季度点评")
+    round_ = services.round_open(
+        round_=services.round_create(
+            user=district.users["committee"],
+            campaign=campaign,
+            kind=kind,
+            organization=district.street,
+            period="2010年第三季度",
+            opens_on=dt.date(2010, 9, 1),
+            closes_on=dt.date(2010, 9, 30),
+        ),
+        user=district.users["committee"],
+    )
+    client = login(leader)
+    url = reverse("reviews:comment", kwargs={"pk": round_.pk})
+    home = client.get(reverse("home")).content.decode()
+    assert "2010年第三季度党（工）委季度点评：联系点还有 2 个单位待点评" in home and url in home
+    page = client.get(url).content.decode()
+    assert "第一党支部" in page and district.community.name in page
+    assert district.sibling.name not in page  # not one of the leader's contact points
+    reviews = {
+        r.organization_id: r for r in Review.objects.filter(round=round_, member__isnull=True)
+    }
+    community, branch = reviews[district.community.pk], reviews[district.branch.pk]
+    # A grade that is not the kind's is refused with the row, nothing written.
+    response = client.post(
+        url, {f"g-{community.pk}": "优秀", f"g-{branch.pk}": "好", "submit": "1"}
+    )
+    assert response.status_code == 400
+    assert "没有等次“优秀”；可选：好、较好、一般、差" in response.content.decode()
+    assert not ScoreSheet.objects.exists()
+    # A row for a unit outside the leader's points is not read.
+    other = reviews[district.sibling.pk]
+    response = client.post(
+        url,
+        {
+            f"g-{community.pk}": "较好",
+            f"o-{community.pk}": "要加强党员教育",
+            f"g-{branch.pk}": "好",
+            f"g-{other.pk}": "差",
+            "submit": "1",
+        },
+    )
+    assert response.status_code == 302
+    sheets = ScoreSheet.objects.filter(evaluator="leader", state="submitted")
+    assert {(s.review_id, s.grade, s.evaluator_key) for s in sheets} == {
+        (community.pk, "较好", f"u{leader.pk}"),
+        (branch.pk, "好", f"u{leader.pk}"),
+    }
+    assert "待点评" not in client.get(reverse("home")).content.decode()
+    services.round_close(round_=round_, user=district.users["committee"])
+    round_results(round_)
+    community.refresh_from_db()
+    assert (community.composite, community.grade) == (Decimal("85.00"), "较好")

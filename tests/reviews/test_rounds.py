@@ -212,3 +212,76 @@ def test_seed_reviews_leaves_a_published_round_with_results_and_an_open_one(dist
     assert ReviewRound.objects.filter(state=ReviewRound.State.OPEN).exists(), out.getvalue()
     call_command("seed_reviews", "--root", "R", "--unit", "R-S1", stdout=out)
     assert "已有评议，跳过" in out.getvalue()
+
+
+def test_a_large_round_is_opened_by_a_job(
+    district, campaign, login, settings, django_capture_on_commit_callbacks
+):
+    from core.models import Job
+
+    settings.REVIEW_OPEN_INLINE_MAX = 2  # the street has more members than this
+    round_ = new_round(district, campaign)
+    subjects = services.subject_count(round_)
+    assert subjects > 2
+    client = login(district.users["committee"])
+    open_url = reverse("reviews:round_open", kwargs={"pk": round_.pk})
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(open_url)
+    assert response.status_code == 302
+    job = Job.objects.get(kind="review_open")
+    assert job.params == {"round": round_.pk, "subjects": subjects}
+    round_.refresh_from_db()
+    assert round_.state == ReviewRound.State.DRAFT and not Review.objects.exists()
+    # While it waits, the round's page says so and offers no second 开启 …
+    page = client.get(reverse("reviews:round_detail", kwargs={"pk": round_.pk})).content.decode()
+    assert (
+        f"正在后台开启：为 {subjects} 个评议对象建立评议" in page
+        and "开启评议</button>" not in page
+    )
+    # … and a second click is refused, not queued twice.
+    response = client.post(open_url, follow=True)
+    assert "正在后台开启，请稍候" in response.content.decode()
+    assert Job.objects.filter(kind="review_open").count() == 1
+    for callback in queued:
+        callback()  # the worker takes the job
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert job.result == {"round": round_.pk, "subjects": subjects}
+    round_.refresh_from_db()
+    assert round_.state == ReviewRound.State.OPEN
+    assert Review.objects.filter(round=round_).count() == subjects
+    assert AuditEntry.objects.filter(object_id=str(round_.pk), verb="open").count() == 1
+
+
+def test_an_opening_job_refuses_up_front_and_ends_when_the_round_is_already_open(
+    district, campaign, settings, django_capture_on_commit_callbacks
+):
+    from core.jobs import job_run, job_start
+    from core.models import Job
+
+    settings.REVIEW_OPEN_INLINE_MAX = 0
+    round_ = new_round(district, campaign)
+    with pytest.raises(services.ReviewError, match="只有活动办公室或上级党组织可以开启评议"):
+        services.round_open_start(round_=round_, user=district.users["secretary"])
+    assert not Job.objects.exists()
+    # Opened meanwhile (another user's job, the inline path): the job ends done.
+    with django_capture_on_commit_callbacks(execute=False):
+        job = job_start(
+            kind="review_open", user=district.users["office"], params={"round": round_.pk}
+        )
+    services.round_open(round_=round_, user=district.users["committee"])
+    job_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.result["state"] == "open"
+    with pytest.raises(services.ReviewError, match="当前为“进行中”，不能开启"):
+        services.round_open_start(round_=round_, user=district.users["committee"])
+    # A job by someone who lost the right fails with the reason, writing nothing.
+    other = new_round(district, campaign, period="2011年第一季度")
+    with django_capture_on_commit_callbacks(execute=False):
+        job = job_start(
+            kind="review_open", user=district.users["secretary"], params={"round": other.pk}
+        )
+    job_run(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and "只有活动办公室或上级党组织可以开启评议" in job.error
+    assert not Review.objects.filter(round=other).exists()
