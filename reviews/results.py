@@ -14,16 +14,15 @@ minimum can be read back. Grade from the kind's bands; rank within the parent
 (1, 2, 2, 4). Recomputing gives the same rows (idempotent).
 """
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, cast
+from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
+from core import bulk
 from reviews.choices import ANONYMOUS
 from reviews.models import PaperTally, Review, ReviewKind, ReviewRound, ScoreSheet
 
@@ -193,54 +192,24 @@ STORED = ["composite", "grade", "rank_in_parent", "rank_in_sector", "breakdown"]
 
 
 def _store(rows: list[tuple], now: Any) -> None:
-    """Write each (pk, composite, grade, rank in parent, rank in sector, breakdown).
-
-    ``bulk_update`` builds a CASE WHEN per field and row: for a district's
-    75,000 members that took minutes, nearly all of it compiling the SQL. On
-    PostgreSQL one UPDATE … FROM unnest(arrays) per batch writes the same values."""
-    if connection.vendor != "postgresql":
-        Review.objects.bulk_update(
-            [
-                Review(
-                    pk=pk,
-                    composite=composite,
-                    grade=grade,
-                    rank_in_parent=rank_in_parent,
-                    rank_in_sector=rank_in_sector,
-                    breakdown=breakdown,
-                    computed_at=now,
-                )
-                for pk, composite, grade, rank_in_parent, rank_in_sector, breakdown in rows
-            ],
-            [*STORED, "computed_at"],
-            batch_size=BATCH,
-        )
-        return
-    meta = Review._meta
-    quote = connection.ops.quote_name
-
-    def column_of(name: str) -> str:
-        return str(cast(Any, meta.get_field(name)).column)
-
-    columns = [quote(column_of(name)) for name in STORED]
-    types = ["numeric", "text", "integer", "integer", "text"]
-    assignments = ", ".join(
-        f"{column} = v.{column}" + ("::jsonb" if name == "breakdown" else "")
-        for name, column in zip(STORED, columns, strict=True)
+    """Write each (pk, composite, grade, rank in parent, rank in sector, breakdown)
+    (``core.bulk.update_fields``: one UPDATE … FROM unnest per batch on PostgreSQL)."""
+    bulk.update_fields(
+        Review,
+        [
+            Review(
+                pk=pk,
+                composite=composite,
+                grade=grade,
+                rank_in_parent=rank_in_parent,
+                rank_in_sector=rank_in_sector,
+                breakdown=breakdown,
+                computed_at=now,
+            )
+            for pk, composite, grade, rank_in_parent, rank_in_sector, breakdown in rows
+        ],
+        [*STORED, "computed_at"],
     )
-    arrays = ", ".join(f"%s::{t}[]" for t in ["bigint", *types])
-    sql = (
-        f"UPDATE {quote(meta.db_table)} AS r SET {assignments}, "
-        f"{quote(column_of('computed_at'))} = %s "
-        f"FROM unnest({arrays}) AS v(id, {', '.join(columns)}) "
-        f"WHERE r.{quote(str(meta.pk.column))} = v.id"
-    )
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), BATCH * 5):
-            batch = rows[start : start + BATCH * 5]
-            values = [list(column) for column in zip(*batch, strict=True)]
-            values[5] = [json.dumps(b) for b in values[5]]
-            cursor.execute(sql, [now, *values])
 
 
 @dataclass(frozen=True)

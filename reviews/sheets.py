@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaign.selectors import contact_reach
-from core import audit
+from core import audit, bulk
 from orgs import selectors
 from orgs.models import Organization
 from reviews.choices import ANONYMOUS, BallotForm, EvaluatorKind
@@ -432,7 +432,8 @@ def grid_save(
     """Save every row of the grid at once (all or nothing): ``entries`` maps a
     review id to its row. Rows are named by position and subject in messages
     (第 3 行（张三）“带头学习提高”：…). The number of queries does not grow with
-    the number of rows. Returns the number of sheets written."""
+    the number of rows. A row saved again as it was is not written again (nor
+    audited). Returns the number of rows saved."""
     with transaction.atomic():
         round_ = locked_open(round_.pk, NOT_OPEN)
         kind = round_.kind
@@ -469,6 +470,8 @@ def grid_save(
         created, changed, trail = [], [], []
         for pk, (scores, grade, opinion) in checked.items():
             sheet = existing.get(pk)
+            if sheet is not None and _unchanged(sheet, scores, grade, opinion, submit):
+                continue  # saved again as it was: nothing to write, nothing to audit
             before = audit.snapshot(sheet) if sheet else None
             if sheet is None:
                 sheet = ScoreSheet(review_id=pk, evaluator=evaluator, evaluator_key=key)
@@ -481,11 +484,13 @@ def grid_save(
                 opinion,
                 entered_by,
             )
+            sheet.updated_at = now
             if submit:
                 sheet.state, sheet.submitted_at = ScoreSheet.State.SUBMITTED, now
             trail.append((sheet, before))
         ScoreSheet.objects.bulk_create(created)
-        ScoreSheet.objects.bulk_update(
+        bulk.update_fields(
+            ScoreSheet,
             changed,
             ["scores", "grade", "opinion", "entered_by", "state", "submitted_at", "updated_at"],
         )
@@ -501,7 +506,13 @@ def grid_save(
             )
             for sheet, before in trail
         )
-        return len(trail)
+        return len(checked)
+
+
+def _unchanged(sheet: ScoreSheet, scores: dict, grade: str, opinion: str, submit: bool) -> bool:
+    return (sheet.scores, sheet.grade, sheet.opinion) == (scores, grade, opinion) and (
+        not submit or sheet.state == ScoreSheet.State.SUBMITTED
+    )
 
 
 @dataclass(frozen=True)

@@ -405,6 +405,7 @@ def test_a_dianping_grid_saves_in_the_same_number_of_queries_whatever_its_size(d
 
 
 def test_results_stored_in_small_batches_are_the_same(world, monkeypatch):
+    from core import bulk
     from reviews import results
 
     district, round_, reviews, _ = world
@@ -418,7 +419,8 @@ def test_results_stored_in_small_batches_are_the_same(world, monkeypatch):
     round_results(round_)
     stored = list(Review.objects.filter(round=round_).order_by("pk").values())
     Review.objects.filter(round=round_).update(composite=None, grade="", breakdown={})
-    monkeypatch.setattr(results, "BATCH", 1)  # a statement per five rows
+    monkeypatch.setattr(results, "BATCH", 1)  # read in chunks of one
+    monkeypatch.setattr(bulk, "BATCH", 2)  # an UPDATE per two rows on PostgreSQL
     assert round_results(round_) == len(stored)
     again = list(Review.objects.filter(round=round_).order_by("pk").values())
     for row in stored + again:
