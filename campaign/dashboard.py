@@ -14,7 +14,9 @@ Apps above ``campaign`` (pledges; reviews and awards next) add their own count
 columns with ``register_columns`` from their ``AppConfig.ready`` (the
 ``core.jobs.register`` idiom): a group's figures are the stored counts
 ``<name>.<campaign>.<column>`` of the tally counter they register under the
-same name (``orgs.tallies.register``) and keep with ``tallies.adjust``.
+same name (``orgs.tallies.register``) and keep with ``tallies.adjust``. They
+add lists of links to their own pages (reviews: 评议进度 of the campaign's
+rounds) with ``register_links``.
 """
 
 from collections.abc import Callable, Sequence
@@ -80,6 +82,34 @@ def register_columns(name: str, *, columns: Sequence[Column]) -> None:
 def registered() -> dict[str, ColumnGroup]:
     """The column groups by name, in registration order (the order they are shown)."""
     return dict(_groups)
+
+
+# A list of links a higher app shows on the dashboard: fn(user, campaign,
+# organization) → [(label, url)], read for the organisation the page is about.
+LinkSource = Callable[[Any, Campaign, Organization], list[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class LinkList:
+    title: Any  # the list's heading
+    links: LinkSource
+
+
+_link_lists: dict[str, LinkList] = {}
+
+
+def register_links(name: str, title: Any, links: LinkSource) -> None:
+    """Register a list of links shown under ``title`` (reviews: 评议进度);
+    registering the same name again replaces it."""
+    _link_lists[name] = LinkList(title, links)
+
+
+def link_lists(user: Any, campaign: Campaign, organization: Organization) -> list[tuple[Any, list]]:
+    """(title, links) of each registered list that has links for this page."""
+    found = [
+        (entry.title, entry.links(user, campaign, organization)) for entry in _link_lists.values()
+    ]
+    return [(title, links) for title, links in found if links]
 
 
 @dataclass(frozen=True)
@@ -362,5 +392,6 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "sectors": _with_bars(found.sectors, campaign),
         "states": [(s, Plan.State(s).label) for s in STATES],
         "columns": [column for group in _groups.values() for column in group.columns],
+        "link_lists": link_lists(request.user, campaign, organization),
     }
     return render(request, "campaign/dashboard.html", context)

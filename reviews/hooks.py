@@ -1,13 +1,17 @@
 """What reviews plugs into the lower apps: the data-file section of ``load_campaign``,
-the results, documents and export jobs, and the home page's 待办 (the grids
-waiting for the user's units)."""
+the results, documents and export jobs, the home page's 待办 (the grids
+waiting for the user's units), and the 评议进度 links of the campaign dashboard."""
 
 from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from campaign.dashboard import register_links
+from campaign.models import Campaign
 from core import todo
+from orgs.models import Organization
 from reviews import (  # noqa: F401 (registers the job kinds and the review_kinds section)
     documents,
     jobs,
@@ -109,3 +113,48 @@ def comments_waiting(user: Any) -> list[todo.Todo]:
                 todo.Todo(text, left, reverse("reviews:comment", kwargs={"pk": round_.pk}))
             )
     return lines
+
+
+# The dashboard lists at most this many rounds, newest first (a district's
+# page could reach every committee's rounds of the campaign).
+PROGRESS_LINKS = 20
+
+
+def progress_links(
+    user: Any, campaign: Campaign, organization: Organization
+) -> list[tuple[str, str]]:
+    """评议进度 of the campaign's rounds over the organisation (a district round
+    reaches a street's page) or inside it, for those who review where it leads:
+    the organisation's own part of a round above it, a round inside it whole."""
+    from orgs import selectors
+    from reviews.selectors import rounds_for
+
+    rounds = (
+        rounds_for(user)
+        .filter(campaign=campaign)
+        .filter(
+            selectors.ancestors_q(organization, "organization__", include_self=True)
+            | selectors.subtree_q(organization, "organization__")
+        )
+        .order_by("-opens_on", "-pk")[:PROGRESS_LINKS]
+    )
+    links = []
+    for round_ in rounds:
+        above = selectors.contains(round_.organization, organization)
+        unit = organization if above else round_.organization
+        if not selectors.can(user, selectors.REVIEW, unit):
+            continue
+        url = reverse("reviews:progress", kwargs={"pk": round_.pk})
+        label = _("%(round)s（%(state)s）") % {
+            "round": round_,
+            "state": round_.get_state_display(),
+        }
+        if above:
+            url += f"?organization={organization.pk}"
+        else:
+            label += f" · {round_.organization.name}"
+        links.append((label, url))
+    return links
+
+
+register_links("reviews.progress", gettext_lazy("评议进度"), progress_links)

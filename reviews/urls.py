@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews import document_views, views
+from reviews import document_views, progress_views, views
 
 app_name = "reviews"
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/grid/<int:organization_pk>/file/", views.grid_file, name="grid_file"),
     path("<int:pk>/results/", views.results, name="results"),
     path("<int:pk>/opinions/", views.opinions, name="opinions"),
+    path("<int:pk>/progress/", progress_views.progress, name="progress"),
     path("<int:pk>/meeting/<int:organization_pk>/", views.meeting, name="meeting"),
     path("<int:pk>/peer/", views.peer, name="peer"),
     path("<int:pk>/comment/", views.comment, name="comment"),

@@ -29,6 +29,7 @@ from reviews import gridfile, meetings, services, sheets
 from reviews.choices import BallotForm, EvaluatorKind
 from reviews.forms import MeetingForm, RoundForm, StatementForm
 from reviews.models import Meeting, PaperTally, Review, ReviewRound, ScoreSheet, Statement
+from reviews.progress import progress_unit
 from reviews.results import review_detail, unit_opinions
 from reviews.selectors import (
     comment_rounds,
@@ -144,6 +145,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "opening": services.opening_job(round_)
         if round_.state == ReviewRound.State.DRAFT
         else None,
+        "progress_unit": progress_unit(user, round_),
     }
     return render(request, "reviews/round_detail.html", context)
 

@@ -602,6 +602,12 @@ RULES = {
     ),
     "reviews:results": get(expect(no_role=404, member=404), lambda d: {"pk": d.round.pk}),
     "reviews:opinions": get(expect(no_role=404, member=404), lambda d: {"pk": d.round.pk}),
+    # 评议进度 over the round's community: for those who review it (the committee and
+    # the office above); the units inside and the contact leader read the round only.
+    "reviews:progress": get(
+        expect(no_role=404, member=404, default=403, committee=200, office=200, admin=200),
+        lambda d: {"pk": d.round.pk},
+    ),
     # 下级评上级: the branch (through its secretary) scores the community above it; a
     # unit that is not below a subject of the round reaches nothing.
     "reviews:upward": post(

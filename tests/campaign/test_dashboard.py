@@ -137,6 +137,29 @@ def test_without_registered_columns_the_dashboard_shows_plans_only(
     assert "已兑现" not in response.content.decode()
 
 
+def test_registered_link_lists_show_their_links_and_hide_when_empty(
+    district, campaign, login, monkeypatch
+):
+    monkeypatch.setattr(dashboard, "_link_lists", {})
+    dashboard.register_links(
+        "test",
+        "测试链接",
+        lambda user, campaign, organization: (
+            [(f"{organization.name}的链接", f"/test/{organization.pk}/")]
+            if organization.parent_id
+            else []
+        ),
+    )
+    client = login(district.users["office"])
+    page = client.get(reverse("campaign:dashboard", kwargs={"pk": district.street.pk}))
+    assert "测试链接" in page.content.decode()
+    assert (
+        f'<a href="/test/{district.street.pk}/">第一街道党工委的链接</a>' in page.content.decode()
+    )
+    page = client.get(reverse("campaign:dashboard", kwargs={"pk": district.root.pk}))
+    assert "测试链接" not in page.content.decode()  # no links: no list
+
+
 def test_a_column_group_needs_a_name_that_can_label_its_counts():
     with pytest.raises(ValueError, match="identifier"):
         dashboard.register_columns("pledges.columns", columns=())
