@@ -28,7 +28,9 @@ would save it. Then, each step in a fresh interpreter (its own peak RSS):
    and the query count, for the 60- and the 10-member branch, and a 点评 grid of
    the largest and of a small committee (target ≤ 300 ms, queries not growing);
 6. the results page ``/reviews/<pk>/results/`` (first page, page 100, a grade
-   filter) through the Django test client as the campaign office, DEBUG off:
+   filter) and the 评议进度 page ``/reviews/<pk>/progress/`` (no target of its
+   own; the results page's is printed beside it) through the Django test client
+   as the campaign office, DEBUG off:
    p50 / p95 over 30 requests and the queries, the district round beside the
    small one (target ≤ 150 ms, the same queries).
 
@@ -586,6 +588,7 @@ def worker_page(spec: dict) -> dict:
             ("first page", base),
             ("page 100", base + "?page=100"),
             ("grade 合格", base + "?grade=合格"),
+            ("评议进度", f"/reviews/{round_.pk}/progress/"),
         ):
             for _ in range(3):
                 client.get(url)
@@ -802,7 +805,10 @@ def main() -> None:
         f", largest peak {peak:.0f} MB [{_verdict(peak, TARGETS['results_mb'])}]"
     )
 
-    say(f"step 6: /reviews/<pk>/results/ as the office, {args.requests} requests (≤ 150 ms)")
+    say(
+        f"step 6: /reviews/<pk>/results/ and /progress/ as the office, {args.requests} requests"
+        " (≤ 150 ms)"
+    )
     pages = run("page", requests=args.requests)
     for key, page in pages.items():
         period, label = key.split("|")
