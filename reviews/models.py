@@ -400,3 +400,6 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return str(self.review)
+
+
+from reviews.models_spotcheck import *  # noqa: E402, F403
