@@ -16,6 +16,7 @@ from reviews import (  # noqa: F401 (registers the job kinds and the review_kind
     documents,
     jobs,
     loading,
+    spotcheck_documents,
 )
 from reviews.sheets import own_grids
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews import document_views, progress_views, views
+from reviews import document_views, progress_views, spotcheck_views, views
 
 app_name = "reviews"
 
@@ -33,4 +33,14 @@ urlpatterns = [
     ),
     path("<int:pk>/reports/", document_views.reports_zip_start, name="reports_zip_start"),
     path("<int:pk>/export/<str:fmt>/", document_views.export_start, name="export_start"),
+    # issue 11: spotcheck (随机抽查)
+    path("spotchecks/", spotcheck_views.spotcheck_list, name="spotcheck_list"),
+    path("spotchecks/new/", spotcheck_views.spotcheck_new, name="spotcheck_new"),
+    path("spotchecks/<int:pk>/", spotcheck_views.spotcheck_detail, name="spotcheck_detail"),
+    path(
+        "spotchecks/<int:pk>/units/<int:organization_pk>/",
+        spotcheck_views.spotcheck_check,
+        name="spotcheck_check",
+    ),
+    path("spotchecks/<int:pk>/report/", spotcheck_views.spotcheck_report, name="spotcheck_report"),
 ]

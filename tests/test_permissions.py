@@ -241,6 +241,29 @@ def rounds_and_writes(d, client):
     return ReviewRound.objects.count(), writes(d, client)
 
 
+def spot_round(d):
+    """issue 11: spotcheck. Every unit under the street drawn by the office (the
+    branch among them), once per test."""
+    if getattr(d, "spot_round", None) is None:
+        from reviews.spotcheck import spot_check_draw
+
+        d.spot_round = spot_check_draw(
+            user=d.users["office"],
+            campaign=d.campaign,
+            organization=d.street,
+            title="2011年上半年随机抽查",
+            percent=100,
+        )
+    return d.spot_round
+
+
+def spot_check_state(d, client):
+    from reviews.models_spotcheck import SpotCheck
+
+    check = SpotCheck.objects.get(round=spot_round(d), organization=d.branch)
+    return check.state, check.findings, writes(d, client)
+
+
 def writes(d, client):
     """Audit rows and jobs: every service write records one, every job start makes one."""
     return AuditEntry.objects.count(), Job.objects.count()
@@ -709,6 +732,26 @@ RULES = {
     ),
     # The progress dashboard of the secretary's branch.
     "campaign:dashboard": get(expect(**OUTSIDE), lambda d: {"pk": d.branch.pk}),
+    # issue 11: spotcheck. A round of spot checks drawn by the office on the street:
+    # those who review the street (the committee, the office above, the admin) see
+    # and check it; to everyone else it is missing, as is the list's draw for them.
+    "reviews:spotcheck_list": get(expect(default=403, committee=200, office=200, admin=200)),
+    "reviews:spotcheck_new": get(expect(default=403, committee=200, office=200, admin=200)),
+    "reviews:spotcheck_detail": get(
+        expect(default=404, committee=200, office=200, admin=200),
+        lambda d: {"pk": spot_round(d).pk},
+    ),
+    "reviews:spotcheck_check": post(
+        expect(default=404, anonymous=LOGIN, committee=ACTED, office=ACTED, admin=ACTED),
+        lambda d: {"pk": spot_round(d).pk, "organization_pk": d.branch.pk},
+        data=lambda d: {"findings": "讲评会记录不完整", "done": "on"},
+        probe=spot_check_state,
+    ),
+    "reviews:spotcheck_report": post(
+        expect(default=404, anonymous=LOGIN, committee=ACTED, office=ACTED, admin=ACTED),
+        lambda d: {"pk": spot_round(d).pk},
+        probe=writes,
+    ),
 }
 
 
