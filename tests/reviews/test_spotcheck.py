@@ -299,3 +299,15 @@ def test_checkers_record_findings_and_mark_the_unit_checked(units):
     assert AuditEntry.objects.filter(
         model="reviews.spotcheck", object_id=str(check.pk), action="update"
     ).exists()
+
+
+def test_seed_spotchecks_draws_one_round_once_and_checks_some_units(units):
+    district, campaign, _made = units
+    out = io.StringIO()
+    call_command("seed_spotchecks", "--root", "R", stdout=out)
+    round_ = SpotCheckRound.objects.get()
+    assert round_.kinds == ["branch"] and round_.percent == 10 and round_.stratify
+    assert round_.checks.filter(state=SpotCheck.State.CHECKED).exists()
+    call_command("redraw_spotcheck", str(round_.pk), stdout=out)
+    call_command("seed_spotchecks", "--root", "R", stdout=out)
+    assert SpotCheckRound.objects.count() == 1 and "跳过" in out.getvalue()
