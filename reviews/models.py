@@ -226,8 +226,13 @@ class Review(models.Model):
     """One subject's review in a round (a member, or an organisation), created
     when the round opens; the stored result is written by the results job."""
 
+    # No index of its own: review_round_org and the rank indexes lead with it.
     round = models.ForeignKey(
-        ReviewRound, verbose_name=_("评议轮次"), on_delete=models.CASCADE, related_name="reviews"
+        ReviewRound,
+        verbose_name=_("评议轮次"),
+        on_delete=models.CASCADE,
+        related_name="reviews",
+        db_index=False,
     )
     organization = models.ForeignKey(
         Organization,
@@ -269,8 +274,9 @@ class Review(models.Model):
                 name="review_one_per_member",
             ),
         ]
-        # The results page's order (best first, NULLS LAST) has its index on
-        # PostgreSQL only (migration 0003): SQLite cannot index NULLS LAST.
+        # The results page's order (best first, NULLS LAST), with or without a
+        # grade, has its indexes on PostgreSQL only (migrations 0003 and 0005):
+        # SQLite cannot index NULLS LAST.
         indexes = [models.Index(fields=["round", "organization"], name="review_round_org")]
 
     def __str__(self) -> str:

@@ -14,12 +14,16 @@ minimum can be read back. Grade from the kind's bands; rank within the parent
 (1, 2, 2, 4). Recomputing gives the same rows (idempotent).
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db.models import Count, DecimalField, Q, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core import bulk
@@ -29,6 +33,20 @@ from reviews.models import PaperTally, Review, ReviewKind, ReviewRound, ScoreShe
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
 BATCH = 2000
+SCORE = DecimalField(max_digits=12, decimal_places=4)  # a criterion's summed scores
+
+
+class _Score(KeyTextTransform):
+    """A sheet's score for one criterion as text: its key is the criterion's id,
+    which ``KeyTextTransform`` would take for an array index (a key of digits)."""
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple]:
+        lhs, params, _keys = self.preprocess_lhs(compiler, connection)
+        return f"({lhs} ->> %s::text)", (*params, self.key_name)
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, tuple]:
+        lhs, params, _keys = self.preprocess_lhs(compiler, connection)
+        return f"JSON_EXTRACT({lhs}, %s)", (*params, "$." + json.dumps(self.key_name))
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,11 @@ class _Sums:
         self.total[(review, evaluator)] += score * n
         self.count[(review, evaluator)] += n
 
+    def add_total(self, review: int, evaluator: str, total: Decimal, n: int) -> None:
+        """``n`` evaluators whose scores sum to ``total``."""
+        self.total[(review, evaluator)] += total
+        self.count[(review, evaluator)] += n
+
 
 def round_results(round_: ReviewRound) -> int:
     """Compute and store every subject's result in the round; returns the number
@@ -101,14 +124,33 @@ def round_results(round_: ReviewRound) -> int:
     def vote(grade: str) -> Decimal | None:
         return votes.get(grade)
 
-    sheets = ScoreSheet.objects.filter(
-        review__round=round_, state=ScoreSheet.State.SUBMITTED
-    ).values_list("review_id", "evaluator", "scores", "grade")
-    for review_id, evaluator, scores, grade in sheets.iterator(chunk_size=BATCH):
-        if scores:
-            sums.add(review_id, evaluator, percent(scores, items))
-        elif grade and vote(grade) is not None:
-            sums.add(review_id, evaluator, vote(grade))  # type: ignore[arg-type]
+    # A sheet's score is linear in its criterion scores, so the sum of a kind's
+    # sheets' scores is the score of their summed criteria: the database sums
+    # them per subject and kind (a row per group, not per sheet; no JSON parsed here).
+    submitted = ScoreSheet.objects.filter(review__round=round_, state=ScoreSheet.State.SUBMITTED)
+    scored = (
+        submitted.exclude(scores={})
+        .exclude(scores__isnull=True)
+        .values("review_id", "evaluator")
+        .annotate(
+            sheets=Count("pk"),
+            **{f"c{i.key}": Sum(Cast(_Score(i.key, "scores"), SCORE)) for i in items},
+        )
+        .order_by()
+    )
+    for row in scored.iterator(chunk_size=BATCH):
+        totals = {i.key: row[f"c{i.key}"] or 0 for i in items}
+        sums.add_total(row["review_id"], row["evaluator"], percent(totals, items), row["sheets"])
+    graded = (
+        submitted.filter(Q(scores={}) | Q(scores__isnull=True))
+        .exclude(grade="")
+        .values_list("review_id", "evaluator", "grade")
+        .annotate(sheets=Count("pk"))
+        .order_by()
+    )
+    for review_id, evaluator, grade, n in graded.iterator(chunk_size=BATCH):
+        if vote(grade) is not None:
+            sums.add(review_id, evaluator, vote(grade), n)  # type: ignore[arg-type]
     tallies = PaperTally.objects.filter(review__round=round_).values_list(
         "review_id", "evaluator", "ballots", "totals", "grade_counts"
     )
@@ -193,23 +235,9 @@ STORED = ["composite", "grade", "rank_in_parent", "rank_in_sector", "breakdown"]
 
 def _store(rows: list[tuple], now: Any) -> None:
     """Write each (pk, composite, grade, rank in parent, rank in sector, breakdown)
-    (``core.bulk.update_fields``: one UPDATE … FROM unnest per batch on PostgreSQL)."""
-    bulk.update_fields(
-        Review,
-        [
-            Review(
-                pk=pk,
-                composite=composite,
-                grade=grade,
-                rank_in_parent=rank_in_parent,
-                rank_in_sector=rank_in_sector,
-                breakdown=breakdown,
-                computed_at=now,
-            )
-            for pk, composite, grade, rank_in_parent, rank_in_sector, breakdown in rows
-        ],
-        [*STORED, "computed_at"],
-    )
+    (``core.bulk.update_rows``: one UPDATE … FROM unnest per batch on PostgreSQL)."""
+    bulk.update_rows(Review, [*STORED, "computed_at"], [(*row, now) for row in rows])
+    bulk.statistics_refresh(Review, rows=len(rows))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from campaign.models import Campaign, Milestone
 from campaign.selectors import plan_units_q
-from core import audit, jobs, workflow
+from core import audit, bulk, jobs, workflow
 from core.models import Job
 from orgs import selectors
 from orgs.models import Member, Organization
@@ -69,13 +69,17 @@ def _create_reviews(round_: ReviewRound, user: Any) -> None:
             for org_id in units.order_by("lft").values_list("pk", flat=True)
         )
     batch: list[Review] = []
+    written = 0
     for review in rows:
         batch.append(review)
         if len(batch) == BATCH:
             Review.objects.bulk_create(batch, ignore_conflicts=True)
+            written += len(batch)
             batch = []
     if batch:
         Review.objects.bulk_create(batch, ignore_conflicts=True)
+        written += len(batch)
+    bulk.statistics_refresh(Review, rows=written)
 
 
 def _locked(pk: int) -> ReviewRound:
