@@ -81,7 +81,7 @@ def update_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
     preparers = [_preparer(field) for field in chosen]
     quote = connection.ops.quote_name
     table, pk = quote(meta.db_table), quote(str(meta.pk.column))  # type: ignore[union-attr]
-    columns = [quote(field.column) for field in chosen]
+    columns = [quote(str(field.column)) for field in chosen]
 
     def prepared(row: Sequence[Any]) -> list[Any]:
         return [prep(value) for prep, value in zip(preparers, row[1:], strict=True)]

@@ -18,7 +18,7 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -138,19 +138,22 @@ def job_start(
     return job
 
 
+def pending_jobs(kind: str) -> QuerySet[Job]:
+    """The jobs of ``kind`` waiting or running, newest first. A running job
+    whose worker is lost is not among them: a page must not wait for, nor a
+    second start be refused because of, a job that will never finish."""
+    return (
+        Job.objects.filter(kind=kind, status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+        .exclude(_lost(timezone.now()))
+        .order_by("-created_at")
+    )
+
+
 def _pending_twin(kind: str, user: Any, params: dict) -> Job | None:
     # JSON equality is not portable across databases; the candidates are few.
-    # A running job whose worker is lost is no twin: asking again must not
-    # return a job that will never finish.
-    candidates = (
-        Job.objects.filter(
-            kind=kind,
-            created_by=user if user and user.is_authenticated else None,
-            status__in=[Job.Status.QUEUED, Job.Status.RUNNING],
-        )
-        .exclude(_lost(timezone.now()))
-        .order_by("-created_at")[:20]
-    )
+    candidates = pending_jobs(kind).filter(
+        created_by=user if user and user.is_authenticated else None
+    )[:20]
     return next((job for job in candidates if job.params == params), None)
 
 

@@ -216,5 +216,4 @@ def refusal(flow: Workflow, verb: str, *, obj: Any, user: Any) -> str:
 def may(flow: Workflow, verb: str, *, obj: Any, user: Any) -> bool:
     """Whether the move is open now: the object is in a source state and the user may
     make it (what a page asks before showing the button)."""
-    move = flow.moves[verb]
-    return getattr(obj, flow.state_field) in move.sources and move.allowed(user, obj)
+    return not refusal(flow, verb, obj=obj, user=user)

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, DecimalField, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
@@ -40,11 +40,11 @@ class _Score(KeyTextTransform):
     """A sheet's score for one criterion as text: its key is the criterion's id,
     which ``KeyTextTransform`` would take for an array index (a key of digits)."""
 
-    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple]:
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple]:
         lhs, params, _keys = self.preprocess_lhs(compiler, connection)
         return f"({lhs} ->> %s::text)", (*params, self.key_name)
 
-    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, tuple]:
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple]:
         lhs, params, _keys = self.preprocess_lhs(compiler, connection)
         return f"JSON_EXTRACT({lhs}, %s)", (*params, "$." + json.dumps(self.key_name))
 
@@ -138,7 +138,8 @@ def round_results(round_: ReviewRound) -> int:
         )
         .order_by()
     )
-    for row in scored.iterator(chunk_size=BATCH):
+    for summed in scored.iterator(chunk_size=BATCH):
+        row = cast(dict[str, Any], summed)
         totals = {i.key: row[f"c{i.key}"] or 0 for i in items}
         sums.add_total(row["review_id"], row["evaluator"], percent(totals, items), row["sheets"])
     graded = (

@@ -228,9 +228,7 @@ def subject_count(round_: ReviewRound) -> int:
 
 def opening_job(round_: ReviewRound) -> Job | None:
     """The job opening the round in the background, while it waits or runs."""
-    candidates = Job.objects.filter(
-        kind=OPEN, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
-    ).order_by("-created_at")[:50]
+    candidates = jobs.pending_jobs(OPEN)[:50]
     return next((job for job in candidates if job.params.get("round") == round_.pk), None)
 
 

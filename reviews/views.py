@@ -5,6 +5,7 @@ permission → validate a form → call one ``reviews.services`` function → re
 or redirect. Refused moves come back as messages (``core.views.move_response``).
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -141,7 +143,9 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and Review.objects.filter(round=round_, organization=unit).exists()
         ],
         "results_visible": results_for(user, round_) is not None,
-        "my_comment": any(r.pk == round_.pk for r, _units in comment_rounds(user)),
+        "my_comment": round_.state == ReviewRound.State.OPEN
+        and round_.kind.subject == "organization"
+        and any(r.pk == round_.pk for r, _units in comment_rounds(user)),
         "opening": services.opening_job(round_)
         if round_.state == ReviewRound.State.DRAFT
         else None,
@@ -406,12 +410,20 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
         child = request.GET.get("child", "")
         children = result_children(round_)
         found = results_filtered(found, round_, {"grade": grade, "sector": sector, "child": child})
-        page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+        # The page is found among the ids alone (read from the rank indexes, an
+        # index-only scan however deep the page), then its 50 rows with their units.
+        page = Paginator(found.values_list("pk", flat=True), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        shown = found.filter(pk__in=list(page)).in_bulk()
         query = request.GET.copy()
         query.pop("page", None)
         context.update(
             page=page,
-            rows=[(r, [(r.breakdown.get(e.evaluator, {}), e) for e in evaluators]) for r in page],
+            rows=[
+                (r, [(r.breakdown.get(e.evaluator, {}), e) for e in evaluators])
+                for r in (shown[pk] for pk in page)
+            ],
             grades=list(kind.grades.all()),
             grade=grade,
             sectors=Sector.objects.all(),
@@ -555,6 +567,57 @@ def tally(request: HttpRequest, review_pk: int) -> HttpResponse:
     return render(request, "reviews/tally.html", context, status=status)
 
 
+def _personal_sheets(
+    request: HttpRequest,
+    *,
+    round_: ReviewRound,
+    reviews: list[Review],
+    evaluator: str,
+    key: str,
+    save: Callable[[dict[int, sheets.Entry], bool], int],
+    done: Callable[[int, bool], str],
+    again: str,
+    lock: bool,
+    **context: Any,
+) -> HttpResponse:
+    """The page where one evaluator (a member, a unit, a contact-point leader)
+    fills their own sheets, a row per subject: 党员互评, 下级评上级, 联系点点评.
+    ``save(entries, submit)`` writes them all or none; ``key`` is the
+    evaluator's ``evaluator_key``, which finds their own sheets and nobody else's."""
+    kind = round_.kind
+    criteria = list(kind.rubric.criteria.all())
+    status = 200
+    if request.method == "POST":
+        submit = "submit" in request.POST
+        try:
+            saved = save(_grid_entries(request, reviews, criteria), submit)
+        except services.ReviewError as exc:
+            messages.error(request, str(exc))
+            status = 400
+        else:
+            messages.success(request, done(saved, submit))
+            return redirect(again)
+    mine = {
+        s.review_id: s
+        for s in ScoreSheet.objects.filter(
+            review__in=reviews, evaluator=evaluator, evaluator_key=key
+        )
+    }
+    rows = _grid_rows(request, reviews, criteria, mine, posted=status == 400, lock=lock)
+    page = {
+        "round": round_,
+        "kind": kind,
+        "criteria": criteria,
+        "rows": rows,
+        "grades": list(kind.grades.all()),
+        "open": True,
+        "evaluator": EvaluatorKind(evaluator).label,
+        "personal": True,
+        **context,
+    }
+    return render(request, "reviews/grid.html", page, status=status)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def peer(request: HttpRequest, pk: int) -> HttpResponse:
@@ -563,8 +626,6 @@ def peer(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = peer_round_get(request.user, pk)
     own = selectors.own_member(request.user)
     assert own is not None  # peer_round_get found the user's member record
-    kind = round_.kind
-    criteria = list(kind.rubric.criteria.all())
     reviews = list(
         Review.objects.filter(
             round=round_, organization_id=own.organization_id, member__isnull=False
@@ -573,46 +634,27 @@ def peer(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("member", "organization")
         .order_by("member__number")
     )
-    status = 200
-    if request.method == "POST":
-        submit = "submit" in request.POST
-        entries = _grid_entries(request, reviews, criteria)
-        try:
-            saved = sheets.sheets_save(
-                reviews=reviews,
-                user=request.user,
-                evaluator=EvaluatorKind.PEER,
-                entries=entries,
-                submit=submit,
-            )
-        except services.ReviewError as exc:
-            messages.error(request, str(exc))
-            status = 400
-        else:
-            messages.success(request, _("已保存对 %(n)s 人的互评") % {"n": saved})
-            return redirect("reviews:peer", pk=round_.pk)
-    mine = {
-        s.review_id: s
-        for s in ScoreSheet.objects.filter(
-            review__in=reviews, evaluator=EvaluatorKind.PEER, evaluator_key=f"u{request.user.pk}"
-        )
-    }
-    rows = _grid_rows(request, reviews, criteria, mine, posted=status == 400, lock=True)
-    context = {
-        "round": round_,
-        "kind": kind,
-        "criteria": criteria,
-        "rows": rows,
-        "grades": list(kind.grades.all()),
-        "open": True,
-        "unit": own.organization,
-        "evaluator": EvaluatorKind.PEER.label,
-        "personal": True,
-        "anonymous_note": _(
+    return _personal_sheets(
+        request,
+        round_=round_,
+        reviews=reviews,
+        evaluator=EvaluatorKind.PEER,
+        key=f"u{request.user.pk}",
+        save=lambda entries, submit: sheets.sheets_save(
+            reviews=reviews,
+            user=request.user,
+            evaluator=EvaluatorKind.PEER,
+            entries=entries,
+            submit=submit,
+        ),
+        done=lambda n, submit: _("已保存对 %(n)s 人的互评") % {"n": n},
+        again=reverse("reviews:peer", kwargs={"pk": round_.pk}),
+        lock=True,
+        unit=own.organization,
+        anonymous_note=_(
             "党员互评不记名：您的评分只计入汇总，任何人都看不到是谁评的；每人只能提交一次。"
         ),
-    }
-    return render(request, "reviews/grid.html", context, status=status)
+    )
 
 
 @login_required
@@ -715,55 +757,36 @@ def upward(request: HttpRequest, pk: int, organization_pk: int) -> HttpResponse:
     if not found:
         raise Http404
     round_, unit = found[0]
-    kind = round_.kind
-    criteria = list(kind.rubric.criteria.all())
     review = Review.objects.select_related("organization").get(
         round=round_, organization_id=unit.parent_id, member__isnull=True
     )
-    status = 200
-    if request.method == "POST":
-        entries = _grid_entries(request, [review], criteria)
-        try:
-            sheets.sheet_save(
-                review=review,
-                user=request.user,
-                evaluator=EvaluatorKind.UPWARD,
-                entry=entries.get(review.pk, sheets.Entry({})),
-                submit="submit" in request.POST,
-                unit=unit,
-            )
-        except services.ReviewError as exc:
-            messages.error(request, str(exc))
-            status = 400
-        else:
-            messages.success(request, _("评议已保存"))
-            return redirect("reviews:upward", pk=round_.pk, organization_pk=unit.pk)
-    sheet = ScoreSheet.objects.filter(
-        review=review, evaluator=EvaluatorKind.UPWARD, evaluator_key=f"o{unit.pk}"
-    ).first()
-    rows = _grid_rows(
+
+    def save(entries: dict[int, sheets.Entry], submit: bool) -> int:
+        sheets.sheet_save(
+            review=review,
+            user=request.user,
+            evaluator=EvaluatorKind.UPWARD,
+            entry=entries.get(review.pk, sheets.Entry({})),
+            submit=submit,
+            unit=unit,
+        )
+        return 1
+
+    return _personal_sheets(
         request,
-        [review],
-        criteria,
-        {review.pk: sheet} if sheet else {},
-        posted=status == 400,
+        round_=round_,
+        reviews=[review],
+        evaluator=EvaluatorKind.UPWARD,
+        key=f"o{unit.pk}",
+        save=save,
+        done=lambda n, submit: _("评议已保存"),
+        again=reverse("reviews:upward", kwargs={"pk": round_.pk, "organization_pk": unit.pk}),
         lock=True,
-    )
-    context = {
-        "round": round_,
-        "kind": kind,
-        "criteria": criteria,
-        "rows": rows,
-        "grades": list(kind.grades.all()),
-        "open": True,
-        "unit": unit,
-        "evaluator": EvaluatorKind.UPWARD.label,
-        "personal": True,
-        "anonymous_note": _(
+        unit=unit,
+        anonymous_note=_(
             "下级评上级不记名：只计入汇总，任何人都看不到是哪个组织评的；每个组织只能提交一次。"
         ),
-    }
-    return render(request, "reviews/grid.html", context, status=status)
+    )
 
 
 @login_required
@@ -775,50 +798,29 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
     if not found:
         raise Http404
     round_ = ReviewRound.objects.select_related("kind__rubric", "campaign").get(pk=pk)
-    kind = round_.kind
-    criteria = list(kind.rubric.criteria.all())
     reviews = list(
         Review.objects.filter(round=round_, member__isnull=True, organization_id__in=found[0])
         .select_related("organization")
         .order_by("organization__lft")
     )
-    status = 200
-    if request.method == "POST":
-        submit = "submit" in request.POST
-        try:
-            saved = sheets.sheets_save(
-                reviews=reviews,
-                user=request.user,
-                evaluator=EvaluatorKind.LEADER,
-                entries=_grid_entries(request, reviews, criteria),
-                submit=submit,
-            )
-        except services.ReviewError as exc:
-            messages.error(request, str(exc))
-            status = 400
-        else:
-            messages.success(
-                request,
-                (_("已提交对 %(n)s 个单位的点评") if submit else _("已保存对 %(n)s 个单位的点评"))
-                % {"n": saved},
-            )
-            return redirect("reviews:comment", pk=round_.pk)
-    mine = {
-        s.review_id: s
-        for s in ScoreSheet.objects.filter(
-            review__in=reviews, evaluator=EvaluatorKind.LEADER, evaluator_key=f"u{request.user.pk}"
-        )
-    }
-    rows = _grid_rows(request, reviews, criteria, mine, posted=status == 400, lock=False)
-    context = {
-        "round": round_,
-        "kind": kind,
-        "criteria": criteria,
-        "rows": rows,
-        "grades": list(kind.grades.all()),
-        "open": True,
-        "heading": str(round_),
-        "evaluator": EvaluatorKind.LEADER.label,
-        "personal": True,
-    }
-    return render(request, "reviews/grid.html", context, status=status)
+    return _personal_sheets(
+        request,
+        round_=round_,
+        reviews=reviews,
+        evaluator=EvaluatorKind.LEADER,
+        key=f"u{request.user.pk}",
+        save=lambda entries, submit: sheets.sheets_save(
+            reviews=reviews,
+            user=request.user,
+            evaluator=EvaluatorKind.LEADER,
+            entries=entries,
+            submit=submit,
+        ),
+        done=lambda n, submit: (
+            (_("已提交对 %(n)s 个单位的点评") if submit else _("已保存对 %(n)s 个单位的点评"))
+            % {"n": n}
+        ),
+        again=reverse("reviews:comment", kwargs={"pk": round_.pk}),
+        lock=False,
+        heading=str(round_),
+    )
