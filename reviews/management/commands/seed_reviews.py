@@ -15,6 +15,7 @@ from orgs import selectors
 from orgs.models import Organization
 from reviews import services
 from reviews.choices import EvaluatorKind
+from reviews.meetings import meeting_save
 from reviews.models import Review, ReviewKind, ReviewRound
 from reviews.results import round_results
 from reviews.sheets import Entry, grid_save, tally_enter
@@ -81,15 +82,39 @@ class Command(BaseCommand):
                 selectors.subtree_q(street),
                 pk__in=Review.objects.filter(round=round_).values("organization"),
             )
-            for branch in branches:
+
+            # Each member has a standing (most good, a few excellent, a few weak), so
+            # the round's grades spread as a real one's do instead of all 合格.
+            def standing() -> float:
+                return min(1.0, max(0.45, rng.gauss(0.8, 0.1)))
+
+            def score(code: str, level: float) -> int:
+                top = int(maxima[code])
+                return min(top, max(0, round(top * (level + rng.uniform(-0.05, 0.05)))))
+
+            for index, branch in enumerate(branches):
                 reviews = list(Review.objects.filter(round=round_, organization=branch))
+                levels = {r.pk: standing() for r in reviews}
                 entries = {
                     r.pk: Entry(
-                        {c: rng.randint(int(maxima[c] * 0.6), int(maxima[c])) for c in codes},
+                        {c: score(c, levels[r.pk]) for c in codes},
                         opinion=rng.choice(OPINIONS),
                     )
                     for r in reviews
                 }
+                if index % 7 != 6 and reviews:  # most branches held their 讲评会
+                    meeting_save(
+                        round_=round_,
+                        unit=branch,
+                        user=admin,
+                        values={
+                            "held_on": round_.closes_on - dt.timedelta(days=rng.randint(3, 20)),
+                            "place": "党员活动室",
+                            "attendees": max(1, len(reviews) - rng.randint(0, 2)),
+                            "public_attendees": rng.randint(2, 6),
+                            "minutes": "逐一讲评党员践诺情况，群众代表现场评议。",
+                        },
+                    )
                 grid_save(round_=round_, unit=branch, user=admin, entries=entries, submit=True)
                 for review in reviews:
                     for evaluator in (EvaluatorKind.PEER, EvaluatorKind.PUBLIC):
@@ -100,9 +125,9 @@ class Command(BaseCommand):
                         )
                         if ballots < 1:
                             continue
+                        level = levels[review.pk]
                         totals = {
-                            c: rng.randint(int(maxima[c] * 0.6) * ballots, int(maxima[c]) * ballots)
-                            for c in codes
+                            c: sum(score(c, level) for _ballot in range(ballots)) for c in codes
                         }
                         tally_enter(
                             review=review,
