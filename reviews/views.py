@@ -574,23 +574,35 @@ def _personal_sheets(
     reviews: list[Review],
     evaluator: str,
     key: str,
-    save: Callable[[dict[int, sheets.Entry], bool], int],
     done: Callable[[int, bool], str],
     again: str,
     lock: bool,
+    save: Callable[[dict[int, sheets.Entry], bool], int] | None = None,
     **context: Any,
 ) -> HttpResponse:
     """The page where one evaluator (a member, a unit, a contact-point leader)
     fills their own sheets, a row per subject: 党员互评, 下级评上级, 联系点点评.
-    ``save(entries, submit)`` writes them all or none; ``key`` is the
-    evaluator's ``evaluator_key``, which finds their own sheets and nobody else's."""
+    ``save(entries, submit)`` writes them all or none (by default
+    ``sheets.sheets_save`` as the user); ``key`` is the evaluator's
+    ``evaluator_key``, which finds their own sheets and nobody else's."""
     kind = round_.kind
     criteria = list(kind.rubric.criteria.all())
     status = 200
     if request.method == "POST":
         submit = "submit" in request.POST
         try:
-            saved = save(_grid_entries(request, reviews, criteria), submit)
+            entries = _grid_entries(request, reviews, criteria)
+            saved = (
+                save(entries, submit)
+                if save is not None
+                else sheets.sheets_save(
+                    reviews=reviews,
+                    user=request.user,
+                    evaluator=evaluator,
+                    entries=entries,
+                    submit=submit,
+                )
+            )
         except services.ReviewError as exc:
             messages.error(request, str(exc))
             status = 400
@@ -640,13 +652,6 @@ def peer(request: HttpRequest, pk: int) -> HttpResponse:
         reviews=reviews,
         evaluator=EvaluatorKind.PEER,
         key=f"u{request.user.pk}",
-        save=lambda entries, submit: sheets.sheets_save(
-            reviews=reviews,
-            user=request.user,
-            evaluator=EvaluatorKind.PEER,
-            entries=entries,
-            submit=submit,
-        ),
         done=lambda n, submit: _("已保存对 %(n)s 人的互评") % {"n": n},
         again=reverse("reviews:peer", kwargs={"pk": round_.pk}),
         lock=True,
@@ -809,13 +814,6 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
         reviews=reviews,
         evaluator=EvaluatorKind.LEADER,
         key=f"u{request.user.pk}",
-        save=lambda entries, submit: sheets.sheets_save(
-            reviews=reviews,
-            user=request.user,
-            evaluator=EvaluatorKind.LEADER,
-            entries=entries,
-            submit=submit,
-        ),
         done=lambda n, submit: (
             (_("已提交对 %(n)s 个单位的点评") if submit else _("已保存对 %(n)s 个单位的点评"))
             % {"n": n}
