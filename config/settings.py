@@ -8,6 +8,7 @@ DEBUG=false (see docs/operations.md and .env.example).
 from pathlib import Path
 
 import csp.constants
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -170,6 +171,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.sweep_jobs",
         "schedule": float(JOB_SWEEP_SECONDS),
         "options": {"expires": JOB_SWEEP_SECONDS},
+    },
+    # 整改: flag overdue items once a day, just after midnight in CELERY_TIMEZONE.
+    "flag-overdue-rectifications": {
+        "task": "reviews.tasks.flag_overdue_rectifications",
+        "schedule": crontab(hour=0, minute=30),
+        "options": {"expires": 3600},
     },
 }
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection, models
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 
@@ -263,6 +263,18 @@ def history(organization_id: int, page: Any = 1, per_page: int = HISTORY_PAGE_SI
     per kind, whatever the page holds."""
     found = Paginator(AuditEntry.objects.filter(organization_id=organization_id), per_page)
     shown = found.get_page(page)
+    items = list(shown.object_list)
+    _readable(items)
+    shown.object_list = items
+    return shown
+
+
+def record_history(
+    entries: QuerySet[AuditEntry], page: Any = 1, per_page: int = HISTORY_PAGE_SIZE
+) -> Page:
+    """``history`` over any entries (one record's: ``AuditEntry.objects.filter(model=…,
+    object_id=…)``), newest first, made readable the same way."""
+    shown = Paginator(entries.order_by("-at", "-pk"), per_page).get_page(page)
     items = list(shown.object_list)
     _readable(items)
     shown.object_list = items

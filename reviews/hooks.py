@@ -16,6 +16,7 @@ from reviews import (  # noqa: F401 (registers the job kinds and the review_kind
     documents,
     jobs,
     loading,
+    rectify_documents,
     spotcheck_documents,
 )
 from reviews.sheets import own_grids
@@ -159,3 +160,124 @@ def progress_links(
 
 
 register_links("reviews.progress", gettext_lazy("评议进度"), progress_links)
+
+
+# ------------------------------------------------------------------ 整改 (issue 11)
+
+
+@todo.register("reviews.rectify_own")
+def rectifications_own(user: Any) -> list[todo.Todo]:
+    """The owner unit's open items (待整改, 整改中, 重新整改), and how many are overdue."""
+    from orgs import selectors
+    from reviews import rectify
+    from reviews.models_rectify import Rectification
+
+    if not selectors.can_anywhere(user, selectors.EDIT_MEMBERS):
+        return []
+    q = rectify.owned_q(user)
+    found = Rectification.objects.filter(state__in=rectify.OPEN_STATES)
+    if q is not None:
+        found = found.filter(q)
+    n = found.count()
+    if not n:
+        return []
+    late = found.filter(rectify.overdue_q()).count()
+    url = reverse("reviews:rectify_list")
+    lines = [todo.Todo(_("整改事项待落实 %(n)s 项") % {"n": n}, n, url)]
+    if late:
+        lines.append(
+            todo.Todo(_("整改事项已逾期 %(n)s 项") % {"n": late}, late, url + "?overdue=1")
+        )
+    return lines
+
+
+@todo.register("reviews.rectify_verify")
+def rectifications_to_verify(user: Any) -> list[todo.Todo]:
+    """Items 已完成 below the units the user reviews, waiting to be verified."""
+    from reviews import rectify
+
+    if not selectors_can_review(user):
+        return []
+    n = rectify.to_verify(user).count()
+    url = reverse("reviews:rectify_list") + "?state=done"
+    return [todo.Todo(_("整改事项待核验 %(n)s 项") % {"n": n}, n, url)] if n else []
+
+
+@todo.register("reviews.rectify_overdue_below")
+def rectifications_overdue_below(user: Any) -> list[todo.Todo]:
+    """Overdue items of the units below those the user reviews (the parent sees them)."""
+    from orgs import selectors
+    from reviews import rectify
+    from reviews.models_rectify import Rectification
+
+    if not selectors_can_review(user):
+        return []
+    q = selectors.scope_q(user, selectors.REVIEW, prefix="organization__parent__")
+    found = Rectification.objects.filter(rectify.overdue_q())
+    if q is not None:
+        found = found.filter(q)
+    n = found.count()
+    url = reverse("reviews:rectify_list") + "?overdue=1"
+    return [todo.Todo(_("下级整改事项逾期 %(n)s 项") % {"n": n}, n, url)] if n else []
+
+
+def selectors_can_review(user: Any) -> bool:
+    from orgs import selectors
+
+    return selectors.can_anywhere(user, selectors.REVIEW)
+
+
+def rectification_links(
+    user: Any, campaign: Campaign, organization: Organization
+) -> list[tuple[str, str]]:
+    """整改 on the dashboard: the organisation's subtree's items in the campaign,
+    open and overdue, linked to the filtered list."""
+    from orgs import selectors
+    from reviews import rectify
+
+    if not selectors.can(user, selectors.READ_RECORDS, organization):
+        return []
+    found = rectify.rectifications_for(user).filter(
+        selectors.subtree_q(organization, "organization__"), campaign=campaign
+    )
+    base = (
+        reverse("reviews:rectify_list") + f"?campaign={campaign.pk}&organization={organization.pk}"
+    )
+    open_n = found.filter(state__in=rectify.OPEN_STATES).count()
+    late = found.filter(rectify.overdue_q()).count()
+    done = found.filter(state="done").count()
+    return [
+        (_("未完成 %(n)s 项") % {"n": open_n}, base),
+        (_("已逾期 %(n)s 项") % {"n": late}, base + "&overdue=1"),
+        (_("待核验 %(n)s 项") % {"n": done}, base + "&state=done"),
+    ]
+
+
+register_links("reviews.rectify", gettext_lazy("整改"), rectification_links)
+
+
+def _review_link(source_id: int) -> str:
+    return reverse("reviews:subject", kwargs={"review_pk": source_id})
+
+
+def _spot_check_link(source_id: int) -> str:
+    from reviews.models_spotcheck import SpotCheck
+
+    check = SpotCheck.objects.filter(pk=source_id).values("round_id", "organization_id").first()
+    if check is None:
+        return ""
+    return reverse(
+        "reviews:spotcheck_check",
+        kwargs={"pk": check["round_id"], "organization_pk": check["organization_id"]},
+    )
+
+
+def _register_sources() -> None:
+    from reviews.rectify import SourceKind, register_source_link
+
+    register_source_link(SourceKind.REVIEW_OPINION)(_review_link)
+    register_source_link(SourceKind.LEADER_COMMENT)(_review_link)
+    register_source_link(SourceKind.SPOT_CHECK)(_spot_check_link)
+
+
+_register_sources()

@@ -408,4 +408,5 @@ class Statement(models.Model):
         return str(self.review)
 
 
+from reviews.models_rectify import *  # noqa: E402, F403
 from reviews.models_spotcheck import *  # noqa: E402, F403

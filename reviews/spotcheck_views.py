@@ -158,7 +158,27 @@ def spotcheck_check(request: HttpRequest, pk: int, organization_pk: int) -> Http
             return redirect("reviews:spotcheck_detail", pk=round_.pk)
     status = 400 if request.method == "POST" else 200
     context = {"round": round_, "check": check, "unit": check.organization, "form": form}
+    context.update(_rectification(request, check))
     return render(request, "reviews/spotcheck/check.html", context, status=status)
+
+
+def _rectification(request: HttpRequest, check: SpotCheck) -> dict[str, Any]:
+    """开整改 from the unit's findings (once), or the item opened from them."""
+    from reviews import rectify
+    from reviews.models_rectify import Rectification
+
+    item = (
+        rectify.rectifications_for(request.user).filter(pk=check.rectification_id).first()
+        if check.rectification_id
+        else None
+    )
+    may_open = (
+        item is None
+        and check.state == SpotCheck.State.CHECKED
+        and bool(check.findings.strip())
+        and rectify.may_open(request.user, check.organization, Rectification.SourceKind.SPOT_CHECK)
+    )
+    return {"rectification": item, "may_rectify": may_open}
 
 
 @login_required

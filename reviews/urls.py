@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews import document_views, progress_views, spotcheck_views, views
+from reviews import document_views, progress_views, rectify_views, spotcheck_views, views
 
 app_name = "reviews"
 
@@ -43,4 +43,29 @@ urlpatterns = [
         name="spotcheck_check",
     ),
     path("spotchecks/<int:pk>/report/", spotcheck_views.spotcheck_report, name="spotcheck_report"),
+    # issue 11: rectify (整改)
+    path("rectifications/", rectify_views.rectify_list, name="rectify_list"),
+    path("rectifications/new/", rectify_views.rectify_new, name="rectify_new"),
+    path(
+        "rectifications/from/<str:kind>/<int:source_id>/",
+        rectify_views.rectify_open,
+        name="rectify_open",
+    ),
+    path("rectifications/<int:pk>/", rectify_views.rectify_detail, name="rectify_detail"),
+    path(
+        "rectifications/<int:pk>/evidence/", rectify_views.rectify_evidence, name="rectify_evidence"
+    ),
+    path("rectifications/<int:pk>/start/", rectify_views.rectify_start, name="rectify_start"),
+    path(
+        "rectifications/<int:pk>/complete/", rectify_views.rectify_complete, name="rectify_complete"
+    ),
+    path("rectifications/<int:pk>/verify/", rectify_views.rectify_verify, name="rectify_verify"),
+    path("rectifications/<int:pk>/redo/", rectify_views.rectify_redo, name="rectify_redo"),
+    path("rectifications/files/<int:pk>/", rectify_views.rectify_file, name="rectify_file"),
+    path("rectifications/export/<str:fmt>/", rectify_views.rectify_export, name="rectify_export"),
+    path(
+        "rectifications/ledger/<int:organization_pk>/",
+        rectify_views.rectify_ledger,
+        name="rectify_ledger",
+    ),
 ]

@@ -679,8 +679,29 @@ def subject(request: HttpRequest, review_pk: int) -> HttpResponse:
         readable = visible is not None and visible.filter(pk=review.pk).exists()
     if not readable:
         raise Http404
-    context = {"review": review, "round": round_, "detail": review_detail(review)}
+    detail = review_detail(review)
+    context = {"review": review, "round": round_, "detail": detail}
+    context.update(_rectify_links(request, review, detail))
     return render(request, "reviews/subject.html", context)
+
+
+def _rectify_links(request: HttpRequest, review: Review, detail: dict[str, Any]) -> dict[str, Any]:
+    """开整改 from the subject's opinions and 点评, for those who review it from above,
+    and the items already opened from them."""
+    from reviews import rectify
+    from reviews.choices import EvaluatorKind
+
+    kinds = rectify.Rectification.SourceKind
+    leader = str(EvaluatorKind.LEADER.label)
+    labels = [label for label, texts in detail["opinions"] if texts]
+    may = rectify.may_open(request.user, review.organization, kinds.REVIEW_OPINION)
+    return {
+        "rectify_opinions": may and any(label != leader for label in labels),
+        "rectify_comments": may and leader in labels,
+        "rectified": rectify.rectifications_for(request.user).filter(
+            source_kind__in=[kinds.REVIEW_OPINION, kinds.LEADER_COMMENT], source_id=review.pk
+        ),
+    }
 
 
 @login_required

@@ -1,0 +1,12 @@
+"""Celery entry points of reviews: thin wrappers that call a service."""
+
+from celery import shared_task
+
+from reviews import rectify
+
+
+@shared_task(ignore_result=True)
+def flag_overdue_rectifications() -> dict[str, int]:
+    """Daily (beat, 00:30 Asia/Shanghai): flag the 整改 items past their due date
+    and clear the flag on those no longer overdue. Safe to run twice."""
+    return rectify.rectification_flag_overdue()
