@@ -167,27 +167,39 @@ register_links("reviews.progress", gettext_lazy("评议进度"), progress_links)
 
 @todo.register("reviews.rectify_own")
 def rectifications_own(user: Any) -> list[todo.Todo]:
-    """The owner unit's open items (待整改, 整改中, 重新整改), and how many are overdue."""
+    """Each own unit's open items (待整改, 整改中), and how many of them are overdue."""
     from orgs import selectors
     from reviews import rectify
     from reviews.models_rectify import Rectification
 
-    if not selectors.can_anywhere(user, selectors.EDIT_MEMBERS):
+    units = list(selectors.own_units(user))
+    if not units:
         return []
-    q = rectify.owned_q(user)
-    found = Rectification.objects.filter(state__in=rectify.OPEN_STATES)
-    if q is not None:
-        found = found.filter(q)
-    n = found.count()
-    if not n:
-        return []
-    late = found.filter(rectify.overdue_q()).count()
-    url = reverse("reviews:rectify_list")
-    lines = [todo.Todo(_("整改事项待落实 %(n)s 项") % {"n": n}, n, url)]
-    if late:
+    found = Rectification.objects.filter(state__in=rectify.OPEN_STATES, organization__in=units)
+    lines = []
+    base = reverse("reviews:rectify_list")
+    for unit in units:
+        mine = found.filter(organization=unit)
+        n = mine.count()
+        if not n:
+            continue
+        query = f"?unit={unit.pk}"
         lines.append(
-            todo.Todo(_("整改事项已逾期 %(n)s 项") % {"n": late}, late, url + "?overdue=1")
+            todo.Todo(
+                _("%(unit)s：整改事项待落实 %(n)s 项") % {"unit": unit.name, "n": n},
+                n,
+                base + query,
+            )
         )
+        late = mine.filter(rectify.overdue_q()).count()
+        if late:
+            lines.append(
+                todo.Todo(
+                    _("%(unit)s：整改事项已逾期 %(n)s 项") % {"unit": unit.name, "n": late},
+                    late,
+                    base + query + "&overdue=1",
+                )
+            )
     return lines
 
 
@@ -199,7 +211,7 @@ def rectifications_to_verify(user: Any) -> list[todo.Todo]:
     if not selectors_can_review(user):
         return []
     n = rectify.to_verify(user).count()
-    url = reverse("reviews:rectify_list") + "?state=done"
+    url = reverse("reviews:rectify_list") + "?state=done&below=1"
     return [todo.Todo(_("整改事项待核验 %(n)s 项") % {"n": n}, n, url)] if n else []
 
 
@@ -217,7 +229,7 @@ def rectifications_overdue_below(user: Any) -> list[todo.Todo]:
     if q is not None:
         found = found.filter(q)
     n = found.count()
-    url = reverse("reviews:rectify_list") + "?overdue=1"
+    url = reverse("reviews:rectify_list") + "?overdue=1&below=1"
     return [todo.Todo(_("下级整改事项逾期 %(n)s 项") % {"n": n}, n, url)] if n else []
 
 

@@ -170,14 +170,16 @@ def rectification_get(user: Any, pk: Any) -> Rectification:
     return item
 
 
-FILTERS = ("state", "overdue", "source", "sector", "organization", "campaign", "q")
+FILTERS = ("state", "overdue", "source", "sector", "organization", "unit", "below", "campaign", "q")
 
 
 def rectifications_filtered(
     found: QuerySet[Rectification], params: dict[str, Any], user: Any
 ) -> QuerySet[Rectification]:
     """The list's filters (shared with the export): state, overdue (yes/no), source
-    kind, sector, a unit's subtree (one the user sees), campaign, text."""
+    kind, sector, a unit's subtree (one the user sees) or the unit alone (``unit``),
+    the units whose parent the user reviews (``below``, the 待办's lists),
+    campaign, text."""
     state = params.get("state") or ""
     if state in State.values:
         found = found.filter(state=state)
@@ -201,6 +203,14 @@ def rectifications_filtered(
         if root is None:
             return found.none()
         found = found.filter(selectors.subtree_q(root, "organization__"))
+    exact = str(params.get("unit") or "")
+    if exact.isdigit():
+        found = found.filter(organization_id=int(exact))
+    if params.get("below") == "1":
+        # What waits for the user from above: the units whose parent they review.
+        q = selectors.scope_q(user, selectors.REVIEW, prefix="organization__parent__")
+        if q is not None:
+            found = found.filter(q)
     text = str(params.get("q") or "").strip()
     if text:
         found = found.filter(Q(description__icontains=text) | Q(organization__name__icontains=text))

@@ -100,6 +100,8 @@ class FilterForm(forms.Form):
         label=_("下级党组织"), required=False, queryset=Organization.objects.none()
     )
     q = forms.CharField(label=_("关键词"), required=False, max_length=50)
+    unit = forms.CharField(required=False, widget=forms.HiddenInput)
+    below = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, sectors: Any, organizations: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -231,7 +231,6 @@ def _move(request: HttpRequest, pk: int, service: Any, done: str, reason: bool =
         back=_back(item),
         reason_for=rectify.WORKFLOW.moves["redo"] if reason else None,
         item=item,
-        user=request.user,
     )
 
 

@@ -264,6 +264,80 @@ def spot_check_state(d, client):
     return check.state, check.findings, writes(d, client)
 
 
+def rect_item(d):
+    """issue 11: rectify. An item on the branch, opened by the committee above
+    (待整改), once per test."""
+    if getattr(d, "rect_item", None) is None:
+        from reviews.rectify import rectification_open
+
+        d.rect_item = rectification_open(
+            user=d.users["committee"],
+            campaign=d.campaign,
+            organization=d.branch,
+            description="公示栏承诺未及时更新",
+            due_on=dt.date(2026, 12, 31),
+            source_kind="manual",
+        )
+    return d.rect_item
+
+
+def rect_in(state):
+    def setup(d):
+        from reviews.models_rectify import Rectification
+
+        Rectification.objects.filter(pk=rect_item(d).pk).update(state=state, evidence="已整改")
+
+    return setup
+
+
+def rect_state(d, client):
+    from reviews.models_rectify import Rectification
+
+    item = Rectification.objects.get(pk=rect_item(d).pk)
+    return item.state, item.evidence, item.files.count(), writes(d, client)
+
+
+def rect_file(d):
+    from reviews.models_rectify import RectificationFile
+    from reviews.rectify import rectification_evidence
+
+    rect_in("in_progress")(d)
+    if not RectificationFile.objects.exists():
+        rectification_evidence(
+            item=rect_item(d),
+            user=d.users["secretary"],
+            files=[SimpleUploadedFile("佐证.pdf", b"%PDF-1.4\n%%EOF\n")],
+        )
+    return RectificationFile.objects.get()
+
+
+def spot_checked(d):
+    """The branch's spot check done, with findings (what 开整改 starts from)."""
+    from reviews.models_spotcheck import SpotCheck
+
+    SpotCheck.objects.filter(round=spot_round(d), organization=d.branch).update(
+        state="checked", findings="讲评会记录不完整"
+    )
+
+
+def spot_check_pk(d):
+    from reviews.models_spotcheck import SpotCheck
+
+    return SpotCheck.objects.get(round=spot_round(d), organization=d.branch).pk
+
+
+def _no_evidence(d):
+    from reviews.models_rectify import Rectification
+
+    Rectification.objects.filter(pk=rect_item(d).pk).update(evidence="")
+
+
+def rectifications_and_writes(d, client):
+    from reviews.models_rectify import Rectification
+
+    return Rectification.objects.count(), writes(d, client)
+
+
 def writes(d, client):
     """Audit rows and jobs: every service write records one, every job start makes one."""
     return AuditEntry.objects.count(), Job.objects.count()
@@ -750,6 +824,93 @@ RULES = {
     "reviews:spotcheck_report": post(
         expect(default=404, anonymous=LOGIN, committee=ACTED, office=ACTED, admin=ACTED),
         lambda d: {"pk": spot_round(d).pk},
+        probe=writes,
+    ),
+    # issue 11: rectify (整改). An item on the branch opened by the committee: those
+    # who read the branch's records see it (the member and a sibling do not: 404);
+    # the branch's editors (and the staff above, who edit below them) work on it;
+    # the parent's reviewers and the office verify it or send it back.
+    "reviews:rectify_list": get(
+        expect(default=200, no_role=403, member=403),
+    ),
+    "reviews:rectify_new": get(expect(default=200, no_role=403, member=403, contact_leader=403)),
+    "reviews:rectify_detail": get(
+        expect(default=200, no_role=404, member=404, sibling_secretary=404),
+        lambda d: {"pk": rect_item(d).pk},
+    ),
+    "reviews:rectify_open": post(
+        expect(default=404, anonymous=LOGIN, committee=ACTED, office=ACTED, admin=ACTED),
+        lambda d: {"kind": "spot_check", "source_id": spot_check_pk(d)},
+        data=lambda d: {"description": "补齐讲评会记录", "due_on": "2026-12-31"},
+        setup=spot_checked,
+        probe=rectifications_and_writes,
+    ),
+    "reviews:rectify_evidence": post(
+        expect(
+            default=ACTED, no_role=404, member=404, sibling_secretary=404, contact_leader=REFUSED
+        ),
+        lambda d: {"pk": rect_item(d).pk},
+        data=lambda d: {"evidence": "已更新公示栏"},
+        setup=lambda d: rect_in("in_progress")(d) or _no_evidence(d),
+        probe=rect_state,
+    ),
+    "reviews:rectify_start": post(
+        expect(
+            default=ACTED, no_role=404, member=404, sibling_secretary=404, contact_leader=REFUSED
+        ),
+        lambda d: {"pk": rect_item(d).pk},
+        setup=rect_in("pending"),
+        probe=rect_state,
+    ),
+    "reviews:rectify_complete": post(
+        expect(
+            default=ACTED, no_role=404, member=404, sibling_secretary=404, contact_leader=REFUSED
+        ),
+        lambda d: {"pk": rect_item(d).pk},
+        setup=rect_in("in_progress"),
+        probe=rect_state,
+    ),
+    "reviews:rectify_verify": post(
+        expect(
+            default=REFUSED,
+            no_role=404,
+            member=404,
+            sibling_secretary=404,
+            committee=ACTED,
+            office=ACTED,
+            admin=ACTED,
+        ),
+        lambda d: {"pk": rect_item(d).pk},
+        setup=rect_in("done"),
+        probe=rect_state,
+    ),
+    "reviews:rectify_redo": post(
+        expect(
+            default=REFUSED,
+            no_role=404,
+            member=404,
+            sibling_secretary=404,
+            committee=ACTED,
+            office=ACTED,
+            admin=ACTED,
+        ),
+        lambda d: {"pk": rect_item(d).pk},
+        data=lambda d: {"reason": "照片不清晰"},
+        setup=rect_in("done"),
+        probe=rect_state,
+    ),
+    "reviews:rectify_file": get(
+        expect(default=200, no_role=404, member=404, sibling_secretary=404),
+        lambda d: {"pk": rect_file(d).pk},
+    ),
+    "reviews:rectify_export": post(
+        expect(default=ACTED, no_role=403, member=403, contact_leader=403),
+        lambda d: {"fmt": "csv"},
+        probe=writes,
+    ),
+    "reviews:rectify_ledger": post(
+        expect(default=ACTED, no_role=404, member=404, sibling_secretary=404),
+        lambda d: {"organization_pk": d.branch.pk},
         probe=writes,
     ),
 }

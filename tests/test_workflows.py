@@ -93,6 +93,24 @@ def _round(world: World) -> Any:
     )
 
 
+def _rectification(world: World) -> Any:
+    """issue 11: rectify. An item on the branch opened by the committee, with its
+    evidence written (so 整改完成 may be made from 整改中)."""
+    from reviews import rectify
+    from reviews.models_rectify import Rectification
+
+    item = rectify.rectification_open(
+        user=world.users["committee"],
+        campaign=world.campaign,
+        organization=world.district.branch,
+        description="公示栏承诺未及时更新",
+        due_on=dt.date(2026, 12, 31),
+        source_kind=Rectification.SourceKind.SPOT_CHECK,
+    )
+    Rectification.objects.filter(pk=item.pk).update(evidence="已更新公示栏")
+    return Rectification.objects.get(pk=item.pk)
+
+
 @dataclass(frozen=True)
 class Case:
     """Who may make the move, who in scope may not, and what else the move takes."""
@@ -140,6 +158,17 @@ CASES: dict[str, Subject] = {
             "close": Case("committee", ("secretary", "reader")),
             "publish": Case("committee", ("secretary", "reader")),
             "reopen": Case("admin", ("committee", "secretary"), reason="补录纸质票"),
+        },
+    ),
+    # issue 11: rectify. The branch works on its item; the committee above verifies
+    # it or sends it back (重新整改, with a reason); the contact leader reads only.
+    "reviews.rectification": Subject(
+        _rectification,
+        {
+            "start": Case("secretary", ("reader",)),
+            "complete": Case("secretary", ("reader",)),
+            "verify": Case("committee", ("secretary", "reader")),
+            "redo": Case("committee", ("secretary", "reader"), reason="佐证材料不足"),
         },
     ),
     "pledges.pledgecomment": Subject(
