@@ -122,6 +122,28 @@ def busy_district(district):
         finished_at=dt.datetime(2011, 3, 1, tzinfo=dt.UTC),
     )
     export.output_file.save("x.csv", ContentFile(b"a,b\n"), save=True)
+    # issue 11: rectify. An overdue item on the branch (its own 待办, the committee's
+    # 下级整改事项逾期), and one done on the sibling waiting to be verified above.
+    from reviews import rectify
+
+    rectify.rectification_open(
+        user=d.users["committee"],
+        campaign=d.campaign,
+        organization=d.branch,
+        description="公示栏承诺未及时更新",
+        due_on=dt.date(2020, 1, 1),
+        source_kind="spot_check",
+    )
+    done = rectify.rectification_open(
+        user=d.users["committee"],
+        campaign=d.campaign,
+        organization=d.sibling,
+        description="党员活动室制度上墙",
+        due_on=dt.date(2099, 1, 1),
+        source_kind="review_opinion",
+    )
+    done = rectify.rectification_start(item=done, user=d.users["sibling_secretary"])
+    rectify.rectification_complete(item=done, user=d.users["sibling_secretary"], evidence="已上墙")
     assert admin.is_superuser
     return d
 
@@ -143,7 +165,10 @@ def test_each_role_sees_what_waits_for_it(busy_district, login):
     assert lines["secretary"] == [
         "第一党支部的实施方案被退回，请修改后重新报送",
         "1 条群众留言待审核",
+        "第一党支部：整改事项待落实 1 项",
+        "第一党支部：整改事项已逾期 1 项",
     ]
+    assert {"整改事项待核验 1 项", "下级整改事项逾期 1 项"} <= set(lines["committee"])
     assert "1 份承诺待审核" in lines["committee"] and "1 份承诺待审核" in lines["office"]
     assert lines["sibling_secretary"] == []  # its plan is filed and waits above it
     # The community (the sibling's parent) sits in the street's subtree.
@@ -178,6 +203,7 @@ def test_the_menu_offers_each_role_only_what_it_has(busy_district, login):
         assert "工作进度" not in menu(role) and "群众留言审核" not in menu(role), role
         assert "导入" not in menu(role), role
     assert "群众留言审核" in menu("secretary") and "工作进度" not in menu("secretary")
+    assert "整改台账" in menu("secretary") and "整改台账" not in menu("member")
     for role in ("committee", "office", "admin"):
         assert {"工作进度", "群众留言审核", "导入"} <= set(menu(role)), role
     pledges = login(d.users["member"]).get(reverse("pledges:pledge_list")).content.decode()
