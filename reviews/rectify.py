@@ -113,13 +113,7 @@ def rectification_flag_overdue(on: dt.date | None = None) -> dict[str, int]:
             before = audit.snapshot(item)
             item.overdue = True
             item.save(update_fields=["overdue", "updated_at"])
-            audit.record(
-                item,
-                audit.Action.UPDATE,
-                before,
-                organization_id=item.organization_id,
-                verb="overdue",
-            )
+            audit.record(item, audit.Action.UPDATE, before, organization_id=item.organization_id)
             flagged += 1
         back = Rectification.objects.select_for_update().filter(overdue=True).exclude(overdue_q(on))
         for item in back:

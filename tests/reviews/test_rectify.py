@@ -191,9 +191,10 @@ def test_the_daily_job_flags_once_and_clears_when_done(district, campaign, monke
     on_time = opened(district, campaign, due=dt.date(2027, 1, 31))
     freeze(monkeypatch, dt.date(2026, 12, 3))
     assert rectify.rectification_flag_overdue() == {"flagged": 1, "cleared": 0}
-    entries = AuditEntry.objects.filter(verb="overdue").count()
+    by_job = AuditEntry.objects.filter(model="reviews.rectification", source="task")
+    assert [e.changes for e in by_job] == [{"overdue": [False, True]}]
     assert rectify.rectification_flag_overdue() == {"flagged": 0, "cleared": 0}  # twice: no change
-    assert AuditEntry.objects.filter(verb="overdue").count() == entries == 1
+    assert by_job.count() == 1
     late.refresh_from_db()
     on_time.refresh_from_db()
     assert late.overdue and not on_time.overdue
@@ -275,3 +276,23 @@ def test_a_source_kind_registers_its_link(district, campaign):
         rectify._links.entries.pop(Kind.SURVEY_OPINION)
     with pytest.raises(ValueError):
         rectify.register_source_link("rumour")
+
+
+def test_the_demo_seed_makes_every_state_some_overdue_and_runs_once(district, campaign):
+    import io
+
+    from django.core.management import call_command
+
+    from tests.factories import OrganizationFactory
+
+    for i in range(6):
+        OrganizationFactory(code=f"R-S1-C1-X{i}", parent=district.community)
+    out = io.StringIO()
+    call_command("seed_rectifications", "--root", "R", stdout=out)
+    states = set(Rectification.objects.values_list("state", flat=True))
+    assert states == set(State.values)
+    assert Rectification.objects.filter(overdue=True).exists()
+    assert Rectification.objects.filter(redo_count=1, state=State.IN_PROGRESS).exists()
+    n = Rectification.objects.count()
+    call_command("seed_rectifications", "--root", "R", stdout=out)
+    assert Rectification.objects.count() == n and "跳过" in out.getvalue()

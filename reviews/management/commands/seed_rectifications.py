@@ -1,0 +1,117 @@
+"""Demo 整改 for a district's running campaign: items opened from the spot checks'
+findings and by hand, in every state (some sent back once), some overdue,
+due around today."""
+
+import datetime as dt
+import random
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from campaign.models import Campaign
+from core import audit
+from orgs.models import Organization
+from reviews import rectify
+from reviews.models_rectify import Rectification
+from reviews.models_spotcheck import SpotCheck
+
+# The seeds' wording (001 限期整改, 002 整改措施、逐一进行整改落实).
+ITEMS = [
+    ("党员承诺公示栏内容未及时更新", "对公示栏承诺内容逐项核对更新，每季度更新一次"),
+    ("讲评会记录不完整，缺少群众代表意见", "补齐讲评会记录，下次讲评会邀请群众代表参加"),
+    ("实施方案中活动载体不够具体", "修订实施方案，明确活动载体和时间安排"),
+    ("群众反映党员联系服务群众不够经常", "建立党员联系户制度，每月走访不少于一次"),
+    ("党员活动室制度未上墙", "制度上墙，建立党员活动室使用登记"),
+    ("践诺情况记录不全", "逐一补录践诺情况，附照片等佐证材料"),
+]
+EVIDENCE = "已按整改措施逐一进行整改落实：{what}。"
+# The states the demo shows, cycled over the units; (state, due in days from today).
+PLAN = [
+    ("pending", 20),
+    ("pending", -5),  # overdue
+    ("in_progress", 10),
+    ("in_progress", -12),  # overdue
+    ("done", 3),
+    ("verified", -20),
+    ("redo", 15),  # sent back once, 整改中 again
+    ("redo", -3),  # sent back after its due date: overdue
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "为演示区的活动生成整改事项（来自随机抽查和手工录入，各种状态，部分逾期）；已有整改时跳过"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--root", required=True, help="根党组织的组织代码，如 MH")
+        parser.add_argument("--count", type=int, default=24, help="手工录入的整改事项数（默认 24）")
+
+    def handle(self, *args, root, count, **options):
+        campaign = Campaign.objects.filter(organization__code=root).order_by("-start_date").first()
+        if campaign is None:
+            raise CommandError(f"“{root}”还没有创先争优活动，请先运行 load_campaign")
+        if Rectification.objects.filter(campaign=campaign).exists():
+            self.stdout.write(f"“{campaign.name}”已有整改事项，跳过。")
+            return
+        admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+        if admin is None:
+            raise CommandError("请先运行 seed_demo")
+        rng = random.Random(2010)
+        today = timezone.localdate()
+        made = 0
+        with audit.acting(admin, audit.Source.COMMAND):
+            checks = SpotCheck.objects.filter(
+                round__campaign=campaign, state=SpotCheck.State.CHECKED, rectification_id=None
+            ).exclude(findings__in=["", "未发现问题"])
+            for check in checks.select_related("round__campaign", "organization").order_by("pk"):
+                item = rectify.rectification_open_from_spot_check(
+                    user=admin,
+                    check=check,
+                    description=f"针对抽查发现的问题限期整改：{check.findings}",
+                    due_on=today + dt.timedelta(days=rng.choice([-7, 5, 14, 30])),
+                )
+                self._walk(item, rng.choice(PLAN)[0], admin)
+                made += 1
+            units = list(
+                Organization.objects.filter(
+                    tree_id=campaign.organization.tree_id,
+                    kind=Organization.Kind.BRANCH,
+                    is_active=True,
+                ).order_by("pk")
+            )
+            if not units:
+                raise CommandError(f"“{root}”之下没有党支部")
+            for i, unit in enumerate(rng.sample(units, min(count, len(units)))):
+                state, days = PLAN[i % len(PLAN)]
+                found, measure = ITEMS[i % len(ITEMS)]
+                item = rectify.rectification_open(
+                    user=admin,
+                    campaign=campaign,
+                    organization=unit,
+                    description=measure,
+                    due_on=today + dt.timedelta(days=days),
+                    source_kind=Rectification.SourceKind.MANUAL,
+                    source_text=found,
+                )
+                self._walk(item, state, admin)
+                made += 1
+            flagged = rectify.rectification_flag_overdue()
+        self.stdout.write(f"已生成整改事项 {made} 项，其中逾期 {flagged['flagged']} 项")
+
+    def _walk(self, item: Rectification, state: str, user) -> None:
+        """Take the item to ``state`` through the workflow (redo: done, sent back)."""
+        if state == "pending":
+            return
+        item = rectify.rectification_start(item=item, user=user)
+        if state == "in_progress":
+            return
+        evidence = EVIDENCE.format(what=item.description)
+        item = rectify.rectification_complete(item=item, user=user, evidence=evidence)
+        if state == "verified":
+            rectify.rectification_verify(item=item, user=user)
+        elif state == "redo":
+            rectify.rectification_redo(
+                item=item, user=user, reason="佐证材料不足，请补充整改前后对比照片"
+            )
