@@ -278,3 +278,68 @@ def test_the_ledger_pdf_prints_the_units_items(
     assert job.result["document_number"] in text
     outsider = login(district.users["sibling_secretary"])
     assert outsider.get(reverse("core:job_download", kwargs={"pk": job.pk})).status_code == 404
+
+
+def _commented_review(district, campaign):
+    """A closed 党（工）委季度点评 on the street with a leader's comment and a
+    parent's opinion on the community (both kinds shown in its breakdown)."""
+    from reviews.models import Review, ReviewKind, ReviewRound, ScoreSheet
+    from reviews.services import round_create, round_open
+
+    committee = district.users["committee"]
+    round_ = round_open(
+        round_=round_create(
+            user=committee,
+            campaign=campaign,
+            kind=ReviewKind.objects.get(campaign=campaign, name="党（工）委季度点评"),
+            organization=district.street,
+            period="2010年第三季度",
+            opens_on=dt.date(2010, 9, 1),
+            closes_on=dt.date(2010, 9, 30),
+        ),
+        user=committee,
+    )
+    review = Review.objects.get(round=round_, organization=district.community)
+    ScoreSheet.objects.create(
+        review=review,
+        evaluator="leader",
+        evaluator_key=f"u{committee.pk}",
+        opinion="联系群众不够经常",
+        state="submitted",
+    )
+    evaluators = set(round_.kind.evaluators.values_list("evaluator", flat=True))
+    Review.objects.filter(pk=review.pk).update(
+        breakdown={e: {"shown": True, "n": 1, "mean": "80"} for e in evaluators}
+    )
+    ReviewRound.objects.filter(pk=round_.pk).update(state="closed")
+    return review
+
+
+def test_open_from_a_subjects_comments_and_the_subject_page_lists_it(district, campaign, login):
+    review = _commented_review(district, campaign)
+    client = login(district.users["committee"])
+    subject_url = reverse("reviews:subject", kwargs={"review_pk": review.pk})
+    open_url = reverse(
+        "reviews:rectify_open", kwargs={"kind": "leader_comment", "source_id": review.pk}
+    )
+    page = client.get(subject_url).content.decode()
+    assert open_url in page and "据领导点评开整改" in page
+    assert "联系群众不够经常" in client.get(open_url).content.decode()
+    client.post(open_url, {"description": "建立联系群众制度", "due_on": "2026-12-31"})
+    item = Rectification.objects.get()
+    assert item.organization == district.community and item.review_round_id == review.round_id
+    assert item.source_kind == "leader_comment" and "联系群众不够经常" in item.source_text
+    assert (
+        reverse("reviews:rectify_detail", kwargs={"pk": item.pk})
+        in client.get(subject_url).content.decode()
+    )
+    detail = client.get(reverse("reviews:rectify_detail", kwargs={"pk": item.pk}))
+    assert f'href="{subject_url}"' in detail.content.decode()
+    # No 评议意见 other than the 点评: that source says so instead of opening an empty item.
+    other = reverse(
+        "reviews:rectify_open", kwargs={"kind": "review_opinion", "source_id": review.pk}
+    )
+    page = client.get(other, follow=True).content.decode()
+    assert "没有可据以整改的评议意见" in page
+    # A contact-point leader reads the community but assigns it nothing.
+    assert login(district.users["contact_leader"]).get(open_url).status_code in (403, 404)
