@@ -4,6 +4,7 @@ waiting for the user's units), and the 评议进度 links of the campaign dashbo
 
 from typing import Any
 
+from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -175,28 +176,34 @@ def rectifications_own(user: Any) -> list[todo.Todo]:
     units = list(selectors.own_units(user))
     if not units:
         return []
-    found = Rectification.objects.filter(state__in=rectify.OPEN_STATES, organization__in=units)
+    # One grouped query whatever the number of units (the home page's cost stays flat).
+    counts = {
+        row["organization_id"]: row
+        for row in Rectification.objects.filter(
+            state__in=rectify.OPEN_STATES, organization__in=units
+        )
+        .values("organization_id")
+        .annotate(n=Count("pk"), late=Count("pk", filter=rectify.overdue_q()))
+    }
     lines = []
     base = reverse("reviews:rectify_list")
     for unit in units:
-        mine = found.filter(organization=unit)
-        n = mine.count()
-        if not n:
+        row = counts.get(unit.pk)
+        if row is None:
             continue
         query = f"?unit={unit.pk}"
         lines.append(
             todo.Todo(
-                _("%(unit)s：整改事项待落实 %(n)s 项") % {"unit": unit.name, "n": n},
-                n,
+                _("%(unit)s：整改事项待落实 %(n)s 项") % {"unit": unit.name, "n": row["n"]},
+                row["n"],
                 base + query,
             )
         )
-        late = mine.filter(rectify.overdue_q()).count()
-        if late:
+        if row["late"]:
             lines.append(
                 todo.Todo(
-                    _("%(unit)s：整改事项已逾期 %(n)s 项") % {"unit": unit.name, "n": late},
-                    late,
+                    _("%(unit)s：整改事项已逾期 %(n)s 项") % {"unit": unit.name, "n": row["late"]},
+                    row["late"],
                     base + query + "&overdue=1",
                 )
             )
