@@ -93,9 +93,9 @@ class SpotCheck(models.Model):
     the round is drawn (what the data said is kept in ``prefilled``) and
     corrected by the checkers, and their findings. 待检查 → 已检查.
 
-    ``rectification_id`` is where a 整改 opened from the findings will be linked
-    (the rectification model is not part of this module yet): it stays empty
-    until that link is made, and nothing reads it."""
+    ``rectification_id`` is the 整改 opened from the findings
+    (``reviews.rectify.rectification_open_from_spot_check`` sets it, once); the
+    check's page links to it. A plain id, so the check does not depend on it."""
 
     class State(models.TextChoices):
         PENDING = "pending", _("待检查")
@@ -130,8 +130,7 @@ class SpotCheck(models.Model):
         related_name="+",
     )
     checked_at = models.DateTimeField(_("检查时间"), null=True, blank=True)
-    # Integration point for 整改 (issue 11 §2): the Rectification opened from these
-    # findings. A plain id until that model exists on this branch.
+    # The Rectification opened from these findings (reviews.rectify sets it).
     rectification_id = models.IntegerField(_("整改事项"), null=True, blank=True)
 
     class Meta:

@@ -30,8 +30,8 @@ so "—"). What the data said is kept beside what the checkers record.
 Integration points left for the other parts of issue 11:
 - 满意率: ``satisfaction_for`` returns {} until the survey results exist; it is
   the one place to read them from.
-- 整改: ``SpotCheck.rectification_id`` is left empty; opening a rectification
-  from a check's findings is to set it (in the rectifications' service).
+- 整改: ``reviews.rectify.rectification_open_from_spot_check`` opens one from
+  a checked unit's findings and sets ``SpotCheck.rectification_id``.
 """
 
 import math
