@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('campaign', '0004_participation_plan_sections'),
         ('orgs', '0008_tally_class_keys'),
-        ('reviews', '0004_spotcheck'),
+        ('reviews', '0005_results_grade_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
