@@ -8,6 +8,7 @@ from core import views as core_views
 from core.auth import ThrottledLoginView
 from pledges import board as pledge_board
 from reviews import public as public_reviews
+from reviews import survey_public
 
 admin.site.site_header = settings.SITE_TITLE
 admin.site.site_title = settings.SITE_TITLE
@@ -37,6 +38,9 @@ urlpatterns = [
     path("gongshi/photo/<int:pk>/", pledge_board.update_photo, name="board_photo"),
     # 评议结果公开: the published results of the kinds that publish to the public.
     path("pingyi/", public_reviews.public_list, name="public_reviews"),
+    # 群众评议: the answer page for a code (printed on slips as a QR code).
+    path("pingyi/dm/", survey_public.survey_answer, name="survey_answer"),
+    path("pingyi/dm/<str:code>/", survey_public.survey_code, name="survey_code"),
     path("pingyi/<int:pk>/", public_reviews.public_results, name="public_review"),
     path("", include("core.urls")),
     path("admin/", admin.site.urls),

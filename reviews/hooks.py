@@ -19,6 +19,7 @@ from reviews import (  # noqa: F401 (registers the job kinds and the review_kind
     loading,
     rectify_documents,
     spotcheck_documents,
+    survey_slips,
 )
 from reviews.sheets import own_grids
 

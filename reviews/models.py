@@ -410,3 +410,4 @@ class Statement(models.Model):
 
 from reviews.models_rectify import *  # noqa: E402, F403
 from reviews.models_spotcheck import *  # noqa: E402, F403
+from reviews.models_surveys import *  # noqa: E402, F403

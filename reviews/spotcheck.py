@@ -24,12 +24,13 @@ would show as "different" in the command, not pass silently.
 **The checklist** (``prefill``): 实施方案已报送 (a plan of the unit for the
 campaign in any state but 草稿), 承诺已公示 (a pledge of the unit itself, not a
 member's, published at least once), 已召开讲评会 (a ``Meeting`` of the unit in
-a review round of the campaign), 群众满意率 (``satisfaction_for``: nothing yet,
-so "—"). What the data said is kept beside what the checkers record.
+a review round of the campaign), 群众满意率 (``satisfaction_for``: the campaign's
+群众评议 of the unit, "—" without one). What the data said is kept beside
+what the checkers record.
 
 Integration points left for the other parts of issue 11:
-- 满意率: ``satisfaction_for`` returns {} until the survey results exist; it is
-  the one place to read them from.
+- 满意率: ``satisfaction_for`` reads the survey results
+  (``reviews.survey_results.satisfaction_rate``).
 - 整改: ``reviews.rectify.rectification_open_from_spot_check`` opens one from
   a checked unit's findings and sets ``SpotCheck.rectification_id``.
 """
@@ -197,12 +198,12 @@ def named_strata(found: Draw) -> list[Stratum]:
 
 
 def satisfaction_for(campaign: Campaign, unit_ids: Iterable[int]) -> dict[int, Decimal]:
-    """群众满意率 (%) of each unit in the campaign, where survey results exist.
+    """群众满意率 (%) of each unit in the campaign, where survey results exist
+    (``reviews.survey_results.satisfaction_rate``); a unit never surveyed has none
+    and the checklist shows "—"."""
+    from reviews.survey_results import satisfaction_rate
 
-    Integration point: the surveys (群众评议) are built elsewhere; until their
-    results can be read here, no unit has a figure and the checklist shows "—".
-    """
-    return {}
+    return satisfaction_rate(campaign, unit_ids)
 
 
 def prefill(campaign: Campaign, unit_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
