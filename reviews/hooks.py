@@ -301,3 +301,35 @@ def _register_sources() -> None:
 
 
 _register_sources()
+
+
+@todo.register("reviews.survey_tally")
+def survey_tallies_waiting(user: Any) -> list[todo.Todo]:
+    """群众评议 under way in which the user's own unit is a subject and its paper
+    forms (纸质评议) are not entered yet."""
+    from django.utils import timezone
+
+    from orgs import selectors
+    from reviews.models_surveys import SurveySubject
+
+    today = timezone.localdate()
+    units = selectors.own_units(user).values("pk")
+    subjects = (
+        SurveySubject.objects.filter(
+            organization__in=units,
+            survey__opens_on__lte=today,
+            survey__closes_on__gte=today,
+            tallies__isnull=True,
+        )
+        .select_related("survey", "organization")
+        .order_by("survey__closes_on", "pk")[:20]
+    )
+    return [
+        todo.Todo(
+            _("%(unit)s：%(survey)s纸质评议结果待录入（%(day)s 截止）")
+            % {"unit": s.organization.name, "survey": s.survey.title, "day": s.survey.closes_on},
+            1,
+            reverse("reviews:survey_tally", kwargs={"subject_pk": s.pk}),
+        )
+        for s in subjects
+    ]

@@ -10,6 +10,8 @@ Each slip: the survey, the subject, a QR code to the answer page with the code
 filled in (``/pingyi/dm/<code>/``), the code in print, one line of instructions.
 """
 
+import base64
+import io
 from typing import Any
 
 import segno
@@ -26,6 +28,7 @@ from reviews import surveys
 from reviews.models_surveys import SurveyCodeBatch
 
 SLIPS = "survey_slips"
+PART_SIZE = 1000
 INSTRUCTIONS = (
     "用手机扫描二维码，或打开上面的网址输入评议码，即可匿名评议；每个评议码只能使用一次。"
 )
@@ -37,36 +40,52 @@ def answer_url(code: str = "") -> str:
     return settings.PUBLIC_BASE_URL + reverse("survey_answer")
 
 
+def qr_png(url: str) -> str:
+    """A QR code as a PNG data URI: one dark module a pixel, scaled up in print
+    (``image-rendering: pixelated``). WeasyPrint lays PNGs out about twice as
+    fast as SVGs; at 5,000 slips that is the difference that counts."""
+    buffer = io.BytesIO()
+    segno.make(url, error="l", boost_error=False).save(buffer, kind="png", scale=1, border=1)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def slip_rows(codes: list[str], report: Any = None) -> list[dict[str, str]]:
     rows = []
     step = max(1, len(codes) // 20)
     for i, code in enumerate(codes):
-        url = answer_url(code)
-        rows.append(
-            {
-                "printed": surveys.printed(code),
-                "qr": segno.make(url, error="l").svg_data_uri(scale=2, border=1),
-            }
-        )
+        rows.append({"printed": surveys.printed(code), "qr": qr_png(answer_url(code))})
         if report is not None and i % step == 0:
-            report(10 + 30 * i // len(codes), str(_("正在生成二维码")))
+            report(5 + 25 * i // len(codes), str(_("正在生成二维码")))
     return rows
 
 
-def render_slips(batch: SurveyCodeBatch, codes: list[str], report: Any = None) -> bytes:
-    """The slips PDF of a batch's codes (``codes`` in plaintext, not stored)."""
+def render_slips(batch: SurveyCodeBatch, codes: list[str], report: Any = None) -> tuple[str, bytes]:
+    """The slips of a batch's codes (``codes`` in plaintext, not stored): one
+    PDF, or for a batch over ``PART_SIZE`` a ZIP of PDFs of that many slips
+    each (WeasyPrint slows down on one very long document)."""
     subject = batch.subject
-    context = {
+    rows = slip_rows(codes, report)
+    base = {
         "survey": subject.survey,
         "subject": subject.organization.name,
-        "slips": slip_rows(codes, report),
         "instructions": INSTRUCTIONS,
         "answer_url": answer_url(),
         "batch": batch,
     }
-    if report is not None:
-        report(45, str(_("正在排版评议卡（%(n)s 张）") % {"n": len(codes)}))
-    return pdf.render_pdf("pdf/survey_slips.html", context)
+    chunks = [rows[i : i + PART_SIZE] for i in range(0, len(rows), PART_SIZE)]
+    files = []
+    for part, chunk in documents.parts_of(chunks):
+        if report is not None:
+            report(
+                30 + 65 * (part.number - 1) // part.total,
+                str(_("正在排版评议卡（%(n)s 张）") % {"n": len(rows)}),
+            )
+        data = pdf.render_pdf("pdf/survey_slips.html", {**base, "slips": chunk})
+        name = documents.file_name(
+            "评议卡", code=subject.organization.code, suffix=part.suffix, ext="pdf", stamped=False
+        )
+        files.append((name, data))
+    return documents.pdf_or_zip(files, title="评议卡", code=subject.organization.code)
 
 
 def _batch(job: Job) -> SurveyCodeBatch | None:
@@ -106,16 +125,9 @@ def run_slips(job: Job, report: Any) -> None:
         if batch.state != SurveyCodeBatch.State.PENDING:
             return
         codes = surveys.issue_codes(batch)
-        data = render_slips(batch, codes, report)
+        name, data = render_slips(batch, codes, report)
         del codes
-        report(95, _("正在保存"))
-        name = documents.file_name(
-            "评议卡",
-            code=batch.subject.organization.code,
-            suffix=f"第{batch.pk}批",
-            ext="pdf",
-            stamped=False,
-        )
+        report(96, _("正在保存"))
         job_save_output(job, name, data)
         batch.state = SurveyCodeBatch.State.ISSUED
         batch.save(update_fields=["state"])

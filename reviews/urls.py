@@ -1,6 +1,13 @@
 from django.urls import path
 
-from reviews import document_views, progress_views, rectify_views, spotcheck_views, views
+from reviews import (
+    document_views,
+    progress_views,
+    rectify_views,
+    spotcheck_views,
+    survey_views,
+    views,
+)
 
 app_name = "reviews"
 
@@ -68,4 +75,20 @@ urlpatterns = [
         rectify_views.rectify_ledger,
         name="rectify_ledger",
     ),
+    # issue 11: surveys (群众评议)
+    path("surveys/", survey_views.survey_list, name="survey_list"),
+    path("surveys/new/", survey_views.survey_new, name="survey_new"),
+    path("surveys/<int:pk>/", survey_views.survey_detail, name="survey_detail"),
+    path(
+        "surveys/subjects/<int:subject_pk>/issue/", survey_views.survey_issue, name="survey_issue"
+    ),
+    path(
+        "surveys/subjects/<int:subject_pk>/tally/", survey_views.survey_tally, name="survey_tally"
+    ),
+    path(
+        "surveys/subjects/<int:subject_pk>/opinions/",
+        survey_views.survey_opinions,
+        name="survey_opinions",
+    ),
+    path("surveys/batches/<int:pk>/void/", survey_views.batch_void, name="survey_batch_void"),
 ]

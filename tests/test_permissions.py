@@ -338,6 +338,47 @@ def rectifications_and_writes(d, client):
     return Rectification.objects.count(), writes(d, client)
 
 
+def survey_world(d):
+    """issue 11: surveys. A 群众评议 by the office on the street (the branch a
+    subject) with a batch of two codes issued, once per test."""
+    if getattr(d, "survey", None) is None:
+        from django.db import transaction
+        from django.utils import timezone
+
+        from reviews import surveys
+        from reviews.models_surveys import SurveyCodeBatch, SurveySubject
+
+        today = timezone.localdate()
+        d.survey = surveys.survey_create(
+            user=d.users["office"],
+            campaign=d.campaign,
+            organization=d.street,
+            title="2026年群众评议",
+            opens_on=today - dt.timedelta(days=1),
+            closes_on=today + dt.timedelta(days=10),
+        )
+        d.survey_subject = SurveySubject.objects.get(survey=d.survey, organization=d.branch)
+        d.survey_batch = SurveyCodeBatch.objects.create(subject=d.survey_subject, size=2)
+        with transaction.atomic():
+            d.survey_codes = surveys.issue_codes(d.survey_batch)
+            d.survey_batch.state = SurveyCodeBatch.State.ISSUED
+            d.survey_batch.save()
+    return d.survey
+
+
+def survey_batch_state(d, client):
+    from reviews.models_surveys import SurveyCodeBatch
+
+    return SurveyCodeBatch.objects.get(pk=d.survey_batch.pk).state, writes(d, client)
+
+
+def survey_code_kwargs(d):
+    from reviews.surveys import printed
+
+    survey_world(d)
+    return {"code": printed(d.survey_codes[0])}
+
+
 def writes(d, client):
     """Audit rows and jobs: every service write records one, every job start makes one."""
     return AuditEntry.objects.count(), Job.objects.count()
@@ -912,6 +953,36 @@ RULES = {
         expect(default=ACTED, no_role=404, member=404, sibling_secretary=404),
         lambda d: {"organization_pk": d.branch.pk},
         probe=writes,
+    ),
+    # issue 11: surveys. The answer page is public; a survey of the office on the
+    # street is run by those who review the street; the branch (or those above)
+    # enters its paper forms; the opinions are for the branch's parent's reviewers.
+    "survey_answer": get(expect(anonymous=200)),
+    "survey_code": get(expect(anonymous=200), survey_code_kwargs),
+    "reviews:survey_list": get(expect(default=403, committee=200, office=200, admin=200)),
+    "reviews:survey_new": get(expect(default=403, committee=200, office=200, admin=200)),
+    "reviews:survey_detail": get(
+        expect(default=404, committee=200, office=200, admin=200),
+        lambda d: {"pk": survey_world(d).pk},
+    ),
+    "reviews:survey_issue": post(
+        expect(default=404, anonymous=LOGIN, committee=ACTED, office=ACTED, admin=ACTED),
+        lambda d: {"subject_pk": (survey_world(d), d.survey_subject)[1].pk},
+        data=lambda d: {"size": "5"},
+        probe=writes,
+    ),
+    "reviews:survey_tally": get(
+        expect(default=404, secretary=200, committee=200, office=200, admin=200),
+        lambda d: {"subject_pk": (survey_world(d), d.survey_subject)[1].pk},
+    ),
+    "reviews:survey_opinions": get(
+        expect(default=404, committee=200, office=200, admin=200),
+        lambda d: {"subject_pk": (survey_world(d), d.survey_subject)[1].pk},
+    ),
+    "reviews:survey_batch_void": post(
+        expect(default=404, anonymous=LOGIN, committee=ACTED, office=ACTED, admin=ACTED),
+        lambda d: {"pk": (survey_world(d), d.survey_batch)[1].pk},
+        probe=survey_batch_state,
     ),
 }
 

@@ -1,0 +1,202 @@
+"""群众评议 pages: the public answer page (no login, every bad code a clear page,
+never a 500, nothing leaked) and the staff pages (scope checked; opinions only
+for the subject's parent)."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from core.models import Job
+from reviews import surveys
+from reviews.models_surveys import SurveyResponse, SurveySubject, SurveyTally
+from tests.reviews.test_surveys import TODAY, issue, make_survey, subject_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
+
+
+@pytest.fixture
+def coded(district, campaign):
+    survey = make_survey(district, campaign)
+    subject = subject_of(survey, district.branch)
+    batch, codes = issue(subject, 3)
+    return survey, subject, batch, codes
+
+
+def test_a_visitor_answers_with_a_code_once(client, coded):
+    survey, subject, _batch, codes = coded
+    url = reverse("survey_code", args=[surveys.printed(codes[0])])
+    page = client.get(url)
+    text = page.content.decode()
+    assert page.status_code == 200 and "第一党支部" in text and "党性观念强不强" in text
+    done = client.post(url, {"q0": "0", "q1": "1", "q2": "0", "opinion": "希望多走访"})
+    assert done.status_code == 200 and "感谢您的参与" in done.content.decode()
+    assert SurveyResponse.objects.get().answers == [0, 1, 0]
+    again = client.post(url, {"q0": "2", "q1": "2", "q2": "2"})
+    assert again.status_code == 200 and "已经使用过" in again.content.decode()
+    assert SurveyResponse.objects.count() == 1
+    assert "已经使用过" in client.get(url).content.decode()
+
+
+def test_typed_codes_in_any_case_with_spaces_reach_the_form(client, coded):
+    _survey, _subject, _batch, codes = coded
+    typed = " ".join(surveys.printed(codes[1]).lower().split("-"))
+    page = client.get(reverse("survey_answer"), {"code": typed})
+    assert page.status_code == 302
+    assert page["Location"] == reverse("survey_code", args=[surveys.printed(codes[1])])
+    lower = client.get(reverse("survey_code", args=[codes[1].lower()]))
+    assert lower.status_code == 302
+
+
+def test_bad_codes_get_clear_pages_never_a_500(client, coded, district):
+    _survey, _subject, batch, codes = coded
+    unknown = client.get(reverse("survey_code", args=[surveys.printed(surveys.new_codes(1)[0])]))
+    assert unknown.status_code == 404 and "没有这个评议码" in unknown.content.decode()
+    mistyped = client.get(reverse("survey_answer"), {"code": "ABCD-0000-1111"})
+    assert mistyped.status_code == 400 and "0 1" in mistyped.content.decode()
+    short = client.get(reverse("survey_code", args=["ABCD-EFGH"]))
+    assert short.status_code == 400 and "应为 13 位" in short.content.decode()
+    incomplete = client.post(reverse("survey_code", args=[codes[2]]), {"q0": "0", "q1": "x"})
+    assert incomplete.status_code == 400 and "第 2 项" in incomplete.content.decode()
+    surveys.batch_void(user=district.users["office"], batch=batch)
+    void = client.get(reverse("survey_code", args=[surveys.printed(codes[2])]))
+    assert void.status_code == 410 and "已作废" in void.content.decode()
+    assert not SurveyResponse.objects.exists()
+
+
+def test_a_flood_of_guesses_is_throttled(client, coded, settings):
+    settings.SURVEY_CODE_FAILURE_LIMIT = 5
+    _survey, _subject, _batch, codes = coded
+    statuses = [
+        client.get(reverse("survey_code", args=[surveys.printed(guess)])).status_code
+        for guess in surveys.new_codes(7)
+    ]
+    assert statuses == [404] * 5 + [429] * 2
+    held = client.get(reverse("survey_code", args=[surveys.printed(codes[0])]))
+    assert held.status_code == 429 and "次数过多" in held.content.decode()
+
+
+def test_the_public_pages_leak_nothing(client, coded, district):
+    survey, subject, _batch, codes = coded
+    surveys.answer(typed=codes[0], answers=[2, 2, 2], opinion="秘密的意见内容", address="x")
+    district.member.mobile = "13912345678"
+    district.member.save()
+    digests = list(subject.batches.first().codes.values_list("digest", flat=True))
+    pages = [
+        (client.get(reverse("survey_answer")), None),
+        (client.get(reverse("survey_code", args=[surveys.printed(codes[1])])), codes[1]),
+        (client.get(reverse("survey_code", args=[surveys.printed(codes[0])])), codes[0]),
+        (
+            client.post(reverse("survey_code", args=[codes[2]]), {"q0": "0", "q1": "0", "q2": "0"}),
+            codes[2],
+        ),
+    ]
+    for page, own in pages:
+        text = page.content.decode()
+        assert "秘密的意见内容" not in text and "13912345678" not in text
+        assert district.member.name not in text
+        assert not any(d in text for d in digests)
+        # No code appears but the one in the visitor's own address bar.
+        shown = {c for c in codes if c in text or surveys.printed(c) in text}
+        assert shown <= ({own} if own else set())
+
+
+# ------------------------------------------------------------------ staff pages
+
+
+def test_the_office_creates_a_survey_and_issues_slips(
+    district, campaign, login, django_capture_on_commit_callbacks
+):
+    client = login(district.users["office"])
+    page = client.post(
+        reverse("reviews:survey_new"),
+        {
+            "campaign": campaign.pk,
+            "organization": district.root.pk,
+            "title": "2026年度群众评议",
+            "opens_on": "2026-12-01",
+            "closes_on": "2026-12-20",
+            "target": "90",
+            "questions": "党性观念强不强\n联系服务群众够不够\n发挥先锋模范作用明显不明显",
+        },
+    )
+    assert page.status_code == 302, page.content.decode()[:2000]
+    survey = district.root.pk and SurveySubject.objects.first().survey
+    subject = SurveySubject.objects.get(survey=survey, organization=district.branch)
+    with django_capture_on_commit_callbacks(execute=True):
+        issued = client.post(reverse("reviews:survey_issue", args=[subject.pk]), {"size": "20"})
+    job = Job.objects.get(kind="survey_slips")
+    assert issued["Location"] == reverse("core:job_detail", kwargs={"pk": job.pk})
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    download = client.get(reverse("core:job_download", kwargs={"pk": job.pk}))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith(b"%PDF")
+    detail = client.get(reverse("reviews:survey_detail", args=[survey.pk])).content.decode()
+    assert "第一党支部" in detail and "20 个（已发放）" in detail
+    # Others may not have the slips.
+    sibling = login(district.users["sibling_secretary"])
+    assert sibling.get(reverse("core:job_download", kwargs={"pk": job.pk})).status_code in (
+        403,
+        404,
+    )
+
+
+def test_the_unit_enters_its_paper_tally_and_bad_sums_are_refused(district, campaign, login):
+    survey = make_survey(district, campaign)
+    subject = subject_of(survey, district.branch)
+    client = login(district.users["secretary"])
+    url = reverse("reviews:survey_tally", args=[subject.pk])
+    assert client.get(url).status_code == 200
+    values = {"held_on": "2026-12-02", "attendees": "20", "forms_count": "18"}
+    for q, row in enumerate([[10, 5, 2, 1], [12, 4, 2, 0], [9, 6, 3, 1]]):
+        for c, n in enumerate(row):
+            values[f"q{q}_{c}"] = str(n)
+    refused = client.post(url, values)
+    assert refused.status_code == 400 and "第 3 项" in refused.content.decode()
+    assert not SurveyTally.objects.exists()
+    values["q2_3"] = "0"
+    assert client.post(url, values).status_code == 302
+    assert SurveyTally.objects.get().forms == 18
+    other = login(district.users["sibling_secretary"])
+    assert other.get(url).status_code == 404
+
+
+def test_opinions_are_for_the_subjects_parent_only(district, campaign, login, coded):
+    survey, subject, _batch, codes = coded
+    surveys.answer(typed=codes[0], answers=[0, 0, 0], opinion="建议多开会", address="x")
+    url = reverse("reviews:survey_opinions", args=[subject.pk])
+    assert "建议多开会" in login(district.users["committee"]).get(url).content.decode()
+    assert login(district.users["secretary"]).get(url).status_code == 404
+    assert login(None).get(url).status_code == 302
+
+
+def test_the_branch_is_told_to_enter_its_paper_forms_until_it_has(district, campaign, login):
+    from reviews.hooks import survey_tallies_waiting
+
+    survey = make_survey(district, campaign)
+    subject = subject_of(survey, district.branch)
+    lines = survey_tallies_waiting(district.users["secretary"])
+    assert [line.url for line in lines] == [reverse("reviews:survey_tally", args=[subject.pk])]
+    assert survey_tallies_waiting(district.users["sibling_secretary"])[0].url != lines[0].url
+    client = login(district.users["secretary"])
+    assert (
+        reverse("reviews:survey_tally", args=[subject.pk])
+        in client.get(reverse("home")).content.decode()
+    )
+    surveys.tally_save(
+        user=district.users["secretary"],
+        subject=subject,
+        attendees=5,
+        forms=5,
+        counts=[[5, 0, 0, 0]] * 3,
+        held_on=TODAY,
+    )
+    assert survey_tallies_waiting(district.users["secretary"]) == []
+    assert (
+        reverse("reviews:survey_tally", args=[subject.pk])
+        not in client.get(reverse("home")).content.decode()
+    )
