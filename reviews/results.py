@@ -27,7 +27,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from core import bulk
-from reviews.choices import ANONYMOUS
+from reviews.choices import ANONYMOUS, EvaluatorKind
 from reviews.models import PaperTally, Review, ReviewKind, ReviewRound, ScoreSheet
 
 HUNDRED = Decimal(100)
@@ -162,6 +162,8 @@ def round_results(round_: ReviewRound) -> int:
         for grade, n in (grade_counts or {}).items():
             if vote(grade) is not None and n:
                 sums.add(review_id, evaluator, vote(grade), int(n))  # type: ignore[arg-type]
+    if EvaluatorKind.PUBLIC in weights:
+        _add_surveys(round_, sums)
 
     now = timezone.now()
     reviews = list(
@@ -232,6 +234,32 @@ def round_results(round_: ReviewRound) -> int:
 
 
 STORED = ["composite", "grade", "rank_in_parent", "rank_in_sector", "breakdown"]
+
+
+def _add_surveys(round_: ReviewRound, sums: "_Sums") -> None:
+    """群众评议 by code (``reviews.survey_results``) as the round's 群众评议 kind: a
+    survey held for the round counts, for each organisation reviewed that is one
+    of its subjects, as many evaluators as valid answers, at the mean score
+    (百分制) of their answers (each answer its choice's configured score)."""
+    from reviews.models_surveys import SurveySubject
+    from reviews.survey_results import kind_score, subject_figures
+
+    units = dict(
+        Review.objects.filter(round=round_, member__isnull=True).values_list(
+            "organization_id", "pk"
+        )
+    )
+    for survey in round_.surveys.all():
+        subjects = dict(
+            SurveySubject.objects.filter(survey=survey, organization_id__in=units).values_list(
+                "pk", "organization_id"
+            )
+        )
+        for pk, figures in subject_figures(survey, subjects).items():
+            score = kind_score(survey, figures)
+            valid = sum(sum(counts) for counts in figures.counts) // max(1, len(figures.counts))
+            if score is not None and valid:
+                sums.add(units[subjects[pk]], EvaluatorKind.PUBLIC, score, valid)
 
 
 def _store(rows: list[tuple], now: Any) -> None:

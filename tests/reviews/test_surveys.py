@@ -367,3 +367,45 @@ def test_the_slips_job_issues_the_codes_and_makes_the_only_copy(
     assert again.size == 12 and SurveyCode.objects.count() == 24
     with pytest.raises(SurveyError, match="只有"):
         surveys.batch_request(user=district.users["secretary"], subject=subject, size=5)
+
+
+def test_the_survey_is_the_rounds_public_evaluator_kind(district, campaign):
+    """A round of a kind rating units by 上级党组织评议 50 and 群众评议 50 with a
+    survey held for it: the branch's 3 web answers, 满意(100) ×5, 基本满意(80) ×3,
+    不满意(0) ×1 over 9 answers → (500 + 240) / 9 = 82.22, counted as 3 evaluators."""
+    from reviews import services
+    from reviews.models import KindEvaluator, Review, ReviewKind
+    from reviews.results import round_results
+
+    model = ReviewKind.objects.get(campaign=campaign, name="党（工）委季度点评")
+    kind = ReviewKind.objects.create(
+        campaign=campaign,
+        name="群众评议党组织",
+        subject=model.subject,
+        rubric=model.rubric,
+        min_evaluators=3,
+    )
+    KindEvaluator.objects.create(kind=kind, evaluator="parent", weight=50)
+    KindEvaluator.objects.create(kind=kind, evaluator="public", weight=50)
+    round_ = services.round_open(
+        round_=services.round_create(
+            user=district.users["committee"],
+            campaign=campaign,
+            kind=kind,
+            organization=district.community,
+            period="2010年",
+            opens_on=dt.date(2010, 12, 1),
+            closes_on=dt.date(2010, 12, 31),
+        ),
+        user=district.users["committee"],
+    )
+    survey = make_survey(district, campaign, organization=district.community, round_=round_)
+    _b, codes = issue(subject_of(survey, district.branch), 5)
+    for code, given in zip(codes, [[0, 0, 1], [0, 1, 2], [0, 0, 1]], strict=False):
+        surveys.answer(typed=code, answers=given, opinion="", address="a")
+    round_results(round_)
+    review = Review.objects.get(round=round_, organization=district.branch)
+    public = review.breakdown["public"]
+    assert public["n"] == 3 and Decimal(public["mean"]) == Decimal("82.22")
+    sibling = Review.objects.get(round=round_, organization=district.sibling)
+    assert sibling.breakdown["public"]["n"] == 0
