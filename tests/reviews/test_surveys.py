@@ -409,3 +409,22 @@ def test_the_survey_is_the_rounds_public_evaluator_kind(district, campaign):
     assert public["n"] == 3 and Decimal(public["mean"]) == Decimal("82.22")
     sibling = Review.objects.get(round=round_, organization=district.sibling)
     assert sibling.breakdown["public"]["n"] == 0
+
+
+def test_seed_surveys_makes_one_demo_survey_with_answers_and_tallies(district, campaign):
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    get_user_model().objects.filter(username="admin").update(is_superuser=True)
+    out = io.StringIO()
+    call_command("seed_surveys", "--root", "R", stdout=out)
+    survey = Survey.objects.get()
+    assert survey.organization == district.street  # the first committee below the root
+    assert SurveyResponse.objects.filter(survey=survey).count() > 10
+    assert SurveyTally.objects.filter(subject__survey=survey).exists()
+    rows = subject_rows(survey)
+    assert all(r["summary"].turnout is not None for r in rows)
+    call_command("seed_surveys", "--root", "R", stdout=out)
+    assert Survey.objects.count() == 1 and "跳过" in out.getvalue()
