@@ -113,7 +113,7 @@ def survey_code(request: HttpRequest, code: str) -> HttpResponse:
         return _page(request, found, typed=code[:40], code=shown)
     given = _answers(request, len(found.subject.survey.questions))
     opinion = request.POST.get("opinion", "")
-    done = surveys.answer(typed=code, answers=given, opinion=opinion, address=address)
+    done = surveys.answer(typed=code, answers=given, opinion=opinion, address=address, found=found)
     if done.status == "invalid":
         return _page(request, done, code=shown, given=given, opinion=opinion)
     return _page(request, done)
