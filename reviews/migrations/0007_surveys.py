@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         ("campaign", "0004_participation_plan_sections"),
         ("core", "0006_document_numbers"),
         ("orgs", "0008_tally_class_keys"),
-        ("reviews", "0004_spotcheck"),
+        ("reviews", "0006_rectify"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
