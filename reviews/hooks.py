@@ -292,12 +292,17 @@ def _spot_check_link(source_id: int) -> str:
     )
 
 
+def _survey_opinions_link(source_id: int) -> str:
+    return reverse("reviews:survey_opinions", kwargs={"subject_pk": source_id})
+
+
 def _register_sources() -> None:
     from reviews.rectify import SourceKind, register_source_link
 
     register_source_link(SourceKind.REVIEW_OPINION)(_review_link)
     register_source_link(SourceKind.LEADER_COMMENT)(_review_link)
     register_source_link(SourceKind.SPOT_CHECK)(_spot_check_link)
+    register_source_link(SourceKind.SURVEY_OPINION)(_survey_opinions_link)
 
 
 _register_sources()

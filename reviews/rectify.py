@@ -55,6 +55,7 @@ OPEN_STATES = (State.PENDING, State.IN_PROGRESS)
 
 FILE_MAX_BYTES = 10 * 1024 * 1024
 FILES_MAX = 10  # files per item
+OPINIONS_QUOTED = 50  # a survey's opinions copied into an item opened from them
 FILE_TYPES = (uploads.PDF, uploads.DOCX, uploads.PNG, uploads.JPEG)
 
 
@@ -605,13 +606,45 @@ def _spot_check_finding(user: Any, source_id: Any) -> Finding:
     )
 
 
+def _survey_finding(user: Any, source_id: Any) -> Finding:
+    """A 群众评议 subject's free-text opinions: read only by its parent's
+    reviewers (``surveys.may_read_opinions``), as on the opinions page."""
+    from reviews import surveys
+    from reviews.models_surveys import SurveyResponse
+
+    subject = surveys.subject_get(user, source_id, selectors.READ)
+    if not surveys.may_read_opinions(user, subject):
+        raise Http404
+    opinions = list(
+        SurveyResponse.objects.filter(subject=subject)
+        .exclude(opinion="")
+        .order_by("opinion")
+        .values_list("opinion", flat=True)[:OPINIONS_QUOTED]
+    )
+    if not opinions:
+        raise RectifyError(
+            _("“%(subject)s”没有可据以整改的群众意见") % {"subject": subject.organization.name}
+        )
+    return Finding(
+        SourceKind.SURVEY_OPINION,
+        subject.pk,
+        subject.survey.campaign,
+        subject.organization,
+        f"{subject.survey.title}·{subject.organization.name}\n" + "\n".join(opinions),
+        review_round=subject.survey.round,
+    )
+
+
 def finding_for(user: Any, kind: str, source_id: Any) -> Finding:
     """The finding a source names, read through the user's scope (else 404): a
-    subject's review opinions or 点评 (``Review`` id), a spot check (``SpotCheck`` id)."""
+    subject's review opinions or 点评 (``Review`` id), a spot check (``SpotCheck``
+    id), a 群众评议 subject's opinions (``SurveySubject`` id)."""
     if kind in (SourceKind.REVIEW_OPINION, SourceKind.LEADER_COMMENT):
         return _opinion_finding(user, kind, source_id)
     if kind == SourceKind.SPOT_CHECK:
         return _spot_check_finding(user, source_id)
+    if kind == SourceKind.SURVEY_OPINION:
+        return _survey_finding(user, source_id)
     raise Http404
 
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaign.selectors import campaigns_for
 from orgs import selectors
-from reviews import survey_results, surveys
+from reviews import rectify, survey_results, surveys
 from reviews.models_surveys import DEFAULT_QUESTIONS, SurveyCodeBatch, SurveyResponse
 from reviews.survey_forms import BatchForm, SurveyForm, TallyForm
 
@@ -216,5 +216,13 @@ def survey_opinions(request: HttpRequest, subject_pk: int) -> HttpResponse:
         .order_by("opinion")
         .values_list("opinion", flat=True)
     )
-    context = {"survey": subject.survey, "subject": subject, "opinions": list(opinions[:2000])}
+    context = {
+        "survey": subject.survey,
+        "subject": subject,
+        "opinions": list(opinions[:2000]),
+        "may_rectify": rectify.may_open(
+            request.user, subject.organization, rectify.SourceKind.SURVEY_OPINION
+        ),
+        "opened": rectify.opened_from(rectify.SourceKind.SURVEY_OPINION, subject.pk),
+    }
     return render(request, "reviews/survey/opinions.html", context)

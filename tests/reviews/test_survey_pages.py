@@ -200,3 +200,31 @@ def test_the_branch_is_told_to_enter_its_paper_forms_until_it_has(district, camp
         reverse("reviews:survey_tally", args=[subject.pk])
         not in client.get(reverse("home")).content.decode()
     )
+
+
+def test_the_parent_opens_a_rectification_from_the_opinions_and_each_links_to_the_other(
+    district, campaign, login, coded
+):
+    from reviews.models_rectify import Rectification
+
+    survey, subject, _batch, codes = coded
+    opinions_url = reverse("reviews:survey_opinions", args=[subject.pk])
+    open_url = reverse(
+        "reviews:rectify_open", kwargs={"kind": "survey_opinion", "source_id": subject.pk}
+    )
+    client = login(district.users["committee"])
+    # No opinion yet: no button, and the source says there is nothing to act on.
+    assert open_url not in client.get(opinions_url).content.decode()
+    assert "没有可据以整改的群众意见" in client.get(open_url, follow=True).content.decode()
+    surveys.answer(typed=codes[0], answers=[2, 2, 2], opinion="办事要更公开", address="x")
+    assert open_url in client.get(opinions_url).content.decode()
+    assert "办事要更公开" in client.get(open_url).content.decode()
+    client.post(open_url, {"description": "落实党务公开", "due_on": "2026-12-31"})
+    item = Rectification.objects.get()
+    assert item.organization == district.branch and item.source_kind == "survey_opinion"
+    assert "办事要更公开" in item.source_text and item.campaign == survey.campaign
+    detail_url = reverse("reviews:rectify_detail", kwargs={"pk": item.pk})
+    assert detail_url in client.get(opinions_url).content.decode()
+    assert f'href="{opinions_url}"' in client.get(detail_url).content.decode()
+    # The subject's own secretary reads no opinions, so cannot open from them either.
+    assert login(district.users["secretary"]).get(open_url).status_code == 404
