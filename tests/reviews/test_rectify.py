@@ -265,15 +265,21 @@ def test_opening_from_a_spot_check_links_both_ways_and_only_once(district, campa
 
 
 def test_a_source_kind_registers_its_link(district, campaign):
-    item = opened(district, campaign, by="office", kind=Kind.SURVEY_OPINION)
+    # 手工录入 has no source page of its own; a kind that registers one is linked.
+    item = opened(district, campaign, by="office", kind=Kind.MANUAL)
     Rectification.objects.filter(pk=item.pk).update(source_id=7)
     item.refresh_from_db()
     assert rectify.source_url(item) == ""
-    rectify.register_source_link(Kind.SURVEY_OPINION)(lambda pk: f"/surveys/{pk}/")
+    rectify.register_source_link(Kind.MANUAL)(lambda pk: f"/notes/{pk}/")
     try:
-        assert rectify.source_url(item) == "/surveys/7/"
+        assert rectify.source_url(item) == "/notes/7/"
     finally:
-        rectify._links.entries.pop(Kind.SURVEY_OPINION)
+        rectify._links.entries.pop(Kind.MANUAL)
+    # 群众评议意见 links to the subject's opinions page (registered by reviews.hooks).
+    survey_item = opened(district, campaign, by="office", kind=Kind.SURVEY_OPINION)
+    Rectification.objects.filter(pk=survey_item.pk).update(source_id=7)
+    survey_item.refresh_from_db()
+    assert rectify.source_url(survey_item) == "/reviews/surveys/subjects/7/opinions/"
     with pytest.raises(ValueError):
         rectify.register_source_link("rumour")
 
