@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "campaign",
     "pledges",
     "reviews",
+    "awards",
 ]
 
 MIDDLEWARE = [

@@ -27,6 +27,7 @@ urlpatterns = [
     path("orgs/", include("orgs.urls")),
     path("campaign/", include("campaign.urls")),
     path("reviews/", include("reviews.urls")),
+    path("awards/", include("awards.urls")),
     path("pledges/", include("pledges.urls")),
     # 公示栏: stable, readable public addresses (printed as QR codes on posters).
     path("gongshi/<str:code>/", pledge_board.board, name="board"),
