@@ -36,7 +36,6 @@ def round_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _office(request)
     round_ = award_selectors.round_get(request.user, pk)
     tops = award_selectors.tops_in(request.user, round_)
     categories = list(round_.categories.all())
@@ -83,7 +82,6 @@ def _page(request: HttpRequest, pk: int, organization_pk: int, status: int = 200
 @login_required
 @require_GET
 def quota_page(request: HttpRequest, pk: int, organization_pk: int) -> HttpResponse:
-    _office(request)
     return _page(request, pk, organization_pk)
 
 

@@ -379,6 +379,48 @@ def survey_code_kwargs(d):
     return {"code": printed(d.survey_codes[0])}
 
 
+def award_category(d):
+    """issue 12: quotas. A round with one category on the district, its quota
+    handed down by the office to the streets (the street gets 8), once per test."""
+    if getattr(d, "award_category", None) is None:
+        from awards.models import AwardCategory, AwardRound
+        from awards.quotas import quota_allocate
+
+        start = d.campaign.start_date
+        round_ = AwardRound.objects.create(
+            campaign=d.campaign,
+            name="2011年“七一”表彰",
+            nomination_deadline=start + dt.timedelta(days=30),
+            endorsement_deadline=start + dt.timedelta(days=40),
+            review_deadline=start + dt.timedelta(days=50),
+        )
+        d.award_category = AwardCategory.objects.create(
+            round=round_, name="优秀共产党员", subject="member", total_quota=10
+        )
+        quota_allocate(user=d.users["office"], category=d.award_category, organization=d.root)
+    return d.award_category
+
+
+def award_quotas(d, client):
+    from awards.models import Quota
+
+    rows = Quota.objects.filter(category=award_category(d)).order_by("organization_id")
+    return list(rows.values_list("organization_id", "amount", "kept", "allocated")), writes(
+        d, client
+    )
+
+
+def award_adjust(d):
+    from awards.models import Quota
+
+    rows = Quota.objects.filter(category=award_category(d))
+    return {
+        f"amount-{rows.get(organization=d.street).pk}": "7",
+        f"amount-{rows.get(organization=d.street2).pk}": "3",
+        "reason": "第二街道党员增长快",
+    }
+
+
 def writes(d, client):
     """Audit rows and jobs: every service write records one, every job start makes one."""
     return AuditEntry.objects.count(), Job.objects.count()
@@ -984,6 +1026,34 @@ RULES = {
         lambda d: {"pk": (survey_world(d), d.survey_batch)[1].pk},
         probe=survey_batch_state,
     ),
+    # issue 12: quotas. The office and the committee of the street (REVIEW) see the
+    # rounds; the street's quota page, 分配 and 保留 are the committee's and those
+    # above; the district's 调整 is the office's. To everyone else they are missing.
+    "awards:round_list": get(expect(default=403, committee=200, office=200, admin=200)),
+    "awards:round_detail": get(
+        expect(default=404, committee=200, office=200, admin=200),
+        lambda d: {"pk": award_category(d).round_id},
+    ),
+    "awards:quota": get(
+        expect(default=404, committee=200, office=200, admin=200),
+        lambda d: {"pk": award_category(d).pk, "organization_pk": d.street.pk},
+    ),
+    "awards:quota_allocate": post(
+        expect(default=404, anonymous=LOGIN, committee=ACTED, office=ACTED, admin=ACTED),
+        lambda d: {"pk": award_category(d).pk, "organization_pk": d.street.pk},
+        probe=award_quotas,
+    ),
+    "awards:quota_keep": post(
+        expect(default=404, anonymous=LOGIN, committee=ACTED, office=ACTED, admin=ACTED),
+        lambda d: {"pk": award_category(d).pk, "organization_pk": d.street.pk},
+        probe=award_quotas,
+    ),
+    "awards:quota_adjust": post(
+        expect(default=404, anonymous=LOGIN, office=ACTED, admin=ACTED),
+        lambda d: {"pk": award_category(d).pk, "organization_pk": d.root.pk},
+        data=award_adjust,
+        probe=award_quotas,
+    ),
 }
 
 
@@ -1011,6 +1081,9 @@ ADMIN_FOR_SUPERUSER = {
     "admin:core_documentnumber_add": 403,  # 发文登记: numbers come from document jobs alone
     "admin:core_documentnumber_delete": 403,
     "admin:orgs_membertransfer_add": 403,
+    # Quotas change on the quota pages (audited); the admin lists them.
+    "admin:awards_quota_add": 403,
+    "admin:awards_quota_delete": 403,
 }
 
 
@@ -1291,6 +1364,8 @@ def _admin_kwargs(name, d):
         "pledges_pledgecomment": getattr(d, "comment", None),
         "reviews_reviewkind": d.round.kind if hasattr(d, "round") else None,
         "reviews_reviewround": getattr(d, "round", None),
+        "awards_awardround": award_category(d).round if campaign else None,
+        "awards_quota": award_category(d).quotas.first() if campaign else None,
         "orgs_membertransfer": MemberTransfer.objects.get_or_create(
             member=d.member, from_organization=d.sibling, to_organization=d.branch
         )[0],
