@@ -50,6 +50,7 @@ run: venv
 	$(RUN_ENV) $(PY) manage.py seed_spotchecks --root MH
 	$(RUN_ENV) $(PY) manage.py seed_surveys --root MH
 	$(RUN_ENV) $(PY) manage.py seed_rectifications --root MH
+	$(RUN_ENV) $(PY) manage.py seed_awards --root MH
 	@echo "打开 http://127.0.0.1:$(PORT)/ 用上面的演示账号登录"
 	$(RUN_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
