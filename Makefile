@@ -57,7 +57,7 @@ run: venv
 test: venv
 	$(call apt_install,$(TEST_PACKAGES))
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy config core orgs campaign pledges reviews
+	$(VENV)/bin/mypy config core orgs campaign pledges reviews awards
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run -v 0
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -q
@@ -68,7 +68,7 @@ lint: venv
 	$(VENV)/bin/lint-imports
 
 typecheck: venv
-	$(VENV)/bin/mypy config core orgs campaign pledges reviews
+	$(VENV)/bin/mypy config core orgs campaign pledges reviews awards
 
 messages: venv
 	$(PY) manage.py makemessages -l en --no-obsolete
