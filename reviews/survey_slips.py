@@ -43,9 +43,13 @@ def answer_url(code: str = "") -> str:
 def qr_png(url: str) -> str:
     """A QR code as a PNG data URI: one dark module a pixel, scaled up in print
     (``image-rendering: pixelated``). WeasyPrint lays PNGs out about twice as
-    fast as SVGs; at 5,000 slips that is the difference that counts."""
+    fast as SVGs; at 5,000 slips that is the difference that counts. The mask
+    pattern is fixed: choosing the best of eight took 2.8 ms a code against
+    0.6 ms, and any mask scans (``test_slip_qr_codes_decode``)."""
     buffer = io.BytesIO()
-    segno.make(url, error="l", boost_error=False).save(buffer, kind="png", scale=1, border=1)
+    segno.make(url, error="l", boost_error=False, mask=0).save(
+        buffer, kind="png", scale=1, border=1
+    )
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 

@@ -6,6 +6,7 @@ worked example computed by hand."""
 
 import datetime as dt
 import math
+import subprocess
 import threading
 from decimal import Decimal
 
@@ -33,6 +34,7 @@ from reviews.survey_results import (
     subtree_summary,
     summarise,
 )
+from reviews.survey_slips import answer_url
 from reviews.surveys import SurveyError
 
 TODAY = dt.date(2026, 12, 3)
@@ -367,6 +369,41 @@ def test_the_slips_job_issues_the_codes_and_makes_the_only_copy(
     assert again.size == 12 and SurveyCode.objects.count() == 24
     with pytest.raises(SurveyError, match="只有"):
         surveys.batch_request(user=district.users["secretary"], subject=subject, size=5)
+
+
+def test_slip_qr_codes_decode_to_the_answer_page_of_a_code_of_the_batch(
+    district, campaign, django_capture_on_commit_callbacks, tmp_path
+):
+    """The slip's QR codes, scanned off the printed page (pdftoppm at 150 dpi,
+    zxing-cpp), each open the answer page of one of the batch's codes, and its
+    printed code is the same one."""
+    import zxingcpp
+    from PIL import Image
+
+    survey = make_survey(district, campaign)
+    subject = subject_of(survey, district.branch)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = surveys.batch_request(user=district.users["office"], subject=subject, size=12)
+    job = Job.objects.get(pk=batch.job_id)
+    source = tmp_path / "slips.pdf"
+    source.write_bytes(job.output_file.read())
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", source, tmp_path / "page"],
+        check=True,
+    )
+    (page,) = tmp_path.glob("page*.png")
+    scanned = [found.text for found in zxingcpp.read_barcodes(Image.open(page).convert("L"))]
+    assert len(scanned) == 10  # ten slips to a page
+    key = surveys._key()
+    digests = set(SurveyCode.objects.filter(batch=batch).values_list("digest", flat=True))
+    printed = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", source, "-"], capture_output=True, text=True
+    ).stdout
+    for url in scanned:
+        assert url.startswith(answer_url()) and url.endswith("/")
+        code = url.rstrip("/").rsplit("/", 1)[1]
+        assert surveys.code_digest(surveys.normalise(code), key) in digests
+        assert code in printed
 
 
 def test_the_survey_is_the_rounds_public_evaluator_kind(district, campaign):
