@@ -227,9 +227,11 @@ class SurveyResponse(models.Model):
 
 
 class SurveyTally(models.Model):
-    """纸质评议汇总: the forms counted at a meeting for a subject: how many were
+    """纸质评议汇总: the forms counted at one meeting for a subject: how many were
     handed out (attendees) and returned, and per question the count of each
-    answer and of blank or spoilt ones (``counts[q] = [n per choice…, invalid]``)."""
+    answer and of blank or spoilt ones (``counts[q] = [n per choice…, invalid]``).
+    A subject may have several (one per meeting: 党员大会, 群众代表座谈会 …); the
+    results add them up."""
 
     subject = models.ForeignKey(
         SurveySubject, verbose_name=_("评议对象"), on_delete=models.CASCADE, related_name="tallies"
@@ -251,8 +253,8 @@ class SurveyTally(models.Model):
     class Meta:
         verbose_name = _("纸质评议汇总")
         verbose_name_plural = _("纸质评议汇总")
+        ordering = ["subject", "held_on", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["subject"], name="survey_tally_one_per_subject"),
             models.CheckConstraint(
                 condition=Q(forms__lte=F("attendees")), name="survey_tally_forms_le_attendees"
             ),

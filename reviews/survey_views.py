@@ -101,7 +101,6 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "total": survey_results.subtree_summary(survey, survey.organization),
         "rows": rows,
         "batch_form": BatchForm(initial={"size": 30}),
-        "choices": [c["label"] for c in survey.choices],
     }
     return render(request, "reviews/survey/detail.html", context)
 
@@ -163,10 +162,17 @@ def batch_void(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def survey_tally(request: HttpRequest, subject_pk: int) -> HttpResponse:
-    """纸质评议: the unit (or those above) enters the counts of its meeting's forms."""
+    """纸质评议: the unit (or those above) enters the counts of a meeting's forms,
+    one entry per meeting; ``?tally=`` corrects one entered before."""
     subject = surveys.subject_get(request.user, subject_pk, selectors.EDIT_MEMBERS)
     survey = subject.survey
-    tally = subject.tallies.first()
+    tallies = list(subject.tallies.all())
+    tally = None
+    wanted = request.GET.get("tally", "")
+    if wanted:
+        tally = next((t for t in tallies if str(t.pk) == wanted), None)
+        if tally is None:
+            raise Http404
     initial: dict = {"held_on": timezone.localdate()}
     if tally is not None:
         initial = {
@@ -187,6 +193,7 @@ def survey_tally(request: HttpRequest, subject_pk: int) -> HttpResponse:
                 forms=form.cleaned_data["forms_count"],
                 counts=form.counts(),
                 held_on=form.cleaned_data["held_on"],
+                tally=tally,
             )
         except surveys.SurveyError as exc:
             form.add_error(None, str(exc))
@@ -194,11 +201,15 @@ def survey_tally(request: HttpRequest, subject_pk: int) -> HttpResponse:
             messages.success(
                 request, _("“%(unit)s”的纸质评议结果已保存") % {"unit": subject.organization.name}
             )
-            if surveys.may_manage(request.user, survey):
-                return redirect("reviews:survey_detail", pk=survey.pk)
-            return redirect("home")
+            return redirect("reviews:survey_tally", subject_pk=subject.pk)
     status = 400 if request.method == "POST" else 200
-    context = {"survey": survey, "subject": subject, "form": form, "tally": tally}
+    context = {
+        "survey": survey,
+        "subject": subject,
+        "form": form,
+        "tally": tally,
+        "tallies": tallies,
+    }
     return render(request, "reviews/survey/tally.html", context, status=status)
 
 

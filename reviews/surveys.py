@@ -562,9 +562,11 @@ def tally_save(
     forms: int,
     counts: Sequence[Sequence[int]],
     held_on: dt.date,
+    tally: SurveyTally | None = None,
 ) -> SurveyTally:
-    """The paper forms of a subject's meeting: refused whole when they don't add
-    up; one tally per subject, corrected in place; audited."""
+    """The paper forms of one of a subject's meetings: refused whole when they
+    don't add up; a new tally, or ``tally`` (one of the subject's) corrected in
+    place; audited."""
     survey = subject.survey
     if not may_tally(user, subject):
         raise SurveyError(
@@ -580,7 +582,11 @@ def tally_save(
         problems = tally_problems(survey, attendees, forms, counts)
         if problems:
             raise SurveyError("；".join(problems))
-        tally = SurveyTally.objects.filter(subject=subject).first()
+        if tally is not None:
+            tally = SurveyTally.objects.select_for_update().filter(pk=tally.pk, subject=subject)
+            tally = tally.first()
+            if tally is None:
+                raise SurveyError(_("这份纸质评议记录不存在或不属于这个评议对象"))
         before = audit.snapshot(tally) if tally else None
         tally = tally or SurveyTally(subject=subject)
         tally.attendees = attendees

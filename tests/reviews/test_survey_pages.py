@@ -159,10 +159,30 @@ def test_the_unit_enters_its_paper_tally_and_bad_sums_are_refused(district, camp
     assert refused.status_code == 400 and "第 3 项" in refused.content.decode()
     assert not SurveyTally.objects.exists()
     values["q2_3"] = "0"
+    assert client.post(url, values)["Location"] == url
+    first = SurveyTally.objects.get()
+    assert first.forms == 18
+    # A second meeting is entered beside it; the page lists both.
+    values.update({"attendees": "6", "forms_count": "5", "q0_0": "5", "q0_1": "0", "q0_2": "0"})
+    values.update({"q0_3": "0", "q1_3": "0", "q2_3": "0"})
+    values.update({"q1_0": "5", "q1_1": "0", "q1_2": "0", "q2_0": "5", "q2_1": "0", "q2_2": "0"})
     assert client.post(url, values).status_code == 302
-    assert SurveyTally.objects.get().forms == 18
+    assert sorted(SurveyTally.objects.values_list("forms", flat=True)) == [5, 18]
+    page = client.get(url).content.decode()
+    assert "共 2 次评议会" in page and f"?tally={first.pk}" in page
+    # Correcting the first one keeps two.
+    values.update({"attendees": "20", "forms_count": "17", "q0_0": "9", "q1_0": "11", "q2_0": "8"})
+    values.update({"q0_1": "5", "q0_2": "2", "q0_3": "1", "q1_1": "4", "q1_2": "2", "q1_3": "0"})
+    values.update({"q2_1": "6", "q2_2": "3", "q2_3": "0"})
+    assert client.post(f"{url}?tally={first.pk}", values).status_code == 302
+    first.refresh_from_db()
+    assert first.forms == 17 and SurveyTally.objects.count() == 2
     other = login(district.users["sibling_secretary"])
     assert other.get(url).status_code == 404
+    sibling = subject_of(survey, district.sibling)
+    sibling_url = reverse("reviews:survey_tally", args=[sibling.pk])
+    office = login(district.users["office"])
+    assert office.get(f"{sibling_url}?tally={first.pk}").status_code == 404
 
 
 def test_opinions_are_for_the_subjects_parent_only(district, campaign, login, coded):

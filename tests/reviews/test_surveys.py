@@ -275,6 +275,44 @@ def test_paper_tallies_that_do_not_add_up_are_refused_and_good_ones_audited(dist
     assert (
         AuditEntry.objects.filter(model="reviews.surveytally", object_id=str(tally.pk)).count() == 1
     )
+    # A second meeting is a second tally; a correction changes the one named.
+    second = surveys.tally_save(
+        user=secretary,
+        subject=subject,
+        attendees=5,
+        forms=2,
+        counts=[[2, 0, 0, 0]] * 3,
+        held_on=TODAY,
+    )
+    assert SurveyTally.objects.filter(subject=subject).count() == 2
+    surveys.tally_save(
+        user=secretary,
+        subject=subject,
+        attendees=5,
+        forms=3,
+        counts=[[3, 0, 0, 0]] * 3,
+        held_on=TODAY,
+        tally=second,
+    )
+    second.refresh_from_db()
+    assert second.forms == 3 and SurveyTally.objects.filter(subject=subject).count() == 2
+    assert AuditEntry.objects.filter(
+        model="reviews.surveytally", object_id=str(second.pk), action="update"
+    ).exists()
+    # A tally of another subject is not corrected through this one.
+    other = subject_of(survey, district.sibling)
+    with pytest.raises(SurveyError, match="不属于"):
+        surveys.tally_save(
+            user=district.users["office"],
+            subject=other,
+            attendees=5,
+            forms=3,
+            counts=[[3, 0, 0, 0]] * 3,
+            held_on=TODAY,
+            tally=second,
+        )
+    second.refresh_from_db()
+    assert second.subject_id == subject.pk and second.forms == 3
 
 
 # ------------------------------------------------------------------ figures
@@ -302,14 +340,19 @@ def test_satisfaction_and_turnout_on_a_worked_example(district, campaign):
     _b, codes = issue(branch, 10)
     for code, given in zip(codes, [[0, 0, 2], [0, 1, 2], [1, 1, 0], [2, 0, 0]], strict=False):
         assert surveys.answer(typed=code, answers=given, opinion="", address="a").status == "done"
-    surveys.tally_save(
-        user=district.users["secretary"],
-        subject=branch,
-        attendees=12,
-        forms=10,
-        counts=[[6, 2, 1, 1], [5, 3, 2, 0], [7, 1, 0, 2]],
-        held_on=TODAY,
-    )
+    # Two meetings (党员大会 and 群众代表座谈会) whose forms add up to the above.
+    for attendees, forms, counts in [
+        (7, 6, [[4, 1, 0, 1], [3, 2, 1, 0], [4, 1, 0, 1]]),
+        (5, 4, [[2, 1, 1, 0], [2, 1, 1, 0], [3, 0, 0, 1]]),
+    ]:
+        surveys.tally_save(
+            user=district.users["secretary"],
+            subject=branch,
+            attendees=attendees,
+            forms=forms,
+            counts=counts,
+            held_on=TODAY,
+        )
     sibling = subject_of(survey, district.sibling)
     _b, more = issue(sibling, 2)
     for code in more:

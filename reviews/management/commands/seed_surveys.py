@@ -90,7 +90,10 @@ class Command(BaseCommand):
                         typed=code, answers=given, opinion=opinion, address="demo"
                     )
                     answered += found.status == "done"
-                if i % 3 == 0:
+                # Every third unit held a 党员大会 with paper forms; every sixth
+                # also a 群众代表座谈会 the day before.
+                meetings = (1 if i % 3 == 0 else 0) + (1 if i % 6 == 0 else 0)
+                for meeting in range(meetings):
                     forms = rng.randint(15, 30)
                     counts = []
                     for _ in survey.questions:
@@ -103,7 +106,7 @@ class Command(BaseCommand):
                         attendees=forms + rng.randint(0, 5),
                         forms=forms,
                         counts=counts,
-                        held_on=today - dt.timedelta(days=1),
+                        held_on=today - dt.timedelta(days=1 + meeting),
                     )
         self.stdout.write(
             f"已生成群众评议：{survey}（{scope.name}，{len(subjects)} 个评议对象，网上评议 {answered} 份）"
