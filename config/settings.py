@@ -205,6 +205,9 @@ PLEDGE_COMMENT_WINDOW_SECONDS = env_int("PLEDGE_COMMENT_WINDOW_SECONDS", 600, mi
 # page refuses more tries (a flood of guesses is throttled; see reviews.surveys).
 SURVEY_CODE_FAILURE_LIMIT = env_int("SURVEY_CODE_FAILURE_LIMIT", 10, minimum=1)
 SURVEY_CODE_WINDOW_SECONDS = env_int("SURVEY_CODE_WINDOW_SECONDS", 900, minimum=1)
+# 为全部评议对象发放: codes in one job at most (one transaction; ~200 slips/s laid
+# out, so 100,000 slips take ~8 minutes of one worker).
+SURVEY_BULK_CODES_MAX = env_int("SURVEY_BULK_CODES_MAX", 100_000, minimum=1)
 # The address printed on posters (QR codes) for the public pledge board.
 PUBLIC_BASE_URL: str = (env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
 

@@ -311,25 +311,30 @@ _register_sources()
 @todo.register("reviews.survey_tally")
 def survey_tallies_waiting(user: Any) -> list[todo.Todo]:
     """群众评议 under way in which the user's own unit is a subject and its paper
-    forms (纸质评议) are not entered yet."""
+    forms (纸质评议) are not entered yet; for a survey of members, one line per
+    unit with the number of its members still without, to the first of them
+    (the tally page lists the others)."""
+    from django.db.models import Count, Min
     from django.utils import timezone
 
     from orgs import selectors
-    from reviews.models_surveys import SurveySubject
+    from orgs.models import Organization
+    from reviews.models_surveys import Survey, SurveySubject
 
     today = timezone.localdate()
     units = selectors.own_units(user).values("pk")
+    waiting = SurveySubject.objects.filter(
+        organization__in=units,
+        survey__opens_on__lte=today,
+        survey__closes_on__gte=today,
+        tallies__isnull=True,
+    )
     subjects = (
-        SurveySubject.objects.filter(
-            organization__in=units,
-            survey__opens_on__lte=today,
-            survey__closes_on__gte=today,
-            tallies__isnull=True,
-        )
+        waiting.filter(member__isnull=True)
         .select_related("survey", "organization")
         .order_by("survey__closes_on", "pk")[:20]
     )
-    return [
+    lines = [
         todo.Todo(
             _("%(unit)s：%(survey)s纸质评议结果待录入（%(day)s 截止）")
             % {"unit": s.organization.name, "survey": s.survey.title, "day": s.survey.closes_on},
@@ -338,3 +343,31 @@ def survey_tallies_waiting(user: Any) -> list[todo.Todo]:
         )
         for s in subjects
     ]
+    groups = list(
+        waiting.filter(member__isnull=False)
+        .values("survey_id", "organization_id")
+        .annotate(n=Count("pk"), first=Min("pk"))
+        .order_by("survey_id", "organization_id")[:20]
+    )
+    surveys = Survey.objects.in_bulk({g["survey_id"] for g in groups})
+    names = dict(
+        Organization.objects.filter(pk__in={g["organization_id"] for g in groups}).values_list(
+            "pk", "name"
+        )
+    )
+    for g in groups:
+        survey = surveys[g["survey_id"]]
+        lines.append(
+            todo.Todo(
+                _("%(unit)s：%(survey)s %(n)s 名党员的纸质评议结果待录入（%(day)s 截止）")
+                % {
+                    "unit": names[g["organization_id"]],
+                    "survey": survey.title,
+                    "n": g["n"],
+                    "day": survey.closes_on,
+                },
+                g["n"],
+                reverse("reviews:survey_tally", kwargs={"subject_pk": g["first"]}),
+            )
+        )
+    return lines

@@ -74,7 +74,20 @@ class Survey(models.Model):
         blank=True,
         related_name="surveys",
     )
+
+    class SubjectKind(models.TextChoices):
+        ORGANIZATIONS = "organizations", _("党组织")
+        MEMBERS = "members", _("全体党员")
+        LEADING_CADRES = "leading_cadres", _("党员领导干部")
+
     title = models.CharField(_("名称"), max_length=100)
+    subject_kind = models.CharField(
+        _("评议对象"),
+        max_length=16,
+        choices=SubjectKind.choices,
+        default=SubjectKind.ORGANIZATIONS,
+        help_text=_("评议范围之下的各党组织，或其中的党员（全体党员或党员领导干部）"),
+    )
     questions = models.JSONField(_("评议内容"), default=default_questions)
     choices = models.JSONField(_("评议选项"), default=default_choices)
     opens_on = models.DateField(_("开始日期"))
@@ -114,13 +127,24 @@ class Survey(models.Model):
 
 
 class SurveySubject(models.Model):
-    """评议对象: one organisation the survey asks the public about."""
+    """评议对象: one organisation the survey asks the public about, or one member
+    (``member``; ``organization`` is then the member's unit at the time the
+    survey was set up, which places the subject in the tree: who may issue its
+    codes, enter its paper forms and read its opinions)."""
 
     survey = models.ForeignKey(
         Survey, verbose_name=_("群众评议"), on_delete=models.CASCADE, related_name="subjects"
     )
     organization = models.ForeignKey(
         "orgs.Organization", verbose_name=_("党组织"), on_delete=models.PROTECT, related_name="+"
+    )
+    member = models.ForeignKey(
+        "orgs.Member",
+        verbose_name=_("党员"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
@@ -129,12 +153,32 @@ class SurveySubject(models.Model):
         ordering = ["survey", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["survey", "organization"], name="survey_subject_unique"
+                fields=["survey", "organization"],
+                condition=Q(member__isnull=True),
+                name="survey_subject_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["survey", "member"],
+                condition=Q(member__isnull=False),
+                name="survey_subject_member_unique",
             ),
         ]
 
     def __str__(self) -> str:
-        return str(self.organization)
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """What the slips, the answer page and the lists call the subject:
+        the organisation, or the member with their unit."""
+        if self.member is None:
+            return self.organization.name
+        return f"{self.member.name}（{self.organization.name}）"
+
+    @property
+    def file_code(self) -> str:
+        """The code a file about the subject is named by."""
+        return self.member.number if self.member is not None else self.organization.code
 
 
 class SurveyCodeBatch(models.Model):

@@ -249,17 +249,23 @@ def _add_surveys(round_: ReviewRound, sums: "_Sums") -> None:
             "organization_id", "pk"
         )
     )
+    members = dict(
+        Review.objects.filter(round=round_, member__isnull=False).values_list("member_id", "pk")
+    )
     for survey in round_.surveys.all():
-        subjects = dict(
-            SurveySubject.objects.filter(survey=survey, organization_id__in=units).values_list(
-                "pk", "organization_id"
-            )
-        )
-        for pk, figures in subject_figures(survey, subjects).items():
+        # A survey of members scores the members' reviews, one of units the units'.
+        if survey.subject_kind == survey.SubjectKind.ORGANIZATIONS:
+            reviews, key = units, "organization_id"
+            subjects = SurveySubject.objects.filter(survey=survey, member__isnull=True)
+        else:
+            reviews, key = members, "member_id"
+            subjects = SurveySubject.objects.filter(survey=survey, member__isnull=False)
+        found = dict(subjects.filter(**{f"{key}__in": reviews}).values_list("pk", key))
+        for pk, figures in subject_figures(survey, found).items():
             score = kind_score(survey, figures)
             valid = sum(sum(counts) for counts in figures.counts) // max(1, len(figures.counts))
             if score is not None and valid:
-                sums.add(units[subjects[pk]], EvaluatorKind.PUBLIC, score, valid)
+                sums.add(reviews[found[pk]], EvaluatorKind.PUBLIC, score, valid)
 
 
 def _store(rows: list[tuple], now: Any) -> None:

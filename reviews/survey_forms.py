@@ -23,6 +23,14 @@ class SurveyForm(forms.Form):
         help_text=_("评议这个党组织之下参加本活动的各党组织"),
     )
     title = forms.CharField(label=_("名称"), max_length=100, help_text=_("如：2026年度群众评议"))
+    subject_kind = forms.TypedChoiceField(
+        label=_("评议对象"),
+        choices=Survey.SubjectKind.choices,
+        initial=Survey.SubjectKind.ORGANIZATIONS,
+        required=False,
+        empty_value=Survey.SubjectKind.ORGANIZATIONS,
+        help_text=_("评议范围之下的各党组织，或其中的党员（全体党员或党员领导干部）"),
+    )
     opens_on = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
     closes_on = forms.DateField(label=_("截止日期"), widget=forms.DateInput(attrs={"type": "date"}))
     target = forms.DecimalField(

@@ -53,7 +53,7 @@ def _page(
         given = extra.pop("given", None) or []
         context = {
             "survey": survey,
-            "subject": found.subject.organization.name,
+            "subject": found.subject.label,
             "questions": [
                 {
                     "index": i,
@@ -83,7 +83,7 @@ def _page(
     context = {
         "status": found.status,
         "message": found.message,
-        "subject": found.subject.organization.name if found.subject else "",
+        "subject": found.subject.label if found.subject else "",
     }
     return render(request, "reviews/survey/answer_done.html", context, status=STATUS[found.status])
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from campaign.models import Campaign
 from orgs.models import Organization
@@ -151,13 +151,20 @@ def subject_figures(survey: Survey, subject_ids: Iterable[int] | None = None) ->
     return found
 
 
-def subject_rows(survey: Survey) -> list[dict[str, Any]]:
-    """Every subject with its summary, in tree order."""
-    subjects = list(
+def subjects_ordered(survey: Survey) -> QuerySet[SurveySubject]:
+    """The survey's subjects in tree order (a unit's members by number)."""
+    return (
         SurveySubject.objects.filter(survey=survey)
-        .select_related("organization__parent")
-        .order_by("organization__tree_id", "organization__lft")
+        .select_related("organization__parent", "member")
+        .order_by("organization__tree_id", "organization__lft", "member__number")
     )
+
+
+def subject_rows(
+    survey: Survey, subjects: Iterable[SurveySubject] | None = None
+) -> list[dict[str, Any]]:
+    """Every subject (or those given: a page of them) with its summary, in tree order."""
+    subjects = list(subjects_ordered(survey) if subjects is None else subjects)
     figures = subject_figures(survey, [s.pk for s in subjects])
     return [{"subject": s, "summary": summarise(survey, figures[s.pk])} for s in subjects]
 
@@ -181,15 +188,28 @@ def satisfaction_rate(campaign: Campaign, organization_ids: Iterable[int]) -> di
     (summed over its surveys: satisfied answers / valid answers); organisations
     never surveyed, or with nothing valid, are left out. What award eligibility
     and the spot-check checklist read."""
-    wanted = set(organization_ids)
+    return _rates(campaign, "organization_id", set(organization_ids))
+
+
+def member_satisfaction_rate(campaign: Campaign, member_ids: Iterable[int]) -> dict[int, Decimal]:
+    """群众满意率 (%) of each member named, over the campaign's surveys of members
+    (as ``satisfaction_rate``); members never surveyed are left out."""
+    return _rates(campaign, "member_id", set(member_ids))
+
+
+def _rates(campaign: Campaign, key: str, wanted: set[int]) -> dict[int, Decimal]:
     sums: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    surveys = Survey.objects.filter(campaign=campaign, subjects__organization_id__in=wanted)
+    of_members = key == "member_id"
+    surveys = Survey.objects.filter(
+        campaign=campaign,
+        **{f"subjects__{key}__in": wanted, "subjects__member__isnull": not of_members},
+    )
     for survey in surveys.distinct():
         satisfied_choices = [i for i, c in enumerate(survey.choices) if c.get("satisfied")]
         subjects = dict(
-            SurveySubject.objects.filter(survey=survey, organization_id__in=wanted).values_list(
-                "pk", "organization_id"
-            )
+            SurveySubject.objects.filter(
+                survey=survey, member__isnull=not of_members, **{f"{key}__in": wanted}
+            ).values_list("pk", key)
         )
         for pk, figures in subject_figures(survey, subjects).items():
             row = sums[subjects[pk]]

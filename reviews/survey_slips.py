@@ -28,6 +28,7 @@ from reviews import surveys
 from reviews.models_surveys import SurveyCodeBatch
 
 SLIPS = "survey_slips"
+SLIPS_ALL = "survey_slips_all"
 PART_SIZE = 1000
 INSTRUCTIONS = (
     "用手机扫描二维码，或打开上面的网址输入评议码，即可匿名评议；每个评议码只能使用一次。"
@@ -67,11 +68,19 @@ def render_slips(batch: SurveyCodeBatch, codes: list[str], report: Any = None) -
     """The slips of a batch's codes (``codes`` in plaintext, not stored): one
     PDF, or for a batch over ``PART_SIZE`` a ZIP of PDFs of that many slips
     each (WeasyPrint slows down on one very long document)."""
+    files = slip_files(batch, codes, report)
+    return documents.pdf_or_zip(files, title="评议卡", code=batch.subject.file_code)
+
+
+def slip_files(
+    batch: SurveyCodeBatch, codes: list[str], report: Any = None
+) -> list[tuple[str, bytes]]:
+    """The PDFs of a batch's slips, ``PART_SIZE`` slips each, with their names."""
     subject = batch.subject
     rows = slip_rows(codes, report)
     base = {
         "survey": subject.survey,
-        "subject": subject.organization.name,
+        "subject": subject.label,
         "instructions": INSTRUCTIONS,
         "answer_url": answer_url(),
         "batch": batch,
@@ -86,16 +95,16 @@ def render_slips(batch: SurveyCodeBatch, codes: list[str], report: Any = None) -
             )
         data = pdf.render_pdf("pdf/survey_slips.html", {**base, "slips": chunk})
         name = documents.file_name(
-            "评议卡", code=subject.organization.code, suffix=part.suffix, ext="pdf", stamped=False
+            "评议卡", code=subject.file_code, suffix=part.suffix, ext="pdf", stamped=False
         )
         files.append((name, data))
-    return documents.pdf_or_zip(files, title="评议卡", code=subject.organization.code)
+    return files
 
 
 def _batch(job: Job) -> SurveyCodeBatch | None:
     return (
         SurveyCodeBatch.objects.select_related(
-            "subject__organization", "subject__survey__organization"
+            "subject__organization", "subject__member", "subject__survey__organization"
         )
         .filter(pk=job.params.get("batch"))
         .first()
@@ -138,3 +147,67 @@ def run_slips(job: Job, report: Any) -> None:
         job.result = {"batch": batch.pk, "slips": batch.size, "bytes": len(data)}
         job.save(update_fields=["result"])
     report(100, _("评议卡已生成，请下载打印后裁开发放"))
+
+
+def _bulk_survey(job: Job) -> Any:
+    from reviews.models_surveys import Survey
+
+    return Survey.objects.select_related("organization").filter(pk=job.params.get("survey")).first()
+
+
+def _bulk_reach(job: Job, user: Any) -> bool:
+    survey = _bulk_survey(job)
+    return survey is not None and surveys.may_manage(user, survey)
+
+
+@register(SLIPS_ALL, _("群众评议卡（全部评议对象）"), reach=_bulk_reach)
+def run_slips_all(job: Job, report: Any) -> None:
+    """The batches of ``surveys.batches_request``: every code written and every
+    subject's slips rendered (a PDF each, one ZIP) in one transaction, so a run
+    cut off leaves no codes and may run again; batches already issued (a rerun
+    after success) are left as they are."""
+    survey = _bulk_survey(job)
+    if survey is None:
+        raise JobError(_("群众评议不存在"))
+    if job.created_by is not None and not surveys.may_manage(job.created_by, survey):
+        raise JobError(_("您不能为这次群众评议发放评议码"))
+    ids = [int(pk) for pk in job.params.get("batches", [])]
+    with transaction.atomic():
+        batches = list(
+            SurveyCodeBatch.objects.select_for_update(of=("self",))
+            .filter(pk__in=ids, subject__survey=survey, state=SurveyCodeBatch.State.PENDING)
+            .select_related("subject__organization", "subject__member", "subject__survey")
+            .order_by("subject__organization__tree_id", "subject__organization__lft", "pk")
+        )
+        if not batches:
+            report(100, _("这些评议码已经生成"))
+            return
+        files: list[tuple[str, bytes]] = []
+        slips = 0
+        total = sum(b.size for b in batches)
+        for batch in batches:
+            codes = surveys.issue_codes(batch)
+            for name, data in slip_files(batch, codes):
+                files.append((f"{len(files) + 1:04d}-{name}", data))
+            del codes
+            slips += batch.size
+            report(
+                2 + 93 * slips // total,
+                str(_("正在排版评议卡：%(done)s / %(total)s 张") % {"done": slips, "total": total}),
+            )
+        report(96, _("正在保存"))
+        job_save_output(
+            job,
+            documents.file_name("评议卡", code=survey.organization.code, ext="zip"),
+            documents.zip_files(files),
+        )
+        SurveyCodeBatch.objects.filter(pk__in=[b.pk for b in batches]).update(
+            state=SurveyCodeBatch.State.ISSUED
+        )
+        job.result = {"survey": survey.pk, "batches": len(batches), "slips": slips}
+        job.save(update_fields=["result"])
+    report(
+        100,
+        _("评议卡已生成：%(n)s 个评议对象，共 %(slips)s 张，请下载打印后裁开发放")
+        % {"n": len(batches), "slips": slips},
+    )

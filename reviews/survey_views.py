@@ -9,6 +9,8 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,8 +20,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from campaign.selectors import campaigns_for
 from orgs import selectors
 from reviews import rectify, survey_results, surveys
-from reviews.models_surveys import DEFAULT_QUESTIONS, SurveyCodeBatch, SurveyResponse
+from reviews.models_surveys import (
+    DEFAULT_QUESTIONS,
+    SurveyCodeBatch,
+    SurveyResponse,
+    SurveySubject,
+    SurveyTally,
+)
 from reviews.survey_forms import BatchForm, SurveyForm, TallyForm
+
+SUBJECTS_PAGE = 100
 
 
 def _office(request: HttpRequest) -> None:
@@ -70,6 +80,7 @@ def survey_new(request: HttpRequest) -> HttpResponse:
                 closes_on=data["closes_on"],
                 target=data["target"],
                 questions=data["questions"],
+                subject_kind=data["subject_kind"],
             )
         except surveys.SurveyError as exc:
             form.add_error(None, str(exc))
@@ -87,12 +98,22 @@ def survey_new(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """Results: the subtree's figures, then each subject's, with its batches."""
+    """Results: the subtree's figures, then each subject's, with its batches, a
+    page of ``SUBJECTS_PAGE`` subjects at a time (a survey of members has
+    thousands)."""
     survey = surveys.survey_get(request.user, pk)
-    rows = survey_results.subject_rows(survey)
+    page = Paginator(survey_results.subjects_ordered(survey), SUBJECTS_PAGE).get_page(
+        request.GET.get("page")
+    )
+    rows = survey_results.subject_rows(survey, page.object_list)
     batches: dict[int, list[SurveyCodeBatch]] = {}
-    for batch in SurveyCodeBatch.objects.filter(subject__survey=survey).order_by("pk"):
+    shown = [row["subject"].pk for row in rows]
+    for batch in SurveyCodeBatch.objects.filter(subject_id__in=shown).order_by("pk"):
         batches.setdefault(batch.subject_id, []).append(batch)
+    covered = SurveyCodeBatch.objects.filter(
+        subject__survey=survey,
+        state__in=[SurveyCodeBatch.State.PENDING, SurveyCodeBatch.State.ISSUED],
+    ).values("subject_id")
     for row in rows:
         row["batches"] = batches.get(row["subject"].pk, [])
         row["opinions"] = surveys.may_read_opinions(request.user, row["subject"])
@@ -100,6 +121,8 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "survey": survey,
         "total": survey_results.subtree_summary(survey, survey.organization),
         "rows": rows,
+        "page": page,
+        "uncovered": survey.subjects.exclude(pk__in=covered).count(),
         "batch_form": BatchForm(initial={"size": 30}),
     }
     return render(request, "reviews/survey/detail.html", context)
@@ -123,9 +146,33 @@ def survey_issue(request: HttpRequest, subject_pk: int) -> HttpResponse:
     messages.success(
         request,
         _("正在为“%(unit)s”生成 %(n)s 张评议卡，完成后请下载打印")
-        % {"unit": subject.organization.name, "n": batch.size},
+        % {"unit": subject.label, "n": batch.size},
     )
     return redirect("core:job_detail", pk=batch.job_id)
+
+
+@login_required
+@require_POST
+def survey_issue_all(request: HttpRequest, pk: int) -> HttpResponse:
+    """为全部评议对象发放: N codes for every subject still without, in one job."""
+    survey = surveys.survey_get(request.user, pk)
+    form = BatchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("评议码数量应为 1 至 20000 之间的整数"))
+        return redirect("reviews:survey_detail", pk=survey.pk)
+    try:
+        batches, job = surveys.batches_request(
+            user=request.user, survey=survey, size=form.cleaned_data["size"]
+        )
+    except surveys.SurveyError as exc:
+        messages.error(request, str(exc))
+        return redirect("reviews:survey_detail", pk=survey.pk)
+    messages.success(
+        request,
+        _("正在为 %(n)s 个评议对象各生成 %(size)s 张评议卡，完成后请下载打印")
+        % {"n": len(batches), "size": form.cleaned_data["size"]},
+    )
+    return redirect("core:job_detail", pk=job.pk)
 
 
 def _batch(request: HttpRequest, pk: int) -> SurveyCodeBatch:
@@ -198,9 +245,7 @@ def survey_tally(request: HttpRequest, subject_pk: int) -> HttpResponse:
         except surveys.SurveyError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(
-                request, _("“%(unit)s”的纸质评议结果已保存") % {"unit": subject.organization.name}
-            )
+            messages.success(request, _("“%(unit)s”的纸质评议结果已保存") % {"unit": subject.label})
             return redirect("reviews:survey_tally", subject_pk=subject.pk)
     status = 400 if request.method == "POST" else 200
     context = {
@@ -209,8 +254,26 @@ def survey_tally(request: HttpRequest, subject_pk: int) -> HttpResponse:
         "form": form,
         "tally": tally,
         "tallies": tallies,
+        "unit_members": _unit_member_subjects(subject),
     }
     return render(request, "reviews/survey/tally.html", context, status=status)
+
+
+def _unit_member_subjects(subject: SurveySubject) -> list[SurveySubject]:
+    """For a member subject, the other members of the unit in the same survey
+    (each with ``tallied``), so the secretary goes from one to the next."""
+    if subject.member_id is None:
+        return []
+    return list(
+        SurveySubject.objects.filter(
+            survey_id=subject.survey_id,
+            organization_id=subject.organization_id,
+            member__isnull=False,
+        )
+        .select_related("member")
+        .annotate(tallied=Exists(SurveyTally.objects.filter(subject=OuterRef("pk"))))
+        .order_by("member__number")[:500]
+    )
 
 
 @login_required

@@ -37,7 +37,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,7 +46,7 @@ from campaign.models import Campaign
 from campaign.selectors import plan_units_q
 from core import audit, public
 from orgs import selectors
-from orgs.models import Organization
+from orgs.models import Member, Organization
 from reviews.models_surveys import (
     Survey,
     SurveyAttempt,
@@ -63,6 +63,7 @@ CODE_PURPOSE = "reviews.surveys.code"
 GROUPS = (4, 4, 5)  # how a code is printed: ABCD-EFGH-JKMNP
 OPINION_MAX = 500
 BATCH_MAX = 20000
+MEMBER_SUBJECTS_MAX = 100_000  # a district's members: 75,000 in the benchmark district
 
 # Typed codes: case and separators (spaces, hyphens, dots, underscores) ignored.
 _SEPARATORS = re.compile(r"[\s\-_.·—–]+")
@@ -156,7 +157,7 @@ def subject_get(user: Any, pk: Any, roles: Iterable[str] = selectors.REVIEW) -> 
     """A subject the user holds ``roles`` on (its own unit, or above); 404 otherwise."""
     try:
         subject = SurveySubject.objects.select_related(
-            "survey__campaign", "survey__organization", "organization__parent"
+            "survey__campaign", "survey__organization", "organization__parent", "member"
         ).get(pk=pk)
     except (SurveySubject.DoesNotExist, ValueError):
         raise Http404 from None
@@ -171,7 +172,11 @@ def may_manage(user: Any, survey: Survey) -> bool:
 
 def may_read_opinions(user: Any, subject: SurveySubject) -> bool:
     """The opinions of a subject are for its parent (the office or committee
-    above it), never for the subject itself nor the public."""
+    above it), never for the subject itself nor the public. A member's are for
+    their unit's secretary and those above (not for the member: a 党员's grant
+    edits no members)."""
+    if subject.member_id is not None:
+        return selectors.can(user, selectors.EDIT_MEMBERS, subject.organization)
     parent = subject.organization.parent
     return parent is not None and selectors.can(user, selectors.REVIEW, parent)
 
@@ -227,9 +232,13 @@ def survey_create(
     choices: Sequence[dict] | None = None,
     subjects: Sequence[Organization] | None = None,
     round_: Any = None,
+    subject_kind: str = Survey.SubjectKind.ORGANIZATIONS,
 ) -> Survey:
-    """A survey with its subjects (by default every unit under ``organization``
-    taking part in the campaign), audited; the office or a committee on it."""
+    """A survey with its subjects, audited; the office or a committee on it.
+    Organisations: by default every unit under ``organization`` taking part in
+    the campaign (or ``subjects``). Members (``subject_kind``): every member of
+    ``organization`` and the participating units under it, or only the 党员领导干部
+    among them."""
     if not selectors.can(user, selectors.REVIEW, organization):
         raise SurveyError(
             _("只有活动办公室或上级党组织可以在“%(unit)s”组织群众评议")
@@ -245,6 +254,7 @@ def survey_create(
         organization=organization,
         round=round_,
         title=(title or "").strip(),
+        subject_kind=subject_kind,
         opens_on=opens_on,
         closes_on=closes_on,
         created_by=user if getattr(user, "is_authenticated", False) else None,
@@ -266,6 +276,8 @@ def survey_create(
         survey.full_clean()
     except ValidationError as exc:
         raise SurveyError("；".join(exc.messages)) from None
+    if subject_kind != Survey.SubjectKind.ORGANIZATIONS:
+        return _with_members(survey, campaign, organization)
     with transaction.atomic():
         if subjects is None:
             units = list(
@@ -288,6 +300,42 @@ def survey_create(
         survey.save()
         SurveySubject.objects.bulk_create(
             [SurveySubject(survey=survey, organization=u) for u in units]
+        )
+        audit.record(survey, audit.Action.CREATE, organization_id=organization.pk)
+    return survey
+
+
+def _with_members(survey: Survey, campaign: Campaign, organization: Organization) -> Survey:
+    """Save a survey of members with its subjects: one per member of the scope's
+    participating units (and of the scope itself), each placed in its unit."""
+    units = Organization.objects.filter(
+        plan_units_q(campaign), selectors.subtree_q(organization, include_self=False)
+    ).values("pk")
+    members = Member.objects.filter(
+        Q(organization_id__in=units) | Q(organization_id=organization.pk)
+    )
+    if survey.subject_kind == Survey.SubjectKind.LEADING_CADRES:
+        members = members.filter(is_leading_cadre=True)
+    found = list(
+        members.order_by("organization__tree_id", "organization__lft", "number").values_list(
+            "pk", "organization_id"
+        )
+    )
+    if not found:
+        raise SurveyError(
+            _("“%(unit)s”之下没有符合条件的党员（%(kind)s）可作评议对象")
+            % {"unit": organization.name, "kind": survey.get_subject_kind_display()}
+        )
+    if len(found) > MEMBER_SUBJECTS_MAX:
+        raise SurveyError(
+            _("评议对象 %(n)s 名党员，超过每次群众评议最多 %(max)s 名；请缩小评议范围")
+            % {"n": len(found), "max": MEMBER_SUBJECTS_MAX}
+        )
+    with transaction.atomic():
+        survey.save()
+        SurveySubject.objects.bulk_create(
+            [SurveySubject(survey=survey, organization_id=o, member_id=m) for m, o in found],
+            batch_size=2000,
         )
         audit.record(survey, audit.Action.CREATE, organization_id=organization.pk)
     return survey
@@ -320,6 +368,80 @@ def batch_request(*, user: Any, subject: SurveySubject, size: int) -> SurveyCode
         batch.save(update_fields=["job"])
         audit.record(batch, audit.Action.CREATE, organization_id=subject.organization_id)
     return batch
+
+
+def batches_request(*, user: Any, survey: Survey, size: int) -> tuple[list[SurveyCodeBatch], Any]:
+    """发放 for the whole survey: a batch of ``size`` codes for every subject that
+    has none issued or being made, and one job that writes them all and renders
+    the slips, a PDF per subject in one ZIP (``survey_slips.SLIPS_ALL``). The
+    caps are checked first: ``size`` within a batch's, the total within
+    ``SURVEY_BULK_CODES_MAX``. Returns the batches and the job."""
+    from core.jobs import job_start
+    from reviews.survey_slips import SLIPS_ALL
+
+    if not may_manage(user, survey):
+        raise SurveyError(_("只有活动办公室或上级党组织可以发放评议码"))
+    if not 1 <= size <= BATCH_MAX:
+        raise SurveyError(_("每批评议码数量应在 1 至 %(max)s 之间") % {"max": BATCH_MAX})
+    if survey.closes_on < timezone.localdate():
+        raise SurveyError(_("评议已于 %(day)s 截止，不能再发放评议码") % {"day": survey.closes_on})
+    with transaction.atomic():
+        # One request at a time per survey: a second one waits here, then finds
+        # the subjects already given batches.
+        Survey.objects.select_for_update().filter(pk=survey.pk).first()
+        covered = SurveyCodeBatch.objects.filter(
+            subject__survey=survey,
+            state__in=[SurveyCodeBatch.State.PENDING, SurveyCodeBatch.State.ISSUED],
+        ).values("subject_id")
+        subjects = list(
+            SurveySubject.objects.filter(survey=survey)
+            .exclude(pk__in=covered)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if not subjects:
+            raise SurveyError(_("每个评议对象都已发放评议码；如需补发，请在该评议对象一行单独发放"))
+        total = len(subjects) * size
+        if total > settings.SURVEY_BULK_CODES_MAX:
+            raise SurveyError(
+                _(
+                    "%(subjects)s 个评议对象各 %(size)s 个，共 %(total)s 个评议码，超过一次最多 %(max)s 个；"
+                    "请减少每个评议对象的数量，或分别发放"
+                )
+                % {
+                    "subjects": len(subjects),
+                    "size": size,
+                    "total": total,
+                    "max": settings.SURVEY_BULK_CODES_MAX,
+                }
+            )
+        issuer = user if getattr(user, "is_authenticated", False) else None
+        batches = SurveyCodeBatch.objects.bulk_create(
+            [SurveyCodeBatch(subject_id=pk, size=size, issued_by=issuer) for pk in subjects],
+            batch_size=2000,
+        )
+        job = job_start(
+            kind=SLIPS_ALL,
+            user=user,
+            params={"survey": survey.pk, "batches": [b.pk for b in batches]},
+        )
+        SurveyCodeBatch.objects.filter(pk__in=[b.pk for b in batches]).update(job=job)
+        units = dict(
+            SurveySubject.objects.filter(pk__in=subjects).values_list("pk", "organization_id")
+        )
+        audit.record_many(
+            (
+                audit.Action.CREATE,
+                SurveyCodeBatch._meta.label_lower,
+                b.pk,
+                str(_("第%(n)s批") % {"n": b.pk}),
+                units[b.subject_id],
+                audit.diff(None, {"subject": b.subject_id, "size": size, "job": job.pk}),
+                "",
+            )
+            for b in batches
+        )
+    return batches, job
 
 
 def issue_codes(batch: SurveyCodeBatch) -> list[str]:
@@ -431,7 +553,9 @@ def check_code(typed: str, *, address: str) -> CodeCheck:
             return CodeCheck("throttled", _throttle_message())
         return CodeCheck("mistyped", reason)
     row = (
-        SurveyCode.objects.select_related("batch__subject__organization", "batch__subject__survey")
+        SurveyCode.objects.select_related(
+            "batch__subject__organization", "batch__subject__member", "batch__subject__survey"
+        )
         .filter(digest=code_digest(code))
         .first()
     )
@@ -583,8 +707,9 @@ def tally_save(
         if problems:
             raise SurveyError("；".join(problems))
         if tally is not None:
-            tally = SurveyTally.objects.select_for_update().filter(pk=tally.pk, subject=subject)
-            tally = tally.first()
+            tally = (
+                SurveyTally.objects.select_for_update().filter(pk=tally.pk, subject=subject).first()
+            )
             if tally is None:
                 raise SurveyError(_("这份纸质评议记录不存在或不属于这个评议对象"))
         before = audit.snapshot(tally) if tally else None

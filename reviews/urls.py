@@ -79,6 +79,7 @@ urlpatterns = [
     path("surveys/", survey_views.survey_list, name="survey_list"),
     path("surveys/new/", survey_views.survey_new, name="survey_new"),
     path("surveys/<int:pk>/", survey_views.survey_detail, name="survey_detail"),
+    path("surveys/<int:pk>/issue/", survey_views.survey_issue_all, name="survey_issue_all"),
     path(
         "surveys/subjects/<int:subject_pk>/issue/", survey_views.survey_issue, name="survey_issue"
     ),

@@ -1013,6 +1013,12 @@ RULES = {
         data=lambda d: {"size": "5"},
         probe=writes,
     ),
+    "reviews:survey_issue_all": post(
+        expect(default=404, anonymous=LOGIN, committee=ACTED, office=ACTED, admin=ACTED),
+        lambda d: {"pk": survey_world(d).pk},
+        data=lambda d: {"size": "3"},
+        probe=writes,
+    ),
     "reviews:survey_tally": get(
         expect(default=404, secretary=200, committee=200, office=200, admin=200),
         lambda d: {"subject_pk": (survey_world(d), d.survey_subject)[1].pk},

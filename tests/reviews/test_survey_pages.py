@@ -248,3 +248,53 @@ def test_the_parent_opens_a_rectification_from_the_opinions_and_each_links_to_th
     assert f'href="{opinions_url}"' in client.get(detail_url).content.decode()
     # The subject's own secretary reads no opinions, so cannot open from them either.
     assert login(district.users["secretary"]).get(open_url).status_code == 404
+
+
+def test_the_office_surveys_members_issues_every_subjects_codes_and_the_branch_tallies(
+    district, campaign, login, django_capture_on_commit_callbacks
+):
+    """A survey of members set up on the page: the office issues every member's
+    codes in one job; the branch secretary's 待办 counts the members whose paper
+    forms are missing and the tally page lists them to go from one to the next."""
+    office = login(district.users["office"])
+    created = office.post(
+        reverse("reviews:survey_new"),
+        {
+            "campaign": campaign.pk,
+            "organization": district.root.pk,
+            "title": "2026年度党员群众评议",
+            "subject_kind": "members",
+            "opens_on": "2026-12-01",
+            "closes_on": "2026-12-20",
+            "target": "90",
+            "questions": "党性观念强不强\n联系服务群众够不够\n发挥先锋模范作用明显不明显",
+        },
+    )
+    assert created.status_code == 302, created.content.decode()[:2000]
+    survey = SurveySubject.objects.filter(member=district.member).get().survey
+    detail = office.get(reverse("reviews:survey_detail", args=[survey.pk])).content.decode()
+    assert district.member.name in detail and district.member.mobile not in detail
+    assert f"还有 {survey.subjects.count()} 个评议对象未发放评议码" in detail
+    with django_capture_on_commit_callbacks(execute=True):
+        issued = office.post(reverse("reviews:survey_issue_all", args=[survey.pk]), {"size": "2"})
+    job = Job.objects.get(kind="survey_slips_all")
+    assert issued["Location"] == reverse("core:job_detail", kwargs={"pk": job.pk})
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    detail = office.get(reverse("reviews:survey_detail", args=[survey.pk])).content.decode()
+    assert "未发放评议码" not in detail
+
+    secretary = login(district.users["secretary"])
+    home = secretary.get(reverse("home")).content.decode()
+    in_branch = survey.subjects.filter(organization=district.branch).count()
+    assert f"{in_branch} 名党员的纸质评议结果待录入" in home
+    mine = SurveySubject.objects.get(survey=survey, member=district.member)
+    other = SurveySubject.objects.get(survey=survey, member=district.own_member)
+    page = secretary.get(reverse("reviews:survey_tally", args=[mine.pk])).content.decode()
+    assert reverse("reviews:survey_tally", args=[other.pk]) in page
+    # The member whose record it is may not enter it.
+    assert (
+        login(district.users["member"])
+        .get(reverse("reviews:survey_tally", args=[mine.pk]))
+        .status_code
+        == 404
+    )

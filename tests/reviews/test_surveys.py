@@ -508,3 +508,139 @@ def test_seed_surveys_makes_one_demo_survey_with_answers_and_tallies(district, c
     assert all(r["summary"].turnout is not None for r in rows)
     call_command("seed_surveys", "--root", "R", stdout=out)
     assert Survey.objects.count() == 1 and "跳过" in out.getvalue()
+
+
+# ------------------------------------------------------------------ members as subjects
+
+
+def test_a_survey_of_members_has_a_subject_per_member_in_their_unit(district, campaign):
+    from orgs.models import Member
+
+    survey = make_survey(district, campaign, subject_kind=Survey.SubjectKind.MEMBERS)
+    under = Member.objects.filter(
+        organization__tree_id=district.street.tree_id,
+        organization__lft__gte=district.street.lft,
+        organization__rght__lte=district.street.rght,
+    )
+    subjects = SurveySubject.objects.filter(survey=survey).select_related("member", "organization")
+    assert {s.member_id for s in subjects} == set(under.values_list("pk", flat=True))
+    assert all(s.organization_id == s.member.organization_id for s in subjects)
+    mine = subjects.get(member=district.member)
+    assert mine.label == f"{district.member.name}（{district.branch.name}）"
+    assert mine.file_code == district.member.number
+    # Only the 党员领导干部, when so configured; none is refused with the reason.
+    with pytest.raises(SurveyError, match="没有符合条件的党员（党员领导干部）"):
+        make_survey(district, campaign, subject_kind=Survey.SubjectKind.LEADING_CADRES)
+    Member.objects.filter(pk=district.sibling_member.pk).update(is_leading_cadre=True)
+    cadres = make_survey(district, campaign, subject_kind=Survey.SubjectKind.LEADING_CADRES)
+    assert list(cadres.subjects.values_list("member_id", flat=True)) == [district.sibling_member.pk]
+
+
+def test_a_members_code_names_them_and_their_rate_is_kept_apart_from_units(
+    district, campaign, login
+):
+    """The member: 2 web answers [0,0,2] (满意 ×2, 不满意) and [1,1,1] (基本满意 ×3)
+    → satisfied 5 of 6 = 83.33 %;
+    the units' rate is not touched by a survey of members."""
+    from django.urls import reverse
+
+    from reviews.survey_results import member_satisfaction_rate, satisfaction_rate
+
+    survey = make_survey(district, campaign, subject_kind=Survey.SubjectKind.MEMBERS)
+    subject = SurveySubject.objects.get(survey=survey, member=district.member)
+    _b, codes = issue(subject, 3)
+    page = login(None).get(reverse("survey_code", args=[surveys.printed(codes[0])]))
+    assert district.member.name in page.content.decode()
+    assert district.member.mobile not in page.content.decode()
+    for code, given in zip(codes, [[0, 0, 2], [1, 1, 1]], strict=False):
+        assert (
+            surveys.answer(typed=code, answers=given, opinion="窗口服务热情", address="a").status
+            == "done"
+        )
+    assert member_satisfaction_rate(campaign, [district.member.pk, district.sibling_member.pk]) == {
+        district.member.pk: Decimal("83.33")
+    }
+    assert satisfaction_rate(campaign, [district.branch.pk]) == {}
+    # The opinions are the unit's (its secretary and those above), not the member's own.
+    url = reverse("reviews:survey_opinions", args=[subject.pk])
+    assert "窗口服务热情" in login(district.users["secretary"]).get(url).content.decode()
+    assert login(district.users["member"]).get(url).status_code == 404
+    assert login(district.users["sibling_secretary"]).get(url).status_code == 404
+
+
+def test_a_survey_of_members_scores_the_members_review_as_its_public_kind(district, campaign):
+    """党员民主评议 (党员互评 40, 支部评议 30, 群众评议 30) with a survey of members
+    held for it: the member's 3 answers 满意 ×6, 基本满意 ×2, 不满意 ×1 →
+    (600 + 160) / 9 = 84.44, counted as 3 evaluators (the kind's minimum)."""
+    from reviews import services
+    from reviews.models import Review, ReviewKind
+    from reviews.results import round_results
+
+    kind = ReviewKind.objects.get(campaign=campaign, name="党员民主评议")
+    round_ = services.round_open(
+        round_=services.round_create(
+            user=district.users["committee"],
+            campaign=campaign,
+            kind=kind,
+            organization=district.community,
+            period="2010年",
+            opens_on=dt.date(2010, 12, 1),
+            closes_on=dt.date(2010, 12, 31),
+        ),
+        user=district.users["committee"],
+    )
+    survey = make_survey(
+        district,
+        campaign,
+        organization=district.community,
+        round_=round_,
+        subject_kind=Survey.SubjectKind.MEMBERS,
+    )
+    subject = SurveySubject.objects.get(survey=survey, member=district.member)
+    _b, codes = issue(subject, 3)
+    for code, given in zip(codes, [[0, 0, 1], [0, 1, 2], [0, 0, 0]], strict=True):
+        surveys.answer(typed=code, answers=given, opinion="", address="a")
+    round_results(round_)
+    public = Review.objects.get(round=round_, member=district.member).breakdown["public"]
+    assert public["n"] == 3 and Decimal(public["mean"]) == Decimal("84.44")
+    other = Review.objects.get(round=round_, member=district.sibling_member)
+    assert other.breakdown["public"]["n"] == 0
+
+
+# ------------------------------------------------------------------ issuing for every subject
+
+
+def test_codes_for_every_subject_in_one_job_one_pdf_each_and_not_twice(
+    district, campaign, django_capture_on_commit_callbacks, settings
+):
+    import io
+    import zipfile
+
+    survey = make_survey(district, campaign)
+    first = subject_of(survey, district.branch)
+    issue(first, 2)  # this one has its codes already
+    count = survey.subjects.count()
+    settings.SURVEY_BULK_CODES_MAX = (count - 1) * 4 - 1
+    with pytest.raises(SurveyError, match="超过一次最多"):
+        surveys.batches_request(user=district.users["office"], survey=survey, size=4)
+    assert SurveyCodeBatch.objects.count() == 1 and not Job.objects.exists()
+    with pytest.raises(SurveyError, match="只有"):
+        surveys.batches_request(user=district.users["secretary"], survey=survey, size=4)
+    settings.SURVEY_BULK_CODES_MAX = 100_000
+    with django_capture_on_commit_callbacks(execute=True):
+        batches, job = surveys.batches_request(user=district.users["office"], survey=survey, size=4)
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert len(batches) == count - 1
+    assert set(SurveyCodeBatch.objects.filter(job=job).values_list("state", flat=True)) == {
+        SurveyCodeBatch.State.ISSUED
+    }
+    assert SurveyCode.objects.filter(batch__job=job).count() == 4 * (count - 1)
+    archive = zipfile.ZipFile(io.BytesIO(job.output_file.read()))
+    names = archive.namelist()
+    assert len(names) == count - 1 and all(name.endswith(".pdf") for name in names)
+    assert all(archive.read(name).startswith(b"%PDF") for name in names)
+    # Every subject has codes now: a second request is refused, nothing written.
+    with pytest.raises(SurveyError, match="都已发放"):
+        surveys.batches_request(user=district.users["office"], survey=survey, size=4)
+    assert SurveyCodeBatch.objects.count() == count
