@@ -500,14 +500,22 @@ def test_seed_surveys_makes_one_demo_survey_with_answers_and_tallies(district, c
     get_user_model().objects.filter(username="admin").update(is_superuser=True)
     out = io.StringIO()
     call_command("seed_surveys", "--root", "R", stdout=out)
-    survey = Survey.objects.get()
+    survey = Survey.objects.get(subject_kind=Survey.SubjectKind.ORGANIZATIONS)
     assert survey.organization == district.street  # the first committee below the root
     assert SurveyResponse.objects.filter(survey=survey).count() > 10
     assert SurveyTally.objects.filter(subject__survey=survey).exists()
     rows = subject_rows(survey)
     assert all(r["summary"].turnout is not None for r in rows)
+    # And one of the members of the street's first branch with members, half issued.
+    members = Survey.objects.get(subject_kind=Survey.SubjectKind.MEMBERS)
+    assert members.organization == district.branch
+    subjects = members.subjects.count()
+    assert subjects == district.branch.members.count() >= 2
+    issued = SurveyCodeBatch.objects.filter(subject__survey=members).count()
+    assert issued == max(1, subjects // 2)
+    assert SurveyResponse.objects.filter(survey=members).count() == 3 * issued
     call_command("seed_surveys", "--root", "R", stdout=out)
-    assert Survey.objects.count() == 1 and "跳过" in out.getvalue()
+    assert Survey.objects.count() == 2 and "跳过" in out.getvalue()
 
 
 # ------------------------------------------------------------------ members as subjects

@@ -108,6 +108,42 @@ class Command(BaseCommand):
                         counts=counts,
                         held_on=today - dt.timedelta(days=1 + meeting),
                     )
+            members = self._members_survey(campaign, scope, admin, today, rng)
         self.stdout.write(
             f"已生成群众评议：{survey}（{scope.name}，{len(subjects)} 个评议对象，网上评议 {answered} 份）"
+            + (f"；{members}" if members else "")
         )
+
+    def _members_survey(self, campaign, scope, admin, today, rng) -> str:
+        """A survey of the members of the scope's first branch that has members:
+        codes for the first ones, some answered; the others wait for 发放."""
+        branch = (
+            Organization.objects.filter(
+                tree_id=scope.tree_id, lft__gt=scope.lft, rght__lt=scope.rght, kind="branch"
+            )
+            .filter(members__isnull=False)
+            .order_by("lft")
+            .first()
+        )
+        if branch is None:
+            return ""
+        survey = surveys.survey_create(
+            user=admin,
+            campaign=campaign,
+            organization=branch,
+            title=f"{today.year}年度{branch.name}党员群众评议",
+            opens_on=today - dt.timedelta(days=2),
+            closes_on=today + dt.timedelta(days=20),
+            subject_kind=Survey.SubjectKind.MEMBERS,
+        )
+        subjects = list(survey.subjects.select_related("member").order_by("member__number"))
+        for subject in subjects[: max(1, len(subjects) // 2)]:
+            batch = SurveyCodeBatch.objects.create(subject=subject, size=5, issued_by=admin)
+            with transaction.atomic():
+                codes = surveys.issue_codes(batch)
+                batch.state = SurveyCodeBatch.State.ISSUED
+                batch.save(update_fields=["state"])
+            for code in codes[:3]:
+                given = [0 if rng.random() < 0.85 else 1 for _ in survey.questions]
+                surveys.answer(typed=code, answers=given, opinion="", address="demo")
+        return f"{survey}（{len(subjects)} 名党员）"
