@@ -95,6 +95,6 @@ class AsOfForm(forms.Form):
     as_of = forms.DateField(
         label=_("查看日期"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("日期格式应为 YYYY-MM-DD，如 2011-03-15")},
     )

@@ -27,12 +27,12 @@ class RoundForm(forms.Form):
     period = forms.CharField(label=_("期次"), max_length=64, help_text=_("如：2010年第三季度"))
     opens_on = forms.DateField(
         label=_("开始日期"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("日期格式应为 YYYY-MM-DD")},
     )
     closes_on = forms.DateField(
         label=_("截止日期"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("日期格式应为 YYYY-MM-DD")},
     )
 
@@ -53,7 +53,7 @@ class MeetingForm(forms.Form):
 
     held_on = forms.DateField(
         label=_("召开日期"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("日期格式应为 YYYY-MM-DD")},
     )
     place = forms.CharField(label=_("地点"), max_length=100)

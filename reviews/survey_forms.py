@@ -31,8 +31,12 @@ class SurveyForm(forms.Form):
         empty_value=Survey.SubjectKind.ORGANIZATIONS,
         help_text=_("评议范围之下的各党组织，或其中的党员（全体党员或党员领导干部）"),
     )
-    opens_on = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    closes_on = forms.DateField(label=_("截止日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    opens_on = forms.DateField(
+        label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    closes_on = forms.DateField(
+        label=_("截止日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     target = forms.DecimalField(
         label=_("满意率目标（%）"), initial=90, min_value=0, max_value=100, decimal_places=2
     )
@@ -69,7 +73,9 @@ class BatchForm(forms.Form):
 class TallyForm(forms.Form):
     """纸质评议汇总: per question a count per answer and of blank or spoilt forms."""
 
-    held_on = forms.DateField(label=_("评议日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(
+        label=_("评议日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     attendees = forms.IntegerField(label=_("发放评议表份数"), min_value=1, max_value=BIG)
     forms_count = forms.IntegerField(label=_("收回评议表份数"), min_value=0, max_value=BIG)
 

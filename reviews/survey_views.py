@@ -123,6 +123,7 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "rows": rows,
         "page": page,
         "uncovered": survey.subjects.exclude(pk__in=covered).count(),
+        "choices": [c["label"] for c in survey.choices],
         "batch_form": BatchForm(initial={"size": 30}),
     }
     return render(request, "reviews/survey/detail.html", context)

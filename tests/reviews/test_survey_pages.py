@@ -274,6 +274,7 @@ def test_the_office_surveys_members_issues_every_subjects_codes_and_the_branch_t
     survey = SurveySubject.objects.filter(member=district.member).get().survey
     detail = office.get(reverse("reviews:survey_detail", args=[survey.pk])).content.decode()
     assert district.member.name in detail and district.member.mobile not in detail
+    assert "<th>基本满意</th>" in detail  # the answers head the summary's columns
     assert f"还有 {survey.subjects.count()} 个评议对象未发放评议码" in detail
     with django_capture_on_commit_callbacks(execute=True):
         issued = office.post(reverse("reviews:survey_issue_all", args=[survey.pk]), {"size": "2"})
@@ -291,6 +292,7 @@ def test_the_office_surveys_members_issues_every_subjects_codes_and_the_branch_t
     other = SurveySubject.objects.get(survey=survey, member=district.own_member)
     page = secretary.get(reverse("reviews:survey_tally", args=[mine.pk])).content.decode()
     assert reverse("reviews:survey_tally", args=[other.pk]) in page
+    assert f'value="{TODAY.isoformat()}"' in page  # the date box shows today
     # The member whose record it is may not enter it.
     assert (
         login(district.users["member"])

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from campaign.models import Campaign
 from core import audit
-from orgs.models import Organization
+from orgs.models import Organization, Role, RoleGrant
 from reviews import surveys
 from reviews.models_surveys import Survey, SurveyCodeBatch
 
@@ -108,22 +108,27 @@ class Command(BaseCommand):
                         counts=counts,
                         held_on=today - dt.timedelta(days=1 + meeting),
                     )
-            members = self._members_survey(campaign, scope, admin, today, rng)
+            members = self._members_survey(campaign, campaign.organization, admin, today, rng)
         self.stdout.write(
             f"已生成群众评议：{survey}（{scope.name}，{len(subjects)} 个评议对象，网上评议 {answered} 份）"
             + (f"；{members}" if members else "")
         )
 
-    def _members_survey(self, campaign, scope, admin, today, rng) -> str:
-        """A survey of the members of the scope's first branch that has members:
-        codes for the first ones, some answered; the others wait for 发放."""
+    def _members_survey(self, campaign, root, admin, today, rng) -> str:
+        """A survey of the members of a branch: the first demo 支部书记's (so that
+        login has the members' paper forms in its 待办), else the first branch
+        with members; codes for the first half, some answered; the others wait
+        for 全部发放."""
+        branches = Organization.objects.filter(
+            tree_id=root.tree_id, lft__gt=root.lft, rght__lt=root.rght, kind="branch"
+        ).filter(members__isnull=False)
         branch = (
-            Organization.objects.filter(
-                tree_id=scope.tree_id, lft__gt=scope.lft, rght__lt=scope.rght, kind="branch"
+            branches.filter(
+                pk__in=RoleGrant.objects.filter(role=Role.BRANCH_SECRETARY).values("organization")
             )
-            .filter(members__isnull=False)
-            .order_by("lft")
+            .order_by("role_grants__user__username")
             .first()
+            or branches.order_by("lft").first()
         )
         if branch is None:
             return ""
