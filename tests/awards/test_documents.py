@@ -260,3 +260,19 @@ def test_the_award_list_export_is_in_order_and_neutralises_formulas():
     sheet = load_workbook(io.BytesIO(xlsx)).active
     values = [cell.value for cell in sheet["D"]]
     assert "'=HYPERLINK(1)" in values and "=HYPERLINK(1)" not in values
+
+
+def test_long_names_and_titles_still_fit_one_certificate_each():
+    long_unit = "上海漕河泾新兴技术开发区发展总公司党委下属第三产业联合党支部第二党小组"
+    rows = [
+        member("欧阳建国", long_unit, category="“建功世博会、奉献在徐汇”优秀共产党员"),
+        organisation(
+            "中共上海市徐汇区漕河泾新兴技术开发区发展总公司委员会第三产业联合党支部委员会",
+            "虹梅路街道党工委",
+            1,
+        ),
+    ]
+    data = documents.certificates_pdf(
+        rows, "中共上海市徐汇区委员会", ON, occasion="2011年度“建功世博会、奉献在徐汇”创先争优活动"
+    )
+    assert len(PdfReader(io.BytesIO(data)).pages) == 2
