@@ -31,6 +31,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 from weasyprint import HTML
 
 from awards.models import AwardCategory
@@ -199,7 +200,7 @@ def publicity_notice_pdf(
     by default the notice's date, to ``ends_on``), and where objections go."""
     starts = starts_on or info.issued_on
     if ends_on < starts:
-        raise ValueError("公示结束日期不能早于开始日期")
+        raise ValueError(_("公示结束日期不能早于开始日期"))
     return pdf.render_pdf(
         "awards/documents/publicity_notice.html",
         {
@@ -260,7 +261,10 @@ def _certificates_layout(
         string=html, base_url=pdf.PDF_BASE_URL, url_fetcher=pdf.StaticOnlyURLFetcher()
     ).render()
     if len(document.pages) != len(awardees):  # a name long enough to spill over a page
-        raise ValueError(f"证书页数（{len(document.pages)}）与获奖者人数（{len(awardees)}）不符")
+        raise ValueError(
+            _("证书页数（%(pages)s）与获奖对象数（%(count)s）不符，请缩短过长的名称")
+            % {"pages": len(document.pages), "count": len(awardees)}
+        )
     return document
 
 

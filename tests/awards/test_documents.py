@@ -276,3 +276,45 @@ def test_long_names_and_titles_still_fit_one_certificate_each():
         rows, "中共上海市徐汇区委员会", ON, occasion="2011年度“建功世博会、奉献在徐汇”创先争优活动"
     )
     assert len(PdfReader(io.BytesIO(data)).pages) == 2
+
+
+def test_the_showcase_cards_show_name_unit_title_and_deeds_escaped():
+    from types import SimpleNamespace
+
+    from django.template.loader import render_to_string
+
+    rows = [
+        *ROWS,
+        member("赵卫东", "田林街道党工委", deeds="<script>alert(1)</script>带头服务群众\n第二行"),
+    ]
+    html = render_to_string(
+        "awards/_showcase.html",
+        {"groups": documents.grouped(rows), "showcase_title": "2011年“七一”表彰"},
+    )
+    assert "网上巡展 · 2011年“七一”表彰" in html
+    for name in [*EXPECTED, "赵卫东"]:
+        assert html.count(f"<h4>{name}</h4>") == 1, name
+    assert html.index("<h4>南丹路居民区党支部</h4>") < html.index("<h4>张建国</h4>")
+    assert "上级党组织：虹梅路街道党工委" in html and "所在单位：田林街道党工委" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;带头服务群众<br>第二行" in html
+    assert "<script>alert" not in html
+    assert html.count('class="initial"') == len(EXPECTED) + 1  # no photos: the placeholder
+    group = {
+        "name": "优秀共产党员",
+        "count": 1,
+        "measure": "名",
+        "kind": "member",
+        "rows": [
+            SimpleNamespace(
+                name="李秀英",
+                organization="田林街道党工委",
+                category="优秀共产党员",
+                deeds="",
+                photo_url="/media/awards/1.jpg",
+            )
+        ],
+    }
+    html = render_to_string("awards/_showcase.html", {"groups": [group]})
+    assert '<img src="/media/awards/1.jpg" alt="李秀英" loading="lazy">' in html
+    assert 'class="initial"' not in html and 'class="deeds"' not in html
+    assert "暂无获表彰对象" in render_to_string("awards/_showcase.html", {"groups": []})
