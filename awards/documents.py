@@ -25,7 +25,7 @@ import gc
 import io
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, Any
 
 from django.conf import settings
@@ -230,7 +230,6 @@ class Certificate:
     recipient: str  # 张三同志 / the organisation's name
     unit: str  # a person's unit above the name; empty for an organisation
     honour: str  # the category's name
-    file_stem: str = field(default="", compare=False)
 
 
 def certificate_of(row: AwardeeRow) -> Certificate:
