@@ -8,4 +8,9 @@ class AwardsConfig(AppConfig):
 
     def ready(self) -> None:
         # The 待办 of quotas received and not yet handed down or kept.
-        from awards import hooks  # noqa: F401
+        # The workflows of nominations, rounds and objections (declared on import).
+        from awards import (  # noqa: F401
+            hooks,  # noqa: F401
+            nominations,
+            publicity,
+        )
