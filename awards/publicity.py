@@ -161,7 +161,9 @@ ROUND_WORKFLOW = workflow.declare(
             check=_publish_check,
             stamps={
                 "publicity_starts_at": workflow.NOW,
-                "publicity_ends_at": lambda r: now() + dt.timedelta(days=r.publicity_days),
+                "publicity_ends_at": lambda r: (
+                    r.publicity_starts_at + dt.timedelta(days=r.publicity_days)
+                ),
                 "moved_by": workflow.ACTOR,
             },
         ),

@@ -15,10 +15,12 @@ TODAY = dt.date(2010, 6, 1)
 DEEDS = "该同志长期扎根社区，带头开展走访，帮助困难群众解决实际问题二十余件。"
 
 
-def award_world(district, campaign, *, round_state="nominating", nomination_state=None):
+def award_world(
+    district, campaign, *, round_state="nominating", nomination_state=None, name="2011年“七一”表彰"
+):
     round_ = AwardRound.objects.create(
         campaign=campaign,
-        name="2011年“七一”表彰",
+        name=name,
         nomination_deadline=dt.date(2010, 6, 30),
         endorsement_deadline=dt.date(2010, 7, 10),
         review_deadline=dt.date(2010, 7, 20),
