@@ -79,7 +79,7 @@ def test_the_refusals_of_nominating(district, world, monkeypatch):
         unchanged(lambda: nominate(district, world, user="sibling_secretary"))
         == "您不能以第一党支部的名义推荐"
     )
-    assert "事迹材料：至少 20 字" == unchanged(lambda: nominate(district, world, deeds="好"))
+    assert unchanged(lambda: nominate(district, world, deeds="好")) == "事迹材料：至少 20 字"
     assert "事迹材料不能超过 3000 字" in unchanged(
         lambda: nominate(district, world, deeds="好" * 3001)
     )
@@ -132,15 +132,17 @@ def test_every_ancestor_endorses_in_order_then_the_office_vets(district, world):
         "中共测试区委",
     ]
     # out of order: the street before the community
-    assert "第一街道党工委还不能审核：现在应由第一社区党委审核" == unchanged(
-        lambda: _endorse(district, made, "committee", district.street)
+    assert (
+        unchanged(lambda: _endorse(district, made, "committee", district.street))
+        == "第一街道党工委还不能审核：现在应由第一社区党委审核"
     )
     # not an ancestor
-    assert "审核单位不是第一党支部的上级党组织，不能审核" == unchanged(
-        lambda: _endorse(district, made, "office", district.street2)
+    assert (
+        unchanged(lambda: _endorse(district, made, "office", district.street2))
+        == "审核单位不是第一党支部的上级党组织，不能审核"
     )
     # the branch cannot endorse its own nomination
-    assert "现在应由第一社区党委审核" == unchanged(lambda: _endorse(district, made, "secretary"))
+    assert unchanged(lambda: _endorse(district, made, "secretary")) == "现在应由第一社区党委审核"
     made = _endorse(district, made, "committee", district.community)
     made = _endorse(district, made, "committee", district.street)
     assert made.state == "endorsing"
@@ -166,8 +168,9 @@ def test_an_ancestor_endorses_within_its_own_quota(district, world):
     first = nominate(district, world)
     second = nominate(district, world, district.own_member)
     _endorse(district, first, "committee", district.community)
-    assert "第一社区党委的优秀共产党员名额已用完（共 1 个，已占用 1 个）" == unchanged(
-        lambda: _endorse(district, second, "committee", district.community)
+    assert (
+        unchanged(lambda: _endorse(district, second, "committee", district.community))
+        == "第一社区党委的优秀共产党员名额已用完（共 1 个，已占用 1 个）"
     )
     assert Endorsement.objects.filter(nomination=second).count() == 0
 
@@ -208,12 +211,14 @@ def _vetted(district, world, member=None):
 def test_publishing_needs_everything_vetted(district, world):
     office = district.users["office"]
     made = nominate(district, world)
-    assert "没有复审通过的推荐对象，不能公示" == unchanged(
-        lambda: publicity.round_move(round_=world.round, verb="publish", user=office)
+    assert (
+        unchanged(lambda: publicity.round_move(round_=world.round, verb="publish", user=office))
+        == "没有复审通过的推荐对象，不能公示"
     )
     Nomination.objects.filter(pk=made.pk).update(state="endorsed")
-    assert "还有待组织复审的推荐对象，请先复审" == unchanged(
-        lambda: publicity.round_move(round_=world.round, verb="publish", user=office)
+    assert (
+        unchanged(lambda: publicity.round_move(round_=world.round, verb="publish", user=office))
+        == "还有待组织复审的推荐对象，请先复审"
     )
     Nomination.objects.filter(pk=made.pk).update(state="vetted")
     done = publicity.round_move(round_=world.round, verb="publish", user=office)
@@ -232,16 +237,16 @@ def test_objections_are_capped_rate_limited_and_refused_after_publicity(district
         )
 
     assert "异议内容不能超过 1000 字" in unchanged(lambda: add("异" * 1001))
-    assert "异议内容：请填写" == unchanged(lambda: add("  "))
-    assert "异议对象：请从公示名单中选择" == unchanged(lambda: add(pk=0))
+    assert unchanged(lambda: add("  ")) == "异议内容：请填写"
+    assert unchanged(lambda: add(pk=0)) == "异议对象：请从公示名单中选择"
     add()
     add()
-    assert "提交过于频繁，请 10 分钟后再试" == unchanged(add)
+    assert unchanged(add) == "提交过于频繁，请 10 分钟后再试"
     add(address="192.0.2.8")
     assert Objection.objects.count() == 3
     assert not Objection.objects.filter(address_hash__contains="192").exists()
     in_publicity(world, ended=True)
-    assert "公示期已结束，不再受理异议" == unchanged(lambda: add(address="192.0.2.9"))
+    assert unchanged(lambda: add(address="192.0.2.9")) == "公示期已结束，不再受理异议"
 
 
 def test_an_open_objection_blocks_finalising_then_upheld_withdraws(district, world):
@@ -255,8 +260,9 @@ def test_an_open_objection_blocks_finalising_then_upheld_withdraws(district, wor
     in_publicity(world, ended=True)
     world.nomination = doubted
     first = objection(world)
-    assert "还有 1 条异议未处理，处理完毕后才能表彰" == unchanged(
-        lambda: publicity.round_move(round_=world.round, verb="finalise", user=office)
+    assert (
+        unchanged(lambda: publicity.round_move(round_=world.round, verb="finalise", user=office))
+        == "还有 1 条异议未处理，处理完毕后才能表彰"
     )
     assert AwardRound.objects.get(pk=world.round.pk).state == "publicity"
     publicity.objection_resolve(objection=first, user=office, upheld=True, reason="经核实属实")
