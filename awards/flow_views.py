@@ -77,9 +77,7 @@ def nomination_list(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(round=round_)
         .order_by("category__position", "category_id", "unit__lft", "pk")[:500]
     )
-    waiting = {
-        n.pk: nominations.next_endorser(n) for n in rows if n.state == Nomination.State.ENDORSING
-    }
+    waiting = nominations.waiting_levels(rows)
     state = request.GET.get("state", "")
     if state in Nomination.State.values:
         rows = [n for n in rows if n.state == state]

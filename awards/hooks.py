@@ -80,10 +80,12 @@ def nominations_waiting(user: Any) -> list[todo.Todo]:
     for round_ in _live_rounds():
         mine = nominations.nominations_for(user).filter(round=round_)
         url = reverse("awards:nominations", kwargs={"pk": round_.pk})
+        rows = list(mine.filter(state=Nomination.State.ENDORSING)[:500])
+        levels = nominations.waiting_levels(rows)
         endorsing = [
             n
-            for n in mine.filter(state=Nomination.State.ENDORSING)[:200]
-            if nominations._may_endorse(user, n)
+            for n in rows
+            if levels.get(n.pk) is not None and selectors.can(user, selectors.REVIEW, levels[n.pk])
         ]
         if endorsing:
             text = _("%(round)s：待审核的推荐对象 %(n)s 个") % {

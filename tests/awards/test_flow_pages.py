@@ -115,3 +115,34 @@ def test_a_round_not_yet_published_is_not_public(client, district, campaign):
     )
     assert posted.status_code == 404
     assert not Objection.objects.exists()
+
+
+def test_the_nomination_list_reads_in_bulk(client, district, campaign):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import MemberFactory
+
+    world = award_world(district, campaign)
+    client.force_login(district.users["office"])
+    url = reverse("awards:nominations", args=[world.round.pk])
+
+    def add(n):
+        for _ in range(n):
+            Nomination.objects.create(
+                round=world.round,
+                category=world.category,
+                unit=district.branch,
+                member=MemberFactory(organization=district.branch),
+                summary="事迹",
+                deeds=DEEDS,
+            )
+
+    add(2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    add(10)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(url)
+    assert page.content.decode().count("待第一社区党委审核") == 12
+    assert len(many) == len(few)
