@@ -85,7 +85,8 @@ def nominations_waiting(user: Any) -> list[todo.Todo]:
         endorsing = [
             n
             for n in rows
-            if levels.get(n.pk) is not None and selectors.can(user, selectors.REVIEW, levels[n.pk])
+            if (level := levels.get(n.pk)) is not None
+            and selectors.can(user, selectors.REVIEW, level)
         ]
         if endorsing:
             text = _("%(round)s：待审核的推荐对象 %(n)s 个") % {
