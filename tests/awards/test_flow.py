@@ -13,6 +13,7 @@ from awards.models import Award, AwardRound, EligibilityRule, Endorsement, Nomin
 from awards.nominations import NominationError
 from awards.publicity import RoundError
 from core.models import AuditEntry
+from orgs.models import Member
 from tests.awards.builders import DEEDS, TODAY, award_world, in_publicity, objection
 from tests.factories import MemberFactory
 
@@ -330,3 +331,59 @@ def test_two_racing_nominations_cannot_exceed_the_quota(postgres_only, monkeypat
         t.join()
     assert outcomes.count("ok") == 1
     assert Nomination.objects.filter(category=world.category).count() == 1
+
+
+def test_an_endorsement_after_its_deadline_is_refused(district, world, monkeypatch):
+    made = nominate(district, world)
+    monkeypatch.setattr("awards.nominations.today", lambda: dt.date(2010, 7, 11))
+    assert unchanged(lambda: _endorse(district, made, "committee", district.community)) == (
+        "审核截止日期（2010-07-10）已过"
+    )
+    assert Endorsement.objects.count() == 0
+
+
+def test_an_organisation_category_takes_organisations_below_the_unit(district, world):
+    from awards.models import AwardCategory, Quota
+
+    category = AwardCategory.objects.create(
+        round=world.round, name="先进基层党组织", subject="organization", total_quota=4
+    )
+    Quota.objects.create(
+        category=category, organization=district.street, amount=2, source="allocated"
+    )
+    world.category = category
+    made = nominate(district, world, district.branch, user="committee", unit=district.street)
+    assert made.organization == district.branch and made.member is None
+    assert (
+        unchanged(
+            lambda: nominate(
+                district, world, district.street, user="committee", unit=district.street
+            )
+        )
+        == "第一街道党工委不在第一街道党工委的推荐范围内"
+    )
+    assert (
+        unchanged(
+            lambda: nominate(
+                district, world, district.member, user="committee", unit=district.street
+            )
+        )
+        == "先进基层党组织的表彰对象是党组织"
+    )
+
+
+def test_a_party_worker_category_takes_only_flagged_members(district, world):
+    from awards.models import AwardCategory, Quota
+
+    category = AwardCategory.objects.create(
+        round=world.round, name="优秀党务工作者", subject="party_worker", total_quota=2
+    )
+    Quota.objects.create(
+        category=category, organization=district.branch, amount=1, source="allocated"
+    )
+    world.category = category
+    assert unchanged(lambda: nominate(district, world)) == (
+        f"{district.member.name}未登记为党务工作者，不能推荐为优秀党务工作者"
+    )
+    Member.objects.filter(pk=district.member.pk).update(is_party_worker=True)
+    assert nominate(district, world, Member.objects.get(pk=district.member.pk)).member_id
