@@ -231,6 +231,11 @@ def _lock_quota(category: AwardCategory, organization: Organization) -> int:
 
 def _within_quota(category: AwardCategory, organization: Organization) -> None:
     amount = _lock_quota(category, organization)
+    if not amount:
+        raise NominationError(
+            _("%(unit)s没有%(category)s名额")
+            % {"unit": organization.name, "category": category.name}
+        )
     taken = used(category, organization)
     if taken >= amount:
         raise NominationError(

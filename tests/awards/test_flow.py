@@ -387,3 +387,18 @@ def test_a_party_worker_category_takes_only_flagged_members(district, world):
     )
     Member.objects.filter(pk=district.member.pk).update(is_party_worker=True)
     assert nominate(district, world, Member.objects.get(pk=district.member.pk)).member_id
+
+
+def test_a_unit_without_a_quota_cannot_nominate(district, world):
+    assert (
+        unchanged(
+            lambda: nominate(
+                district,
+                world,
+                district.sibling_member,
+                user="sibling_secretary",
+                unit=district.sibling,
+            )
+        )
+        == "第二党支部没有优秀共产党员名额"
+    )
