@@ -3,9 +3,11 @@ categories (inline). The rules run in ``clean()`` (``awards.rules``), so a bad
 set-up comes back with the field named and nothing saved. Quotas are handed down
 from the quota pages (audited), so the admin only lists them."""
 
+from django import forms
 from django.contrib import admin
 
-from awards.models import AwardCategory, AwardRound, Quota
+from awards import rules
+from awards.models import AwardCategory, AwardRound, EligibilityRule, Quota
 from core.admin import AuditedAdminMixin
 
 
@@ -13,6 +15,58 @@ class AwardCategoryInline(admin.TabularInline):
     model = AwardCategory
     extra = 0
     fields = ["position", "name", "subject", "total_quota", "basis", "minimum_per_child"]
+
+
+class EligibilityRuleForm(forms.ModelForm):
+    """The rule's fields checked against its kind with the chosen review rounds
+    (the many-to-many is saved after the row, so ``clean()`` cannot see them)."""
+
+    class Meta:
+        model = EligibilityRule
+        fields = [
+            "position",
+            "kind",
+            "review_rounds",
+            "min_score",
+            "grades",
+            "min_percent",
+            "rounds_back",
+        ]
+
+    def clean(self):
+        data = super().clean() or {}
+        rule = self.instance
+        for name in ("kind", "min_score", "grades", "min_percent", "rounds_back"):
+            if name in data:
+                setattr(rule, name, data[name])
+        if data.get("kind"):
+            for field, problems in rules.eligibility_problems(
+                rule, data.get("review_rounds") or []
+            ).items():
+                for problem in problems:
+                    self.add_error(field if field in self.fields else None, problem)
+        return data
+
+
+class EligibilityRuleInline(admin.StackedInline):
+    model = EligibilityRule
+    form = EligibilityRuleForm
+    extra = 0
+    filter_horizontal = ["review_rounds"]
+
+
+@admin.register(AwardCategory)
+class AwardCategoryAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """A category with its 评选条件 (inline): refused rows name the field."""
+
+    def audit_organization(self, obj):
+        return obj.round.campaign.organization_id
+
+    list_display = ["name", "round", "subject", "total_quota"]
+    list_filter = ["round"]
+    list_select_related = ["round"]
+    fields = ["round", "position", "name", "subject", "total_quota", "basis", "minimum_per_child"]
+    inlines = [EligibilityRuleInline]
 
 
 @admin.register(AwardRound)

@@ -7,5 +7,6 @@ class AwardsConfig(AppConfig):
     verbose_name = _("评选表彰")
 
     def ready(self) -> None:
-        # The 待办 of quotas received and not yet handed down or kept.
-        from awards import hooks  # noqa: F401
+        # The 待办 (quotas, nominations), the workflows of nominations, rounds and
+        # objections (declared on import) and the ranking job.
+        from awards import hooks, jobs, nominations, publicity  # noqa: F401

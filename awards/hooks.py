@@ -1,5 +1,6 @@
 """What awards plugs into the lower apps: the home page's 待办 (a quota received
-and neither handed down nor kept)."""
+and neither handed down nor kept; places left to nominate; nominations waiting
+for a level's endorsement, the office's 复审 and objections; returned ones)."""
 
 from typing import Any
 
@@ -28,4 +29,90 @@ def quotas_waiting(user: Any) -> list[todo.Todo]:
             kwargs={"pk": quota.category_id, "organization_pk": quota.organization_id},
         )
         lines.append(todo.Todo(text, 1, url))
+    return lines
+
+
+def _live_rounds():
+    from awards.models import AwardRound
+
+    return AwardRound.objects.filter(
+        state__in=[AwardRound.State.NOMINATING, AwardRound.State.PUBLICITY]
+    ).select_related("campaign__organization")
+
+
+@todo.register("awards.nominate")
+def nominations_to_make(user: Any) -> list[todo.Todo]:
+    """A unit the user answers for holds a quota of a round open for 推荐 and
+    has places left (until the nomination deadline)."""
+    from awards import nominations
+    from awards.models import AwardRound
+
+    lines = []
+    for round_ in _live_rounds().filter(state=AwardRound.State.NOMINATING):
+        if nominations.today() > round_.nomination_deadline:
+            continue
+        for category in round_.categories.all():
+            for unit, quota, used in nominations.nominating_units(user, category):
+                if used >= quota:
+                    continue
+                text = _("%(unit)s：%(round)s%(category)s还可推荐 %(n)s 个") % {
+                    "unit": unit.name,
+                    "round": round_.name,
+                    "category": category.name,
+                    "n": quota - used,
+                }
+                url = reverse(
+                    "awards:nominate", kwargs={"pk": category.pk, "organization_pk": unit.pk}
+                )
+                lines.append(todo.Todo(text, quota - used, url))
+    return lines
+
+
+@todo.register("awards.review")
+def nominations_waiting(user: Any) -> list[todo.Todo]:
+    """推荐对象 waiting for the user: a level they review to endorse (层层推荐),
+    the office's 组织复审 and objections, a unit's returned nominations."""
+    from awards import nominations
+    from awards.models import Nomination, Objection
+    from orgs import selectors
+
+    lines = []
+    for round_ in _live_rounds():
+        mine = nominations.nominations_for(user).filter(round=round_)
+        url = reverse("awards:nominations", kwargs={"pk": round_.pk})
+        rows = list(mine.filter(state=Nomination.State.ENDORSING)[:500])
+        levels = nominations.waiting_levels(rows)
+        endorsing = [
+            n
+            for n in rows
+            if (level := levels.get(n.pk)) is not None
+            and selectors.can(user, selectors.REVIEW, level)
+        ]
+        if endorsing:
+            text = _("%(round)s：待审核的推荐对象 %(n)s 个") % {
+                "round": round_.name,
+                "n": len(endorsing),
+            }
+            lines.append(todo.Todo(text, len(endorsing), url + "?state=endorsing"))
+        if nominations.is_office(user, round_):
+            waiting = mine.filter(state=Nomination.State.ENDORSED).count()
+            if waiting:
+                text = _("%(round)s：待组织复审 %(n)s 个") % {"round": round_.name, "n": waiting}
+                lines.append(todo.Todo(text, waiting, url + "?state=endorsed"))
+            objections = round_.objections.filter(state=Objection.State.OPEN).count()
+            if objections:
+                text = _("%(round)s：待处理的公示异议 %(n)s 条") % {
+                    "round": round_.name,
+                    "n": objections,
+                }
+                lines.append(
+                    todo.Todo(
+                        text, objections, reverse("awards:objections", kwargs={"pk": round_.pk})
+                    )
+                )
+        own = selectors.own_units(user, selectors.EDIT_MEMBERS)
+        returned = mine.filter(state=Nomination.State.RETURNED, unit__in=own).count()
+        if returned:
+            text = _("%(round)s：被退回的推荐对象 %(n)s 个") % {"round": round_.name, "n": returned}
+            lines.append(todo.Todo(text, returned, url + "?state=returned"))
     return lines

@@ -29,7 +29,7 @@ cannot be changed.
 (its own nominations use it) instead of handing it down; until it does one or
 the other, its 待办 says so (``awards.hooks``).
 
-``quota_for`` and ``quota_used`` are what nominations will read.
+``quota_for`` and ``quota_used`` are what nominations read.
 """
 
 from collections.abc import Mapping, Sequence
@@ -135,11 +135,12 @@ def quota_for(category: AwardCategory, organization: Organization) -> int:
 
 
 def quota_used(category: AwardCategory, organization: Organization) -> int:
-    """How much of the organisation's quota its nominations use. Nominations are
-    the next part of issue 12: until they exist nothing is used. Integration
-    point: count the organisation's nominations of the category that are not
-    withdrawn or refused, here and nowhere else."""
-    return 0
+    """How much of the organisation's quota is taken: its own nominations and
+    those it endorsed (层层推荐), not rejected or withdrawn
+    (``awards.nominations.quota_used_q``, here and nowhere else)."""
+    from awards.nominations import used
+
+    return used(category, organization)
 
 
 def basis_counts(category: AwardCategory, organizations: Sequence[Organization]) -> dict[int, int]:

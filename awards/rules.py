@@ -78,3 +78,87 @@ def category_problems(category: Any) -> dict[str, list[str]]:
                     % {"given": given, "total": total}
                 )
     return problems
+
+
+# Which fields each kind of eligibility rule takes (``awards.eligibility``).
+RULE_FIELDS = {
+    "score": {"review_rounds", "min_score", "grades"},
+    "satisfaction": {"min_percent"},
+    "rectification": set(),
+    "pledges": {"min_percent"},
+    "full_member": set(),
+    "not_awarded": {"rounds_back"},
+}
+RULE_FIELD_NAMES = ("review_rounds", "min_score", "grades", "min_percent", "rounds_back")
+
+
+def split_grades(text: str) -> list[str]:
+    for sep in (",", "，", ";", "；", " "):
+        text = text.replace(sep, "、")
+    return [g.strip() for g in text.split("、") if g.strip()]
+
+
+def eligibility_problems(rule: Any, review_rounds: Any) -> dict[str, list[str]]:
+    """A rule's fields fit its kind: the fields the kind reads are filled, the
+    others empty; 仅限正式党员 only for member categories; the review rounds of
+    the category's campaign reviewing the same kind of subject. ``review_rounds``
+    is the chosen rounds (the admin form's); None skips what needs them (a
+    model's ``clean()`` runs before its many-to-many is saved)."""
+    problems: dict[str, list[str]] = {}
+    kind = rule.kind
+    if kind not in RULE_FIELDS:
+        return problems
+    wanted = RULE_FIELDS[kind]
+    check_rounds = review_rounds is not None
+    review_rounds = list(review_rounds or [])
+    label = rule._meta.get_field("kind").choices
+    kind_name = dict(label)[kind]
+    values = {
+        "review_rounds": review_rounds,
+        "min_score": rule.min_score,
+        "grades": (rule.grades or "").strip(),
+        "min_percent": rule.min_percent,
+        "rounds_back": rule.rounds_back,
+    }
+    for name in RULE_FIELD_NAMES:
+        if name not in wanted and values[name] not in (None, "", []):
+            verbose = rule._meta.get_field(name).verbose_name
+            problems.setdefault(name, []).append(
+                _("“%(field)s”不适用于“%(kind)s”条件，请留空")
+                % {"field": verbose, "kind": kind_name}
+            )
+    category = rule.category if rule.category_id else None
+    if kind == "score":
+        if check_rounds and not review_rounds:
+            problems.setdefault("review_rounds", []).append(
+                _("“评议得分或等次”条件须选择至少一个评议轮次")
+            )
+        if values["min_score"] is None and not values["grades"]:
+            problems.setdefault("min_score", []).append(
+                _("“评议得分或等次”条件须填写综合得分下限或等次")
+            )
+        if values["min_score"] is not None and not (0 <= values["min_score"] <= 100):
+            problems.setdefault("min_score", []).append(_("综合得分下限应在 0 至 100 之间"))
+        if category is not None:
+            subject = "organization" if category.subject == "organization" else "member"
+            for review_round in review_rounds:
+                if review_round.campaign_id != category.round.campaign_id:
+                    problems.setdefault("review_rounds", []).append(
+                        _("评议轮次“%(round)s”不属于本活动") % {"round": review_round}
+                    )
+                elif review_round.kind.subject != subject:
+                    problems.setdefault("review_rounds", []).append(
+                        _("评议轮次“%(round)s”的评议对象与表彰对象不一致") % {"round": review_round}
+                    )
+    if kind == "satisfaction" and values["min_percent"] is None:
+        problems.setdefault("min_percent", []).append(_("“群众满意率”条件须填写满意率下限（%）"))
+    percent = values["min_percent"]
+    if kind in ("satisfaction", "pledges") and percent is not None and not (0 <= percent <= 100):
+        problems.setdefault("min_percent", []).append(_("百分比应在 0 至 100 之间"))
+    if kind == "not_awarded" and not values["rounds_back"]:
+        problems.setdefault("rounds_back", []).append(
+            _("“近几次未获同一称号”条件须填写近几次评选（至少 1）")
+        )
+    if kind == "full_member" and category is not None and category.subject == "organization":
+        problems.setdefault("kind", []).append(_("“仅限正式党员”只适用于表彰党员的项目"))
+    return problems

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from awards import views
+from awards import flow_views, views
 
 app_name = "awards"
 
@@ -23,4 +23,18 @@ urlpatterns = [
         views.quota_keep,
         name="quota_keep",
     ),
+    path("<int:pk>/move/", flow_views.round_move, name="round_move"),
+    path("<int:pk>/nominations/", flow_views.nomination_list, name="nominations"),
+    path("<int:pk>/objections/", flow_views.objection_list, name="objections"),
+    path(
+        "categories/<int:pk>/nominate/<int:organization_pk>/",
+        flow_views.nominate,
+        name="nominate",
+    ),
+    path("categories/<int:pk>/ranking/", flow_views.ranking, name="ranking"),
+    path("categories/<int:pk>/ranking/run/", flow_views.ranking_start, name="ranking_start"),
+    path("nominations/<int:pk>/", flow_views.nomination_detail, name="nomination"),
+    path("nominations/<int:pk>/move/", flow_views.nomination_move, name="nomination_move"),
+    path("nominations/photos/<int:pk>/", flow_views.nomination_photo, name="nomination_photo"),
+    path("objections/<int:pk>/resolve/", flow_views.objection_resolve, name="objection_resolve"),
 ]

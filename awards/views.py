@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -46,7 +47,24 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for c in categories
     ]
-    return render(request, "awards/round_detail.html", {"round": round_, "rows": rows})
+    from awards import nominations, publicity
+    from awards.models import Nomination
+
+    counts = dict(
+        round_.nominations.order_by()
+        .values("state")
+        .annotate(n=Count("pk"))
+        .values_list("state", "n")
+    )
+    context = {
+        "round": round_,
+        "rows": rows,
+        "is_office": nominations.is_office(request.user, round_),
+        "counts": [(label, counts.get(value, 0)) for value, label in Nomination.State.choices],
+        "objections_open": publicity.objections_open(round_),
+        "publicity_open": publicity.publicity_open(round_),
+    }
+    return render(request, "awards/round_detail.html", context)
 
 
 def _page(request: HttpRequest, pk: int, organization_pk: int, status: int = 200, **extra: Any):

@@ -201,6 +201,9 @@ TRUSTED_PROXY_HOPS = env_int("TRUSTED_PROXY_HOPS", 0, minimum=0)
 # 群众监督: comments per visitor address within the window, before the board refuses more.
 PLEDGE_COMMENT_LIMIT = env_int("PLEDGE_COMMENT_LIMIT", 3, minimum=1)
 PLEDGE_COMMENT_WINDOW_SECONDS = env_int("PLEDGE_COMMENT_WINDOW_SECONDS", 600, minimum=1)
+# 公示 objections (评选表彰): per visitor address, in a sliding window.
+AWARD_OBJECTION_LIMIT = env_int("AWARD_OBJECTION_LIMIT", 3, minimum=1)
+AWARD_OBJECTION_WINDOW_SECONDS = env_int("AWARD_OBJECTION_WINDOW_SECONDS", 600, minimum=1)
 # 群众评议: wrong codes per visitor address within the window before the answer
 # page refuses more tries (a flood of guesses is throttled; see reviews.surveys).
 SURVEY_CODE_FAILURE_LIMIT = env_int("SURVEY_CODE_FAILURE_LIMIT", 10, minimum=1)

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from awards import public_views as award_public
 from config import views as config_views
 from core import views as core_views
 from core.auth import ThrottledLoginView
@@ -38,6 +39,8 @@ urlpatterns = [
     ),
     path("gongshi/photo/<int:pk>/", pledge_board.update_photo, name="board_photo"),
     # 评议结果公开: the published results of the kinds that publish to the public.
+    path("biaozhang/<int:pk>/", award_public.public_list, name="award_public"),
+    path("biaozhang/<int:pk>/yiyi/", award_public.objection_post, name="award_objection"),
     path("pingyi/", public_reviews.public_list, name="public_reviews"),
     # 群众评议: the answer page for a code (printed on slips as a QR code).
     path("pingyi/dm/", survey_public.survey_answer, name="survey_answer"),

@@ -401,6 +401,54 @@ def award_category(d):
     return d.award_category
 
 
+def award_flow(d, *, round_state="nominating", nomination_state="endorsing", publicity=False):
+    """issue 12: the flow. A round (2012) with the branch's nomination of its
+    member, the quota handed down to the branch; in 公示 with an objection if asked."""
+    if getattr(d, "award_flow", None) is None:
+        from awards.models import NominationPhoto
+        from tests.awards.builders import award_world, in_publicity, objection
+
+        d.award_flow = award_world(
+            d,
+            d.campaign,
+            name="2012年“七一”表彰",
+            round_state=round_state,
+            nomination_state=nomination_state,
+        )
+        d.award_photo = NominationPhoto.objects.create(
+            nomination=d.award_flow.nomination,
+            image=ContentFile(images.png(), name="photo1.png"),
+        )
+        if publicity:
+            in_publicity(d.award_flow)
+            d.award_objection = objection(d.award_flow)
+    return d.award_flow
+
+
+def award_nomination(d, client):
+    from awards.models import Nomination
+
+    n = Nomination.objects.get(pk=award_flow(d).nomination.pk)
+    return n.state, n.endorsements.count(), writes(d, client)
+
+
+def award_round_state(d, client):
+    from awards.models import AwardRound
+
+    return AwardRound.objects.get(pk=award_flow(d).round.pk).state, writes(d, client)
+
+
+def award_objections(d, client):
+    from awards.models import Objection
+
+    rows = Objection.objects.filter(round=award_flow(d).round).order_by("pk")
+    return list(rows.values_list("pk", "state")), writes(d, client)
+
+
+def award_in_publicity(d):
+    award_flow(d, nomination_state="vetted", publicity=True)
+
+
 def award_quotas(d, client):
     from awards.models import Quota
 
@@ -1060,6 +1108,81 @@ RULES = {
         data=award_adjust,
         probe=award_quotas,
     ),
+    # issue 12: the flow. A round takes in everyone who edits a unit of its tree
+    # (the branch nominates, the committee endorses its levels); the nomination is
+    # the branch's and the levels above; 复审, round moves, ranking and objections
+    # are the office's; the 公示 page and its objection form are for anyone.
+    "awards:nominations": get(
+        expect(
+            default=404,
+            secretary=200,
+            sibling_secretary=200,
+            committee=200,
+            office=200,
+            admin=200,
+        ),
+        lambda d: {"pk": award_flow(d).round.pk},
+    ),
+    "awards:nominate": get(
+        expect(default=404, secretary=200, committee=200, office=200, admin=200),
+        lambda d: {"pk": award_flow(d).category.pk, "organization_pk": d.branch.pk},
+    ),
+    "awards:nomination": get(
+        expect(default=404, secretary=200, committee=200, office=200, admin=200),
+        lambda d: {"pk": award_flow(d).nomination.pk},
+    ),
+    "awards:nomination_photo": get(
+        expect(default=404, secretary=200, committee=200, office=200, admin=200),
+        lambda d: {"pk": (award_flow(d), d.award_photo)[1].pk},
+    ),
+    "awards:nomination_move": post(
+        expect(
+            default=404,
+            anonymous=LOGIN,
+            secretary=REFUSED,
+            committee=ACTED,
+            office=ACTED,
+            admin=ACTED,
+        ),
+        lambda d: {"pk": award_flow(d).nomination.pk},
+        data=lambda d: {"verb": "endorse", "level": d.community.pk},
+        probe=award_nomination,
+    ),
+    "awards:round_move": post(
+        expect(default=404, anonymous=LOGIN, office=ACTED, admin=ACTED),
+        lambda d: {"pk": award_flow(d, round_state="draft").round.pk},
+        data=lambda d: {"verb": "open"},
+        probe=award_round_state,
+    ),
+    "awards:ranking": get(
+        expect(default=404, office=200, admin=200),
+        lambda d: {"pk": award_flow(d).category.pk},
+    ),
+    "awards:ranking_start": post(
+        expect(default=404, anonymous=LOGIN, office=ACTED, admin=ACTED),
+        lambda d: {"pk": award_flow(d).category.pk},
+        probe=writes,
+    ),
+    "awards:objections": get(
+        expect(default=404, office=200, admin=200),
+        lambda d: {"pk": (award_in_publicity(d), d.award_flow)[1].round.pk},
+    ),
+    "awards:objection_resolve": post(
+        expect(default=404, anonymous=LOGIN, office=ACTED, admin=ACTED),
+        lambda d: {"pk": (award_in_publicity(d), d.award_objection)[1].pk},
+        data=lambda d: {"decision": "dismiss", "reason": "经核实不属实"},
+        probe=award_objections,
+    ),
+    "award_public": get(
+        expect(anonymous=200),
+        lambda d: {"pk": (award_in_publicity(d), d.award_flow)[1].round.pk},
+    ),
+    "award_objection": post(
+        expect(anonymous=ACTED, default=ACTED),
+        lambda d: {"pk": (award_in_publicity(d), d.award_flow)[1].round.pk},
+        data=lambda d: {"nomination": d.award_flow.nomination.pk, "text": "事迹有夸大"},
+        probe=award_objections,
+    ),
 }
 
 
@@ -1154,7 +1277,10 @@ def test_an_unnamed_url_has_no_rule_and_fails_the_check():
 
 
 @pytest.fixture
-def world(district):
+def world(district, monkeypatch):
+    from tests.awards.builders import TODAY
+
+    monkeypatch.setattr("awards.nominations.today", lambda: TODAY)
     committee = district.users["committee"]
     preview = Job.objects.create(
         kind="import",
@@ -1372,6 +1498,7 @@ def _admin_kwargs(name, d):
         "reviews_reviewround": getattr(d, "round", None),
         "awards_awardround": award_category(d).round if campaign else None,
         "awards_quota": award_category(d).quotas.first() if campaign else None,
+        "awards_awardcategory": award_category(d) if campaign else None,
         "orgs_membertransfer": MemberTransfer.objects.get_or_create(
             member=d.member, from_organization=d.sibling, to_organization=d.branch
         )[0],

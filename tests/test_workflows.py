@@ -77,6 +77,33 @@ def _outcome_values(world: World) -> dict[str, Any]:
     return {"outcome": Pledge.Outcome.HONOURED, "outcome_comment": "", "outcome_phase": phase}
 
 
+def _award(world: World, **kw: Any) -> Any:
+    from tests.awards.builders import award_world
+
+    return award_world(world.district, world.campaign, **kw)
+
+
+def _nomination(world: World) -> Any:
+    return _award(world, nomination_state="endorsing").nomination
+
+
+def _award_round(world: World) -> Any:
+    """A round with one nomination 复审通过, its 公示 (if forced there) over."""
+    from tests.awards.builders import in_publicity
+
+    built = _award(world, round_state="draft", nomination_state="vetted")
+    in_publicity(built, ended=True)
+    type(built.round).objects.filter(pk=built.round.pk).update(state="draft")
+    return built.round
+
+
+def _objection(world: World) -> Any:
+    from tests.awards.builders import in_publicity, objection
+
+    built = in_publicity(_award(world, nomination_state="vetted"))
+    return objection(built)
+
+
 def _round(world: World) -> Any:
     """A 党员民主评议 round on the committee's street (licheng's review kinds)."""
     from reviews import services as review_services
@@ -171,6 +198,36 @@ CASES: dict[str, Subject] = {
             "redo": Case("committee", ("secretary", "reader"), reason="佐证材料不足"),
         },
     ),
+    # issue 12: the branch nominates; the committee endorses for the levels of its
+    # street (the community first); the office vets, returns, publishes, finalises
+    # and resolves objections; the contact leader (reader) may do nothing.
+    "awards.nomination": Subject(
+        _nomination,
+        {
+            "endorse": Case("committee", ("secretary", "reader")),
+            "reject": Case("committee", ("secretary", "reader"), reason="事迹不突出"),
+            "vet": Case("office", ("committee", "secretary")),
+            "return": Case("office", ("committee", "secretary"), reason="事迹材料不完整"),
+            "resubmit": Case("secretary", ("reader",)),
+            "withdraw": Case("secretary", ("reader",), reason="本人调离"),
+            "award": Case("office", ("committee", "secretary")),
+        },
+    ),
+    "awards.awardround": Subject(
+        _award_round,
+        {
+            "open": Case("office", ("committee", "secretary")),
+            "publish": Case("office", ("committee", "secretary")),
+            "finalise": Case("office", ("committee", "secretary")),
+        },
+    ),
+    "awards.objection": Subject(
+        _objection,
+        {
+            "uphold": Case("office", ("committee", "secretary"), reason="经核实属实"),
+            "dismiss": Case("office", ("committee", "secretary"), reason="经核实不属实"),
+        },
+    ),
     "pledges.pledgecomment": Subject(
         _comment,
         {
@@ -213,7 +270,10 @@ def _move_cases() -> list[Any]:
 
 
 @pytest.fixture
-def world(district) -> World:
+def world(district, monkeypatch) -> World:
+    from tests.awards.builders import TODAY
+
+    monkeypatch.setattr("awards.nominations.today", lambda: TODAY)
     call_command("load_campaign", "licheng", "--root", district.root.code, verbosity=0)
     users = dict(district.users)
     users["reader"] = UserFactory(username="reader")

@@ -1,15 +1,20 @@
 """A demo award round for a district's campaign: three categories, their quotas
 handed down by the office to the root's children and by the first child's
-committee one level further. Skipped when the campaign already has a round."""
+committee one level further; then the flow: the round opened, the first
+child's units nominate members (through the same services and workflow as the
+pages, as of the nomination deadline), the levels above endorse, the office
+vets most, returns one and rejects one, publishes the list (公示 from now) and
+a visitor's objection waits. Skipped when the campaign already has a round."""
 
 import datetime as dt
+from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from awards import quotas
-from awards.models import AwardCategory, AwardRound
+from awards import nominations, publicity, quotas
+from awards.models import AwardCategory, AwardRound, Nomination
 from campaign.models import Campaign, Milestone
 from core import audit
 from orgs import selectors
@@ -71,4 +76,75 @@ class Command(BaseCommand):
                         quotas.quota_allocate(user=admin, category=category, organization=first)
                 except quotas.QuotaError as exc:
                     raise CommandError(str(exc)) from None
-        self.stdout.write(f"已生成评选表彰：{round_}（{len(CATEGORIES)} 个表彰项目，名额已分配）")
+            made = self.flow(round_, admin, first)
+        self.stdout.write(
+            f"已生成评选表彰：{round_}（{len(CATEGORIES)} 个表彰项目，名额已分配；"
+            f"推荐对象 {made} 个，{round_.get_state_display()}）"
+        )
+
+    def flow(self, round_: AwardRound, admin, first) -> int:
+        """Nominations in several states and the round in 公示 (see the module)."""
+        if first is None:
+            return 0
+        publicity.round_move(round_=round_, verb="open", user=admin)
+        round_.refresh_from_db()
+        category = round_.categories.get(subject=AwardCategory.Subject.MEMBER)
+        units = [
+            q.organization
+            for q in category.quotas.filter(organization__parent=first, amount__gt=0)
+            .select_related("organization")
+            .order_by("organization__lft")[:4]
+        ]
+        made: list[Nomination] = []
+        # As of the deadline: the demo campaign's dates are in the past.
+        with mock.patch.object(nominations, "today", lambda: round_.nomination_deadline):
+            for unit in units:
+                for member in nominations.candidates(category, unit)[:2]:
+                    try:
+                        made.append(
+                            nominations.nomination_create(
+                                user=admin,
+                                category=category,
+                                unit=unit,
+                                subject=member,
+                                summary=f"{member.name}同志立足岗位、带头践诺，群众评价好",
+                                deeds=(
+                                    f"{member.name}同志在创先争优活动中立足本职、争创一流，"
+                                    "带头公开承诺并逐项兑现，帮助群众解决实际困难，"
+                                    "所在党组织和群众评价较高。"
+                                ),
+                            )
+                        )
+                    except nominations.NominationError:
+                        continue
+            for n in made:
+                while n.state == Nomination.State.ENDORSING:
+                    n = nominations.move(nomination=n, verb="endorse", user=admin, reason="同意")
+            for i, n in enumerate(made):
+                if i == 1:
+                    nominations.move(
+                        nomination=n, verb="return", user=admin, reason="事迹材料不够具体"
+                    )
+                elif i == 2:
+                    nominations.move(nomination=n, verb="reject", user=admin, reason="条件不够突出")
+                else:
+                    nominations.move(nomination=n, verb="vet", user=admin)
+        if any(
+            n.state == Nomination.State.ENDORSED for n in Nomination.objects.filter(round=round_)
+        ):
+            return len(made)
+        try:
+            publicity.round_move(round_=round_, verb="publish", user=admin)
+        except publicity.RoundError:
+            return len(made)
+        round_.refresh_from_db()
+        vetted = round_.nominations.filter(state=Nomination.State.VETTED).first()
+        if vetted is not None:
+            publicity.objection_add(
+                round_=round_,
+                nomination_pk=vetted.pk,
+                text="该同志的事迹材料中有的数字与实际不符，请核实。",
+                contact="",
+                address="192.0.2.10",
+            )
+        return len(made)
