@@ -9,4 +9,4 @@ class AwardsConfig(AppConfig):
     def ready(self) -> None:
         # The 待办 (quotas, nominations), the workflows of nominations, rounds and
         # objections (declared on import) and the ranking job.
-        from awards import hooks, jobs, nominations, publicity  # noqa: F401
+        from awards import document_jobs, hooks, jobs, nominations, publicity  # noqa: F401

@@ -294,7 +294,7 @@ def certificate_names(awardees: Sequence[AwardeeRow]) -> list[str]:
             "" if row.is_organization else row.organization,
             row.name,
         ]
-        stem = _safe("-".join(p for p in pieces if p))[:120]
+        stem = safe_name("-".join(p for p in pieces if p))[:120]
         name, n = stem, 1
         while name.casefold() in used:
             n += 1
@@ -307,7 +307,8 @@ def certificate_names(awardees: Sequence[AwardeeRow]) -> list[str]:
 _UNSAFE = str.maketrans({c: "_" for c in '/\\:*?"<>|\0\r\n\t'})
 
 
-def _safe(text: str) -> str:
+def safe_name(text: str) -> str:
+    """``text`` as part of a file name: no path or reserved characters."""
     return text.translate(_UNSAFE).strip(" .") or "_"
 
 

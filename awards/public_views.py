@@ -87,3 +87,22 @@ def objection_post(request: HttpRequest, pk: int) -> HttpResponse:
         return _render(request, round_, form=form, problem=str(error), status=400)
     messages.success(request, _("异议已收到，活动办公室将核实处理。感谢您的监督！"))
     return redirect(reverse("award_public", args=[round_.pk]) + "#objection")
+
+
+@require_GET
+def showcase(request: HttpRequest, pk: int) -> HttpResponse:
+    """网上巡展 of a finished round: each awardee's name, unit, title and the
+    简要事迹 written for 公示 (public material); no photo (nomination photos are
+    shown to staff only), no 事迹材料, no private data."""
+    from awards import document_jobs, documents
+
+    round_ = _round(pk)
+    if round_.state != AwardRound.State.FINISHED:
+        raise Http404
+    rows = document_jobs.awardee_rows(document_jobs.nominees(round_, awarded_only=True))
+    context = {
+        "round": round_,
+        "organ": round_.campaign.organization.name,
+        "groups": documents.grouped(rows),
+    }
+    return render(request, "awards/showcase.html", context)

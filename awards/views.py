@@ -10,14 +10,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from awards import quotas
+from awards import document_jobs, quotas
 from awards import selectors as award_selectors
 from awards.models import Quota
+from core.jobs import job_start
 from orgs import selectors
 
 
@@ -63,8 +66,50 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "counts": [(label, counts.get(value, 0)) for value, label in Nomination.State.choices],
         "objections_open": publicity.objections_open(round_),
         "publicity_open": publicity.publicity_open(round_),
+        "documents": [
+            (value, label)
+            for value, (kind, _params, label) in DOCUMENTS.items()
+            if round_.state in document_jobs.READY[kind]
+        ]
+        if nominations.is_office(request.user, round_)
+        else [],
     }
     return render(request, "awards/round_detail.html", context)
+
+
+# What the round page's 文件 buttons start: (job kind, its parameters, label).
+DOCUMENTS: dict[str, tuple[str, dict[str, Any], Any]] = {
+    "decision": (document_jobs.DECISION, {}, gettext_lazy("表彰决定（PDF）")),
+    "notice": (document_jobs.NOTICE, {}, gettext_lazy("公示通知（PDF）")),
+    "certificates": (document_jobs.CERTIFICATES, {}, gettext_lazy("荣誉证书（PDF）")),
+    "certificates_zip": (
+        document_jobs.CERTIFICATES,
+        {"zip": True},
+        gettext_lazy("荣誉证书（每人一份，ZIP）"),
+    ),
+    "list_xlsx": (document_jobs.LIST, {"format": "xlsx"}, gettext_lazy("名单（XLSX）")),
+    "list_csv": (document_jobs.LIST, {"format": "csv"}, gettext_lazy("名单（CSV）")),
+    "upward": (document_jobs.UPWARD, {}, gettext_lazy("上报材料（名单和事迹材料，ZIP）")),
+}
+
+
+@login_required
+@require_POST
+def round_document(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start one of the round's documents as a job (the round read through the
+    user's scope; the job reads it again when it runs)."""
+    round_ = award_selectors.round_get(request.user, pk)
+    if document_jobs.readable(request.user, round_.pk) is None:
+        raise Http404
+    chosen = DOCUMENTS.get(request.POST.get("kind", ""))
+    if chosen is None or round_.state not in document_jobs.READY[chosen[0]]:
+        messages.error(request, _("“%(round)s”现在不能生成这份文件") % {"round": round_.name})
+        return redirect("awards:round_detail", pk=round_.pk)
+    kind, params, _label = chosen
+    if kind == document_jobs.NOTICE:
+        params = {"url": request.build_absolute_uri(reverse("award_public", args=[round_.pk]))}
+    job = job_start(kind=kind, user=request.user, params={"round": round_.pk, **params})
+    return redirect("core:job_detail", pk=job.pk)
 
 
 def _page(request: HttpRequest, pk: int, organization_pk: int, status: int = 200, **extra: Any):

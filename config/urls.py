@@ -41,6 +41,7 @@ urlpatterns = [
     # 评议结果公开: the published results of the kinds that publish to the public.
     path("biaozhang/<int:pk>/", award_public.public_list, name="award_public"),
     path("biaozhang/<int:pk>/yiyi/", award_public.objection_post, name="award_objection"),
+    path("biaozhang/<int:pk>/zhanshi/", award_public.showcase, name="award_showcase"),
     path("pingyi/", public_reviews.public_list, name="public_reviews"),
     # 群众评议: the answer page for a code (printed on slips as a QR code).
     path("pingyi/dm/", survey_public.survey_answer, name="survey_answer"),

@@ -449,6 +449,16 @@ def award_in_publicity(d):
     award_flow(d, nomination_state="vetted", publicity=True)
 
 
+def award_finished(d):
+    """The round of ``award_flow`` finished, its nomination awarded."""
+    from awards.models import AwardRound, Nomination
+
+    award_in_publicity(d)
+    AwardRound.objects.filter(pk=d.award_flow.round.pk).update(state="finished")
+    Nomination.objects.filter(pk=d.award_flow.nomination.pk).update(state="awarded")
+    return d.award_flow.round
+
+
 def award_quotas(d, client):
     from awards.models import Quota
 
@@ -1172,6 +1182,16 @@ RULES = {
         lambda d: {"pk": (award_in_publicity(d), d.award_objection)[1].pk},
         data=lambda d: {"decision": "dismiss", "reason": "经核实不属实"},
         probe=award_objections,
+    ),
+    "awards:round_document": post(
+        expect(default=404, anonymous=LOGIN, office=ACTED, admin=ACTED),
+        lambda d: {"pk": (award_in_publicity(d), d.award_flow)[1].round.pk},
+        data=lambda d: {"kind": "list_csv"},
+        probe=writes,
+    ),
+    "award_showcase": get(
+        expect(anonymous=200),
+        lambda d: {"pk": award_finished(d).pk},
     ),
     "award_public": get(
         expect(anonymous=200),
