@@ -118,8 +118,6 @@ def worker_gone(name: str) -> None:
         WorkerBeat.objects.filter(name=name[:200]).delete()
     except DatabaseError:
         log.warning("worker %s: heartbeat row not removed", name, exc_info=True)
-    finally:
-        connections.close_all()
 
 
 class Heartbeat:

@@ -301,3 +301,28 @@ def test_an_import_upload_and_an_export_file_live_in_the_bucket(
     keys = [o["Key"] for o in bucket.list_objects_v2(Bucket="cxzy-test")["Contents"]]
     assert preview.input_file.name in keys and export.output_file.name in keys
     assert not (Path(settings.MEDIA_ROOT) / "jobs").exists()  # nothing on the local disk
+
+
+def test_the_health_check_is_not_redirected_to_https():
+    """A balancer asks each backend over plain HTTP; every other page still goes to HTTPS."""
+    code = (
+        "import django; django.setup()\n"
+        "from django.middleware.security import SecurityMiddleware\n"
+        "from django.test import RequestFactory\n"
+        "m = SecurityMiddleware(lambda r: None)\n"
+        "f = RequestFactory(HTTP_HOST='cxzy.example.gov.cn')\n"
+        "for path in ('/healthz/', '/', '/login/'):\n"
+        "    r = m.process_request(f.get(path))\n"
+        "    print(path, r.status_code if r else 'served')\n"
+    )
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "s" * 50,
+        "ALLOWED_HOSTS": "cxzy.example.gov.cn",
+    }
+    env.pop("SECURE_SSL_REDIRECT", None)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[-4:-1] == ["/healthz/ served", "/ 301", "/login/ 301"]
