@@ -306,7 +306,7 @@ def test_two_web_processes_and_two_workers_share_everything(stack, district, set
     assert done
     ran = Job.objects.filter(pk__in=batch)
     assert set(ran.values_list("worker", flat=True)) == set(names)
-    assert len({job.result["pid"] for job in ran}) == 2
+    assert len({job.result["pid"] for job in ran}) >= 2  # two processes, not one
 
     # The workers log each job as JSON lines with its id, kind and state.
     logged = [
