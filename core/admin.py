@@ -56,7 +56,16 @@ class AuditedAdminMixin(_AdminBase):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "status", "progress", "created_by", "created_at", "finished_at"]
+    list_display = [
+        "id",
+        "kind",
+        "status",
+        "progress",
+        "created_by",
+        "created_at",
+        "finished_at",
+        "worker",
+    ]
     list_filter = ["kind", "status"]
     readonly_fields = [f.name for f in Job._meta.fields]
 

@@ -22,7 +22,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from core import audit
+from core import audit, logs
 from core.models import Job
 
 log = logging.getLogger(__name__)
@@ -170,8 +170,11 @@ def job_enqueue(job_id: int, countdown: float | None = None) -> None:
         )
 
 
-def job_run(job_id: int) -> None:
+def job_run(job_id: int, worker: str = "") -> None:
     """Run one job to the end, recording progress, success or failure.
+
+    ``worker`` is the Celery node that runs it (recorded on the job; empty
+    inline). Every record logged meanwhile carries the job's id and kind.
 
     The job is claimed with one conditional UPDATE, so a second delivery of the
     same task (a redelivery, or the sweeper's re-queue) finds it taken and
@@ -193,10 +196,24 @@ def job_run(job_id: int) -> None:
         attempts=F("attempts") + 1,
         progress=0,
         error="",
+        worker=worker[:200],
     )
     if not claimed:
         return
     job = Job.objects.get(pk=job_id)
+    with logs.context(job_id=job_id, job_kind=job.kind):
+        log.info(
+            "job %s (%s) running, attempt %s",
+            job_id,
+            job.kind,
+            job.attempts,
+            extra={"job_state": Job.Status.RUNNING, "attempt": job.attempts, "worker": worker},
+        )
+        _run_claimed(job)
+
+
+def _run_claimed(job: Job) -> None:
+    job_id = job.pk
     kind = _kinds[job.kind]
     monitor = _Monitor(job_id)
     try:
@@ -375,6 +392,7 @@ def _finish(job_id: int, status: str, error: str = "") -> None:
     if status == Job.Status.SUCCEEDED:
         fields["progress"] = 100
     _write_retrying(lambda: Job.objects.filter(pk=job_id).update(**fields))
+    log.info("job %s %s", job_id, status, extra={"job_state": status})
 
 
 def stale_after() -> dt.timedelta:

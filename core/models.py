@@ -46,6 +46,8 @@ class Job(models.Model):
     heartbeat_at = models.DateTimeField(_("最近心跳"), null=True, blank=True)
     # A dry run (preview) is confirmed once: the second confirmation finds this set.
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    # The Celery worker (node name) that last claimed the job; empty when it ran inline.
+    worker = models.CharField(_("执行进程"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("后台任务")
@@ -123,6 +125,26 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.get_action_display()} {self.object_repr}"
+
+
+class WorkerBeat(models.Model):
+    """A Celery worker's sign of life, written by the worker every
+    ``WORKER_HEARTBEAT_SECONDS`` (``core.health``); the health endpoint reports
+    the workers unhealthy when none wrote within ``WORKER_STALE_SECONDS``.
+
+    In the database that every web process already reaches, so any of them can
+    answer the load balancer without asking the broker.
+    """
+
+    name = models.CharField(_("进程名"), max_length=200, primary_key=True)
+    beat_at = models.DateTimeField(_("最近心跳"))
+
+    class Meta:
+        verbose_name = _("后台进程心跳")
+        verbose_name_plural = _("后台进程心跳")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class LoginFailure(models.Model):

@@ -5,10 +5,10 @@ from celery import shared_task
 from core import jobs
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def run_job(job_id: int) -> None:
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_job(self, job_id: int) -> None:
     """Run the job with this id; a second delivery of a finished job does nothing."""
-    jobs.job_run(job_id)
+    jobs.job_run(job_id, worker="" if self.request.is_eager else self.request.hostname or "")
 
 
 @shared_task(ignore_result=True)

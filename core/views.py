@@ -6,10 +6,12 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core import health
 from core.forms import ReasonForm, first_error
 from core.jobs import jobs_for, may_download
 from core.models import Job
@@ -65,8 +67,17 @@ def spreadsheet_download(
 
 
 @require_GET
+@never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
+    """For the load balancer: the database, Redis (when configured) and a live
+    Celery worker (when there is a broker), as JSON; 200 when all pass, else 503.
+    No login, and nothing in it names a host, a user or an error."""
+    healthy, checks = health.report()
+    return JsonResponse(
+        {"status": "ok" if healthy else "unhealthy", "checks": checks},
+        status=200 if healthy else 503,
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 def move_response(
