@@ -2,6 +2,7 @@
 phone and desktop sizes (screenshots in test-artifacts/)."""
 
 import datetime as dt
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -118,4 +119,14 @@ def test_the_flow_from_nomination_to_award(live_server, page, viewport, screensh
     screenshot(page, "finished")
     assert_no_sideways_scroll(page)
     assert AwardRound.objects.get().decision_number
+    # The office downloads the 表彰决定 from the round page's 文件.
+    page.get_by_role("button", name="表彰决定（PDF）").click()
+    link = page.get_by_role("link", name="下载文件")
+    expect(link).to_be_visible(timeout=30_000)
+    with page.expect_download() as download:
+        link.click()
+    data = Path(download.value.path()).read_bytes()
+    text = subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True).stdout.decode()
+    assert data.startswith(b"%PDF") and nomination.subject_name in text
+    assert AwardRound.objects.get().decision_number in text.replace(" ", "")
     assert not page.problems
