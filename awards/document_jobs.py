@@ -116,9 +116,12 @@ def awardee_rows(found: Iterable[Nomination]) -> list[documents.AwardeeRow]:
     return rows
 
 
-def decision_title(round_: AwardRound) -> str:
-    """关于表彰先进基层党组织、优秀共产党员和优秀党务工作者的决定, from the round's categories."""
-    names = list(round_.categories.order_by("position", "pk").values_list("name", flat=True))
+def decision_title(round_: AwardRound, rows: list[documents.AwardeeRow] | None = None) -> str:
+    """关于表彰…先进基层党组织、优秀共产党员和优秀党务工作者的决定: the categories
+    with awardees (``rows``), else all the round's."""
+    names = [g["name"] for g in documents.grouped(rows or [])] or list(
+        round_.categories.order_by("position", "pk").values_list("name", flat=True)
+    )
     joined = "、".join(names[:-1]) + "和" + names[-1] if len(names) > 1 else "".join(names)
     return _("关于表彰%(round)s%(names)s的决定") % {
         "round": round_.name.removesuffix("表彰"),
@@ -139,7 +142,7 @@ def _counts_sentence(rows: list[documents.AwardeeRow]) -> str:
 def decision_info(round_: AwardRound, rows: list[documents.AwardeeRow]) -> documents.DecisionInfo:
     organ = round_.campaign.organization
     return documents.DecisionInfo(
-        title=decision_title(round_),
+        title=decision_title(round_, rows),
         issuer=organ.name,
         doc_number=round_.decision_number,
         issued_on=round_.decision_date or timezone.localdate(),

@@ -31,3 +31,35 @@ def test_seed_awards_hands_quotas_down_once(district, campaign):
     call_command("seed_awards", "--root", district.root.code, stdout=out)
     assert "跳过" in out.getvalue()
     assert (AwardRound.objects.count(), Quota.objects.count()) == (1, rows)
+
+
+def test_seed_awards_also_finishes_a_past_round_with_its_documents(
+    district, campaign, django_capture_on_commit_callbacks
+):
+    """With the campaign running today (as the demo's), a 七一 round before today
+    is finalised with its 文号 and its documents made, the next one is in 公示."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from awards.models import Award
+    from core.models import Job
+    from tests.factories import MemberFactory
+
+    today = timezone.localdate()
+    type(campaign).objects.filter(pk=campaign.pk).update(
+        start_date=today - dt.timedelta(days=400), end_date=today + dt.timedelta(days=400)
+    )
+    campaign.milestones.filter(kind="award").delete()
+    campaign.milestones.create(kind="award", name="下一次表彰", date=today + dt.timedelta(days=120))
+    for _ in range(3):
+        MemberFactory(organization=district.branch)
+    UserFactory(username="root", is_superuser=True, is_staff=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_awards", "--root", district.root.code, stdout=io.StringIO())
+    done, next_ = AwardRound.objects.order_by("nomination_deadline")
+    assert done.state == "finished" and done.decision_number and done.name.endswith("“七一”表彰")
+    assert Award.objects.filter(round=done).exists()
+    assert next_.state == "publicity"
+    jobs = Job.objects.filter(kind__in=["award_decision", "award_certificates", "award_list"])
+    assert sorted(jobs.values_list("status", flat=True)) == ["succeeded"] * 3

@@ -4,7 +4,10 @@ committee one level further; then the flow: the round opened, the first
 child's units nominate members (through the same services and workflow as the
 pages, as of the nomination deadline), the levels above endorse, the office
 vets most, returns one and rejects one, publishes the list (公示 from now) and
-a visitor's objection waits. Skipped when the campaign already has a round."""
+a visitor's objection waits. Before it, a round of the campaign's first half
+year (xxxx年“七一”表彰, before today) went the whole way: nominated, endorsed,
+vetted, 公示 over, finalised with its 文号, and its 表彰决定, 荣誉证书 and list
+made by their jobs. Skipped when the campaign already has a round."""
 
 import datetime as dt
 from unittest import mock
@@ -12,11 +15,13 @@ from unittest import mock
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
-from awards import nominations, publicity, quotas
+from awards import document_jobs, nominations, publicity, quotas
 from awards.models import AwardCategory, AwardRound, Nomination
 from campaign.models import Campaign, Milestone
 from core import audit
+from core.jobs import job_start
 from orgs import selectors
 
 CATEGORIES = [
@@ -44,43 +49,91 @@ class Command(BaseCommand):
             raise CommandError("请先运行 seed_demo")
         milestone = campaign.milestones.filter(kind=Milestone.Kind.AWARD).order_by("date").first()
         moment = milestone.date if milestone else campaign.start_date + dt.timedelta(days=90)
-        nominate = max(campaign.start_date, moment - dt.timedelta(days=30))
-        with audit.acting(admin, audit.Source.COMMAND), transaction.atomic():
-            round_ = AwardRound(
-                campaign=campaign,
-                milestone=milestone,
-                name=milestone.name if milestone else "创先争优表彰",
-                nomination_deadline=nominate,
-                endorsement_deadline=max(nominate, moment - dt.timedelta(days=20)),
-                review_deadline=max(nominate, moment - dt.timedelta(days=10)),
-            )
-            round_.full_clean()
-            round_.save()
-            audit.record(round_, audit.Action.CREATE, organization_id=campaign.organization_id)
-            district = campaign.organization
-            first = selectors.children(district).filter(is_active=True).first()
-            for position, (name, subject, total, basis) in enumerate(CATEGORIES):
-                category = AwardCategory(
-                    round=round_,
-                    name=name,
-                    subject=subject,
-                    total_quota=total,
-                    basis=basis,
-                    position=position,
+        district = campaign.organization
+        first = selectors.children(district).filter(is_active=True).first()
+        today = timezone.localdate()
+        past = dt.date(today.year, 6, 30)
+        past = past if past < today else dt.date(today.year - 1, 6, 30)
+        with audit.acting(admin, audit.Source.COMMAND):
+            if campaign.start_date + dt.timedelta(days=30) <= past < moment:
+                with transaction.atomic():
+                    done = self._round(
+                        campaign, None, f"{past.year}年“七一”表彰", past, admin, first
+                    )
+                    made = self.flow(done, admin, first)
+                self.finish(done, admin, past - dt.timedelta(days=2))
+                self.stdout.write(
+                    f"已生成评选表彰：{done}（推荐对象 {made} 个，已表彰，文号 {done.decision_number}）"
                 )
-                category.full_clean()
-                category.save()
-                try:
-                    quotas.quota_allocate(user=admin, category=category, organization=district)
-                    if first is not None and selectors.children(first).exists():
-                        quotas.quota_allocate(user=admin, category=category, organization=first)
-                except quotas.QuotaError as exc:
-                    raise CommandError(str(exc)) from None
-            made = self.flow(round_, admin, first)
+            with transaction.atomic():
+                name = milestone.name if milestone else "创先争优表彰"
+                round_ = self._round(campaign, milestone, name, moment, admin, first)
+                made = self.flow(round_, admin, first)
         self.stdout.write(
             f"已生成评选表彰：{round_}（{len(CATEGORIES)} 个表彰项目，名额已分配；"
             f"推荐对象 {made} 个，{round_.get_state_display()}）"
         )
+
+    def _round(self, campaign, milestone, name, moment, admin, first) -> AwardRound:
+        """A round for the award moment with the three categories, their quotas
+        handed down by the office and by the first child's committee."""
+        nominate = max(campaign.start_date, moment - dt.timedelta(days=30))
+        round_ = AwardRound(
+            campaign=campaign,
+            milestone=milestone,
+            name=name,
+            nomination_deadline=nominate,
+            endorsement_deadline=max(nominate, moment - dt.timedelta(days=20)),
+            review_deadline=max(nominate, moment - dt.timedelta(days=10)),
+        )
+        round_.full_clean()
+        round_.save()
+        audit.record(round_, audit.Action.CREATE, organization_id=campaign.organization_id)
+        district = campaign.organization
+        for position, (label, subject, total, basis) in enumerate(CATEGORIES):
+            category = AwardCategory(
+                round=round_,
+                name=label,
+                subject=subject,
+                total_quota=total,
+                basis=basis,
+                position=position,
+            )
+            category.full_clean()
+            category.save()
+            try:
+                quotas.quota_allocate(user=admin, category=category, organization=district)
+                if first is not None and selectors.children(first).exists():
+                    quotas.quota_allocate(user=admin, category=category, organization=first)
+            except quotas.QuotaError as exc:
+                raise CommandError(str(exc)) from None
+        return round_
+
+    def finish(self, round_: AwardRound, admin, decided: dt.date) -> None:
+        """The objection dismissed, 公示 moved back so it is over, the round
+        finalised on ``decided``, and its documents made by their jobs."""
+        for objection in round_.objections.filter(state="open"):
+            publicity.objection_resolve(
+                objection=objection, user=admin, upheld=False, reason="经核实，数字与记录相符"
+            )
+        round_.refresh_from_db()
+        if round_.state != AwardRound.State.PUBLICITY:
+            return
+        ends = timezone.make_aware(dt.datetime.combine(decided, dt.time()))
+        AwardRound.objects.filter(pk=round_.pk).update(
+            publicity_starts_at=ends - dt.timedelta(days=round_.publicity_days),
+            publicity_ends_at=ends,
+        )
+        round_.refresh_from_db()
+        publicity.round_move(round_=round_, verb="finalise", user=admin, decision_date=decided)
+        round_.refresh_from_db()
+        for kind, params in (
+            (document_jobs.DECISION, {}),
+            (document_jobs.CERTIFICATES, {}),
+            (document_jobs.LIST, {"format": "xlsx"}),
+        ):
+            with transaction.atomic():
+                job_start(kind=kind, user=admin, params={"round": round_.pk, **params})
 
     def flow(self, round_: AwardRound, admin, first) -> int:
         """Nominations in several states and the round in 公示 (see the module)."""
