@@ -6,7 +6,8 @@ figures that are kept per organisation: 满意率 and 整改):
 
 - 评议得分或等次: the ``Review`` results of the chosen review rounds
   (``composite`` ≥ the minimum, or ``grade`` among the grades, in every round);
-- 群众满意率: ``reviews.survey_results.satisfaction_rate`` over the campaign;
+- 群众满意率: ``reviews.survey_results.satisfaction_rate`` over the campaign (a
+  member surveyed in person: ``member_satisfaction_rate``, else their branch's);
 - 整改: ``reviews.rectify.has_open_or_overdue`` / ``overdue_for``;
 - 承诺兑现: the campaign's published pledges and their 评诺 outcomes (all
   已兑现, or at least the configured share);
@@ -144,15 +145,23 @@ def _score(rule: EligibilityRule, category: AwardCategory, subjects: Sequence[An
 
 
 def _satisfaction(rule: EligibilityRule, category: AwardCategory, subjects: Sequence[Any]):
-    from reviews.survey_results import satisfaction_rate
+    from reviews.survey_results import member_satisfaction_rate, satisfaction_rate
 
     label = str(Kind.SATISFACTION.label)
+    campaign = category.round.campaign
     orgs = {s.pk: _org_of(category, s) for s in subjects}
-    rates = satisfaction_rate(category.round.campaign, set(orgs.values()))
+    rates = satisfaction_rate(campaign, set(orgs.values()))
+    # A member surveyed in person (a survey of members) is read by their own
+    # rate; one never surveyed by their branch's.
+    own = (
+        member_satisfaction_rate(campaign, [s.pk for s in subjects])
+        if is_member_category(category)
+        else {}
+    )
     minimum = rule.min_percent or Decimal(0)
     out = {}
     for subject in subjects:
-        rate = rates.get(orgs[subject.pk])
+        rate = own.get(subject.pk, rates.get(orgs[subject.pk]))
         if rate is None:
             out[subject.pk] = Fact(rule.kind, label, "—", False, _("尚无群众满意率测评结果"))
             continue

@@ -83,6 +83,16 @@ def test_satisfaction_rule_reads_the_member_branch_rate(category, district, monk
     assert asked == [{district.branch.pk}]
     assert not fact.passed and fact.reason == "群众满意率 80.5%，低于 85%"
     assert _one(category, district.far_member).reason == "尚无群众满意率测评结果"
+    # A member surveyed in person is read by their own rate, not the branch's.
+    monkeypatch.setattr(
+        "reviews.survey_results.member_satisfaction_rate",
+        lambda campaign, ids: (
+            {district.member.pk: Decimal("92")} if district.member.pk in ids else {}
+        ),
+    )
+    fact = _one(category, district.member)
+    assert fact.passed and fact.value == "92%"
+    assert not _one(category, district.own_member).passed  # the branch's 80.5 %
 
 
 def test_rectification_rule_names_overdue_and_unverified(category, district, campaign):
