@@ -11,6 +11,7 @@ given when it was finalised (``awards.publicity``); the 公示 notice has none.
 
 import datetime as dt
 import io
+import tempfile
 import zipfile
 from collections.abc import Iterable
 from typing import Any
@@ -237,20 +238,23 @@ def run_certificates(job: Job, report: Any) -> None:
     occasion = round_.campaign.name
     report(5, _("正在生成荣誉证书（%(n)s 份）") % {"n": len(rows)})
     if job.params.get("zip"):
-        buffer = io.BytesIO()
-        documents.write_certificates_zip(
-            buffer,
-            rows,
-            organ.name,
-            on,
-            occasion=occasion,
-            progress=lambda done, total: report(
-                5 + 90 * done // max(1, total),
-                _("正在生成荣誉证书：%(done)s / %(total)s") % {"done": done, "total": total},
-            ),
-        )
-        name = core_documents.file_name("荣誉证书", code=organ.code, ext="zip")
-        job_save_output(job, name, buffer.getvalue())
+        # A district's ZIP is 180 MB: spooled to a temporary file and copied to
+        # storage from there, not held in memory (twice, with getvalue()).
+        with tempfile.TemporaryFile() as spool:
+            documents.write_certificates_zip(
+                spool,
+                rows,
+                organ.name,
+                on,
+                occasion=occasion,
+                progress=lambda done, total: report(
+                    5 + 90 * done // max(1, total),
+                    _("正在生成荣誉证书：%(done)s / %(total)s") % {"done": done, "total": total},
+                ),
+            )
+            spool.seek(0)
+            name = core_documents.file_name("荣誉证书", code=organ.code, ext="zip")
+            job_save_output(job, name, spool)
     else:
         data = documents.certificates_pdf(rows, organ.name, on, occasion=occasion)
         job_save_output(job, core_documents.file_name("荣誉证书", code=organ.code, ext="pdf"), data)

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -441,17 +441,21 @@ def jobs_for(user: Any):
     return Job.objects.filter(created_by=user)
 
 
-def job_save_output(job: Job, filename: str, data: bytes) -> None:
+def job_save_output(job: Job, filename: str, data: bytes | IO[bytes]) -> None:
     """Attach the file a job made, replacing an earlier one.
 
+    ``data`` is the bytes, or an open binary file (a large output spooled to
+    a temporary file is copied to storage in chunks, never held in memory
+    whole: a district's 荣誉证书 ZIP is 180 MB, benchmarks/awards_year.py).
     A job may run twice (redelivery after a worker restart); deleting the old
     file first leaves exactly one file behind.
     """
-    from django.core.files.base import ContentFile
+    from django.core.files.base import ContentFile, File
 
     if job.output_file:
         job.output_file.delete(save=False)
-    job.output_file.save(filename, ContentFile(data), save=False)
+    content = ContentFile(data) if isinstance(data, bytes) else File(data)
+    job.output_file.save(filename, content, save=False)
     job.save(update_fields=["output_file"])
 
 

@@ -347,3 +347,18 @@ def test_saving_output_twice_leaves_one_file_holding_the_second(settings):
     job.refresh_from_db()
     assert job.output_file.name.startswith("jobs/out/") and job.output_file.name.endswith(".pdf")
     assert Path(job.output_file.path) == files[0] and files[0].read_bytes() == b"%PDF-1.7 second"
+
+
+@pytest.mark.django_db
+def test_output_from_an_open_file_is_copied_whole_in_chunks(settings, tmp_path):
+    # A large output (the 荣誉证书 ZIP) is spooled to a temporary file, not held in memory.
+    data = bytes(range(256)) * (3 * 1024 * 1024 // 256 + 7)  # several 64 kB chunks and a tail
+    spooled = tmp_path / "spool.zip"
+    spooled.write_bytes(data)
+    job = Job.objects.create(kind="pdf-test")
+    with spooled.open("rb") as spool:
+        job_save_output(job, "荣誉证书.zip", spool)
+
+    job.refresh_from_db()
+    assert job.output_file.name.endswith(".zip")
+    assert Path(job.output_file.path).read_bytes() == data
