@@ -1,13 +1,16 @@
 """What awards plugs into the lower apps: the home page's 待办 (a quota received
 and neither handed down nor kept; places left to nominate; nominations waiting
-for a level's endorsement, the office's 复审 and objections; returned ones)."""
+for a level's endorsement, the office's 复审 and objections; returned ones) and
+the 推荐 deadline's reminder."""
 
+import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from core import todo
+from core import reminders, todo
 
 
 @todo.register("awards.quota")
@@ -116,3 +119,40 @@ def nominations_waiting(user: Any) -> list[todo.Todo]:
             text = _("%(round)s：被退回的推荐对象 %(n)s 个") % {"round": round_.name, "n": returned}
             lines.append(todo.Todo(text, returned, url + "?state=returned"))
     return lines
+
+
+@reminders.register("awards.nomination_deadline")
+def nominations_due(today: dt.date) -> Iterator[reminders.Due]:
+    """Award rounds whose 推荐 deadline is within the lead days: the editors of
+    each unit holding a quota in them."""
+    from awards.models import Quota
+    from orgs.selectors import holders_by_unit
+
+    quotas = list(
+        Quota.objects.filter(
+            amount__gt=0,
+            category__round__nomination_deadline__range=reminders.lead_window(today),
+        )
+        .select_related("category__round", "organization")
+        .order_by("category__round_id", "organization_id", "category_id")
+    )
+    holders = holders_by_unit({quota.organization_id for quota in quotas})
+    seen: set[tuple[int, int]] = set()
+    for quota in quotas:
+        round_ = quota.category.round
+        key = (round_.pk, quota.organization_id)
+        if key in seen or quota.organization_id not in holders:
+            continue
+        seen.add(key)
+        text = _("%(unit)s：%(round)s推荐将于 %(day)s 截止") % {
+            "unit": quota.organization.name,
+            "round": round_.name,
+            "day": round_.nomination_deadline.isoformat(),
+        }
+        url = reverse(
+            "awards:quota",
+            kwargs={"pk": quota.category_id, "organization_pk": quota.organization_id},
+        )
+        yield reminders.Due(
+            holders[quota.organization_id], round_, round_.nomination_deadline, text, url
+        )

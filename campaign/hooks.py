@@ -1,10 +1,11 @@
 """What campaign adds to the layers below it: the home page's 待办 for plans and
 the stored plan counts.
 
-Imported by ``CampaignConfig.ready``; the registries are ``core.todo`` and
-``orgs.tallies``, so neither core nor orgs imports campaign.
+Imported by ``CampaignConfig.ready``; the registries are ``core.todo``,
+``core.notify`` and ``orgs.tallies``, so neither core nor orgs imports campaign.
 """
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,11 +14,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from campaign.models import Plan
+from campaign.models import Campaign, Phase, Plan
 from campaign.plans import TALLY, tally_key
-from campaign.selectors import own_plans, plans_to_review
-from core import todo
+from campaign.selectors import filed_plans, own_plans, plan_units_q, plans_to_review
+from core import notify, reminders, todo
 from orgs import tallies
+from orgs.models import Organization
+from orgs.selectors import holders_by_unit, unit_holders
 
 
 @tallies.register(TALLY)
@@ -55,3 +58,56 @@ def my_units_plans(user: Any) -> list[todo.Todo]:
         )
         lines.append(todo.Todo(text % {"unit": own.organization.name}, 1, url))
     return lines
+
+
+def _plan_url(plan: Plan) -> str:
+    return reverse(
+        "campaign:plan_detail",
+        kwargs={"campaign_pk": plan.campaign_id, "organization_pk": plan.organization_id},
+    )
+
+
+@notify.register("campaign.plan", "accept")
+def plan_accepted(plan: Plan, actor: Any, reason: str) -> notify.Notice:
+    """The unit's editors hear that its plan was filed (备案)."""
+    text = _("%(unit)s的实施方案已备案") % {"unit": plan.organization.name}
+    return notify.Notice(unit_holders([plan.organization_id]), text, _plan_url(plan))
+
+
+@notify.register("campaign.plan", "return")
+def plan_returned(plan: Plan, actor: Any, reason: str) -> notify.Notice:
+    """The unit's editors hear that its plan was returned, and why."""
+    text = _("%(unit)s的实施方案被退回：%(reason)s") % {
+        "unit": plan.organization.name,
+        "reason": reason,
+    }
+    return notify.Notice(unit_holders([plan.organization_id]), text, _plan_url(plan))
+
+
+@reminders.register("campaign.plan_due")
+def plans_due(today: dt.date) -> Iterator[reminders.Due]:
+    """Units of a campaign under way that have not filed their plan (实施方案) while
+    the first phase (动员部署, when the seeds have plans made) nears its end."""
+    start, end = reminders.lead_window(today)
+    phases = Phase.objects.filter(
+        campaign__status=Campaign.Status.ACTIVE, end_date__range=(start, end)
+    ).select_related("campaign__organization")
+    for phase in phases:
+        campaign = phase.campaign
+        if campaign.phases.filter(position__lt=phase.position).exists():
+            continue
+        units = Organization.objects.filter(plan_units_q(campaign)).exclude(
+            pk__in=filed_plans(campaign).values("organization_id")
+        )
+        names = dict(units.values_list("pk", "name"))
+        for unit_id, users in holders_by_unit(names).items():
+            url = reverse(
+                "campaign:plan_detail",
+                kwargs={"campaign_pk": campaign.pk, "organization_pk": unit_id},
+            )
+            text = _("%(unit)s的实施方案尚未报送，请在 %(day)s（%(phase)s结束）前报送") % {
+                "unit": names[unit_id],
+                "day": phase.end_date.isoformat(),
+                "phase": phase.name,
+            }
+            yield reminders.Due(users, Organization(pk=unit_id), phase.end_date, text, url)

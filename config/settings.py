@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "core.context_processors.site",
                 "orgs.context_processors.nav",
+                "core.context_processors.menu_counts",
             ],
         },
     },
@@ -215,6 +216,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=30),
         "options": {"expires": 3600},
     },
+    # Deadline reminders (core.reminders), each once per user and deadline.
+    "send-reminders": {
+        "task": "core.tasks.send_reminders",
+        "schedule": crontab(hour=8, minute=0),
+        "options": {"expires": 3600},
+    },
 }
 
 # Imports: uploads larger than this are refused before they are parsed.
@@ -346,3 +353,27 @@ LOGGING = {
 }
 
 SITE_TITLE: str = env_str("SITE_TITLE") or "创先争优活动管理系统"
+
+# Outbound channels (core.channels): e-mail through Django's mail, SMS through
+# SMS_BACKEND (a dotted path to a core.channels.SMSBackend; the default only
+# logs). Development prints mail to the console; tests use locmem.
+EMAIL_BACKEND: str = env_str("EMAIL_BACKEND") or (
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST: str = env_str("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER: str = env_str("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD: str = env_str("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL: str = env_str("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
+SMS_BACKEND: str = env_str("SMS_BACKEND") or "core.channels.LoggingSMSBackend"
+NOTIFY_CHANNELS = env_list("NOTIFY_CHANNELS", ["email", "sms"])
+if set(NOTIFY_CHANNELS) - {"email", "sms"}:
+    raise ImproperlyConfigured("NOTIFY_CHANNELS takes only email and sms")
+# Deadline reminders (core.reminders) go out this many days before a deadline
+# (and once more when a 整改 item is overdue).
+REMINDER_LEAD_DAYS = env_int("REMINDER_LEAD_DAYS", 3, minimum=0)

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.jobs import jobs_for
-from core.todo import todos_for
+from core.todo import todos_for_request
 from orgs import selectors
 from orgs.models import RoleGrant
 
@@ -29,6 +29,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "tops": tops,
         "grants": grants,
         "recent_jobs": jobs_for(request.user)[:5],
-        "todos": todos_for(request.user),
+        "todos": todos_for_request(request),
     }
     return render(request, "core/home.html", context)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -227,3 +228,71 @@ class DocumentNumber(models.Model):
 
     def __str__(self) -> str:
         return f"{self.text} {self.title}"
+
+
+class Notification(models.Model):
+    """站内通知: a move or a deadline that concerns one user, with where to act.
+
+    What it is about is a model label and an id (core sits below the apps and
+    keeps no foreign key to their records); ``read_at`` is set when the user
+    marks it read.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    verb = models.CharField(_("事项"), max_length=32)
+    text = models.CharField(_("内容"), max_length=300)
+    url = models.CharField(_("链接"), max_length=300, blank=True)
+    about = models.CharField(_("对象类型"), max_length=64, blank=True)
+    about_id = models.BigIntegerField(_("对象编号"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("站内通知")
+        verbose_name_plural = _("站内通知")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user_recent"),
+            # The menu's unread count: a user's unread rows only.
+            models.Index(
+                fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Reminder(models.Model):
+    """One deadline reminder sent to one user: unique on (user, kind, object,
+    deadline), so a beat run twice, or two workers at once, send it once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="reminders",
+    )
+    kind = models.CharField(_("提醒类型"), max_length=64)
+    about = models.CharField(_("对象类型"), max_length=64)
+    about_id = models.BigIntegerField(_("对象编号"))
+    deadline = models.DateField(_("截止日期"))
+    sent_at = models.DateTimeField(_("发送时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("截止提醒")
+        verbose_name_plural = _("截止提醒")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "about", "about_id", "deadline"],
+                name="reminder_once_per_deadline",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.about}#{self.about_id} {self.deadline}"

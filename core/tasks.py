@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from core import jobs
+from core import jobs, reminders
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -15,3 +15,10 @@ def run_job(self, job_id: int) -> None:
 def sweep_jobs() -> int:
     """Periodic (beat): re-queue jobs that the broker lost or a dead worker left running."""
     return jobs.jobs_sweep()
+
+
+@shared_task(ignore_result=True)
+def send_reminders() -> dict[str, int]:
+    """Daily (beat, 08:00 Asia/Shanghai): the deadline reminders due today, each
+    once per user and deadline (``core.reminders``). Safe to run twice."""
+    return reminders.reminders_send()

@@ -39,3 +39,18 @@ def todos_for(user: Any) -> list[Todo]:
         found = counter(user)
         lines.extend([found] if isinstance(found, Todo) else found)
     return [line for line in lines if line.count]
+
+
+def todos_for_request(request: Any) -> list[Todo]:
+    """``todos_for`` once per request: the home page's list and the menu's badge
+    (``core.context_processors.menu_counts``) share one pass over the counters."""
+    cached = getattr(request, "_todos", None)
+    if cached is None:
+        cached = todos_for(request.user)
+        request._todos = cached
+    return cached
+
+
+def todo_total(lines: Iterable[Todo]) -> int:
+    """The menu's figure: everything waiting, summed over the lines."""
+    return sum(line.count for line in lines)

@@ -25,7 +25,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import audit
+from core import audit, notify
 
 
 class DomainError(Exception):
@@ -190,6 +190,8 @@ def apply(
             organization_id=flow.organization_id(fresh),
             verb=move.verb,
         )
+        # Who the move concerns hears of it, in the same transaction (core.notify).
+        notify.moved(fresh, move.verb, actor=user, reason=reason)
         if flow.on_commit is not None:
             hook = flow.on_commit
             transaction.on_commit(lambda: hook(fresh, move))

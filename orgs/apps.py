@@ -7,4 +7,7 @@ class OrgsConfig(AppConfig):
     verbose_name = _("党组织与党员")
 
     def ready(self) -> None:
-        from orgs import jobs  # noqa: F401  (registers the import and export job kinds)
+        from orgs import (
+            contacts,  # noqa: F401  (a user's own mobile for core.channels)
+            jobs,  # noqa: F401  (registers the import and export job kinds)
+        )

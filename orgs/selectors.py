@@ -311,6 +311,33 @@ def own_units(user: User, roles: Iterable[str] = EDIT_MEMBERS) -> QuerySet[Organ
     return Organization.objects.filter(pk__in=granted, is_active=True).order_by("tree_id", "lft")
 
 
+def unit_holders(organization_ids: Iterable[int], roles: Iterable[str] = EDIT_MEMBERS) -> list[int]:
+    """The active users holding one of ``roles`` directly on these units (a
+    branch's secretary, a committee's staff): who a move on the unit's record
+    concerns (``core.notify``)."""
+    holders = holders_by_unit(organization_ids, roles)
+    return list(dict.fromkeys(pk for users in holders.values() for pk in users))
+
+
+def holders_by_unit(
+    organization_ids: Iterable[int], roles: Iterable[str] = EDIT_MEMBERS
+) -> dict[int, list[int]]:
+    """``unit_holders`` per unit, in one query (who a unit's deadline is for,
+    ``core.reminders``)."""
+    found: dict[int, list[int]] = {}
+    rows = (
+        RoleGrant.objects.filter(
+            organization_id__in=list(organization_ids), role__in=set(roles), user__is_active=True
+        )
+        .order_by("organization_id", "user_id")
+        .values_list("organization_id", "user_id")
+        .distinct()
+    )
+    for organization_id, user_id in rows:
+        found.setdefault(organization_id, []).append(user_id)
+    return found
+
+
 def with_subtree_member_counts(qs: QuerySet[Organization]) -> QuerySet[Organization]:
     """Annotate ``subtree_members`` (members anywhere in each node's subtree)
     and ``own_members`` (members of the node itself), from the stored tallies."""

@@ -19,12 +19,12 @@ from django.utils.translation import gettext_lazy as _
 from campaign.dashboard import Column, register_columns
 from campaign.models import Campaign
 from campaign.selectors import running_campaign
-from core import todo
+from core import notify, todo
 from core.imports import register_template
 from orgs import tallies
 from orgs.hooks import on_members_moved
 from orgs.models import Organization
-from orgs.selectors import own_member
+from orgs.selectors import own_member, unit_holders
 from pledges.importer import TEMPLATE
 from pledges.models import Pledge
 from pledges.selectors import awaiting_approval, comments_to_moderate, returned_to
@@ -119,3 +119,24 @@ register_columns(
         Column(HONOURED, _("已兑现"), _("承诺已兑现"), wide_only=True),
     ),
 )
+
+
+def _pledge_notice(pledge: Pledge, text: str) -> notify.Notice:
+    """The unit's editors and, for a member's pledge, the member with a login."""
+    users = unit_holders([pledge.organization_id])
+    member_user = pledge.member.user_id if pledge.member is not None else None
+    if member_user:
+        users.append(member_user)
+    url = reverse("pledges:pledge_detail", args=[pledge.pk])
+    return notify.Notice(users, text % {"pledger": pledge.pledger_name}, url)
+
+
+@notify.register("pledges.pledge", "approve")
+def pledge_approved(pledge: Pledge, actor: Any, reason: str) -> notify.Notice:
+    return _pledge_notice(pledge, gettext("%(pledger)s的承诺已审核通过，可以公示"))
+
+
+@notify.register("pledges.pledge", "return")
+def pledge_returned(pledge: Pledge, actor: Any, reason: str) -> notify.Notice:
+    text = gettext("%(pledger)s的承诺被退回：") + reason.replace("%", "%%")
+    return _pledge_notice(pledge, text)

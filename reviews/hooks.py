@@ -2,16 +2,18 @@
 the results, documents and export jobs, the home page's 待办 (the grids
 waiting for the user's units), and the 评议进度 links of the campaign dashboard."""
 
+import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaign.dashboard import register_links
 from campaign.models import Campaign
-from core import todo
+from core import notify, reminders, todo
 from orgs.models import Organization
 from reviews import (  # noqa: F401 (registers the job kinds and the review_kinds section)
     documents,
@@ -371,3 +373,116 @@ def survey_tallies_waiting(user: Any) -> list[todo.Todo]:
             )
         )
     return lines
+
+
+# ------------------------------------------------------------------ notices and reminders (issue 13)
+
+
+def _rectify_notice(item: Any, text: str) -> notify.Notice:
+    from orgs.selectors import unit_holders
+
+    url = reverse("reviews:rectify_detail", kwargs={"pk": item.pk})
+    return notify.Notice(unit_holders([item.organization_id]), text, url)
+
+
+@notify.register("reviews.rectification", "verify")
+def rectification_verified(item: Any, actor: Any, reason: str) -> notify.Notice:
+    """The unit's editors hear that the level above verified their item (核验)."""
+    text = _("%(unit)s的整改事项已核验：%(item)s") % {
+        "unit": item.organization.name,
+        "item": item.description[:60],
+    }
+    return _rectify_notice(item, text)
+
+
+@notify.register("reviews.rectification", "redo")
+def rectification_redo(item: Any, actor: Any, reason: str) -> notify.Notice:
+    """The unit's editors hear that their item was sent back (重新整改), and why."""
+    text = _("%(unit)s的整改事项需重新整改：%(reason)s") % {
+        "unit": item.organization.name,
+        "reason": reason,
+    }
+    return _rectify_notice(item, text)
+
+
+@reminders.register("reviews.round_closing")
+def rounds_closing(today: dt.date) -> Iterator[reminders.Due]:
+    """Open rounds closing within the lead days: each unit's editors whose grid
+    still has subjects without a submitted sheet (the 待办's ``grids_waiting``)."""
+    from django.contrib.auth import get_user_model
+
+    from orgs import selectors
+    from orgs.models import RoleGrant
+    from reviews.models import ReviewRound
+
+    start, end = reminders.lead_window(today)
+    rounds = list(
+        ReviewRound.objects.filter(state=ReviewRound.State.OPEN, closes_on__range=(start, end))
+    )
+    if not rounds:
+        return
+    inside = Q()
+    for round_ in rounds:
+        inside |= selectors.subtree_q(round_.organization, "organization__")
+    holders = RoleGrant.objects.filter(
+        inside, role__in=selectors.EDIT_MEMBERS, user__is_active=True
+    )
+    wanted = {round_.pk for round_ in rounds}
+    for user in get_user_model().objects.filter(pk__in=holders.values("user_id")).order_by("pk"):
+        with selectors.grants_read_once():
+            grids = own_grids(user)
+        for grid in grids:
+            if grid.round.pk not in wanted or grid.subjects <= grid.submitted:
+                continue
+            text = _("%(unit)s：%(round)s将于 %(day)s 截止，还有 %(n)s 个对象待评分") % {
+                "unit": grid.unit.name,
+                "round": grid.round,
+                "day": grid.round.closes_on.isoformat(),
+                "n": grid.subjects - grid.submitted,
+            }
+            url = reverse(
+                "reviews:grid", kwargs={"pk": grid.round.pk, "organization_pk": grid.unit.pk}
+            )
+            yield reminders.Due([user.pk], grid.round, grid.round.closes_on, text, url)
+
+
+def _open_items(**filters: Any) -> Iterator[tuple[Any, list[int]]]:
+    from orgs.selectors import holders_by_unit
+    from reviews import rectify
+    from reviews.models_rectify import Rectification
+
+    items = list(
+        Rectification.objects.filter(state__in=rectify.OPEN_STATES, **filters)
+        .select_related("organization")
+        .order_by("due_on", "pk")
+    )
+    holders = holders_by_unit({item.organization_id for item in items})
+    for item in items:
+        if item.organization_id in holders:
+            yield item, holders[item.organization_id]
+
+
+@reminders.register("reviews.rectify_due")
+def rectifications_due(today: dt.date) -> Iterator[reminders.Due]:
+    """Open 整改 items due within the lead days, to the unit's editors."""
+    for item, users in _open_items(due_on__range=reminders.lead_window(today)):
+        text = _("%(unit)s的整改事项将于 %(day)s 到期：%(item)s") % {
+            "unit": item.organization.name,
+            "day": item.due_on.isoformat(),
+            "item": item.description[:60],
+        }
+        url = reverse("reviews:rectify_detail", kwargs={"pk": item.pk})
+        yield reminders.Due(users, item, item.due_on, text, url)
+
+
+@reminders.register("reviews.rectify_overdue")
+def rectifications_overdue(today: dt.date) -> Iterator[reminders.Due]:
+    """Open 整改 items past their due date, once per item and due date."""
+    for item, users in _open_items(due_on__lt=today):
+        text = _("%(unit)s的整改事项已逾期（期限 %(day)s）：%(item)s") % {
+            "unit": item.organization.name,
+            "day": item.due_on.isoformat(),
+            "item": item.description[:60],
+        }
+        url = reverse("reviews:rectify_detail", kwargs={"pk": item.pk})
+        yield reminders.Due(users, item, item.due_on, text, url)

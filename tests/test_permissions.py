@@ -544,6 +544,33 @@ def a_pdf(d):
     return {"file": SimpleUploadedFile("方案.pdf", b"%PDF-1.4\n%%EOF\n")}
 
 
+def notices(d):
+    """An unread notification for every persona, and one for a user who is none of them."""
+    from django.contrib.auth import get_user_model
+
+    from core.models import Notification
+
+    outsider, _ = get_user_model().objects.get_or_create(username="notified-outsider")
+    d.outsider_notice, _ = Notification.objects.get_or_create(
+        user=outsider, verb="return", text="别人的通知"
+    )
+    for user in d.users.values():
+        if user is not None:
+            Notification.objects.get_or_create(user=user, verb="accept", text="您的通知")
+
+
+def unread_notices(d, client):
+    from core.models import Notification
+
+    return Notification.objects.filter(read_at__isnull=True).count()
+
+
+def outsider_notice_read(d, client):
+    from core.models import Notification
+
+    return Notification.objects.get(pk=d.outsider_notice.pk).read_at
+
+
 # Who may make each pledge move on the member persona's own pledge: the member
 # (the pledger) files it but never approves it; the branch and staff above approve.
 PLEDGE_MOVES = {
@@ -603,6 +630,15 @@ RULES = {
         probe=lambda d, client: client.session.get("_auth_user_id"),
     ),
     "password_change": get(expect()),
+    # 站内通知: everyone reads their own; another user's is missing, like any other id.
+    "core:notification_list": get(expect()),
+    "core:notification_read": post(
+        expect(default=404),
+        lambda d: {"pk": d.outsider_notice.pk},
+        setup=notices,
+        probe=outsider_notice_read,
+    ),
+    "core:notifications_read_all": post(expect(default=ACTED), setup=notices, probe=unread_notices),
     "password_change_done": get(expect()),
     "set_language": post(
         expect(anonymous=ACTED, default=ACTED),
