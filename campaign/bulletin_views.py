@@ -33,11 +33,19 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind in Bulletin.Kind.values:
         rows = rows.filter(kind=kind)
+    drafts = request.GET.get("state") == Bulletin.State.DRAFT
+    if drafts:  # the 待办's list: the drafts the user may publish
+        rows = bulletins.drafts_for(request.user)
     rows = rows.order_by("-published_at", "-created_at", "-pk")
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
-        "query": f"kind={kind}&" if kind in Bulletin.Kind.values else "",
+        "query": "state=draft&"
+        if drafts
+        else f"kind={kind}&"
+        if kind in Bulletin.Kind.values
+        else "",
+        "drafts": drafts,
         "kind": kind,
         "kinds": Bulletin.Kind.choices,
         "may_issue": bulletins.issuers_for(request.user).exists(),
@@ -56,12 +64,17 @@ def bulletin_new(request: HttpRequest) -> HttpResponse:
     issuers = bulletins.issuers_for(request.user)
     if not issuers.exists():
         raise PermissionDenied(_("只有活动办公室或党（工）委可以起草简报"))
+    campaigns = campaigns_for(request.user, selectors.REVIEW).order_by("-start_date")
     form = BulletinForm(
         request.POST or None,
         request.FILES or None,
-        campaigns=campaigns_for(request.user, selectors.REVIEW).order_by("-start_date"),
+        campaigns=campaigns,
         organizations=issuers,
-        initial={"audience": Bulletin.Audience.SUBTREE, "organization": issuers.first()},
+        initial={
+            "audience": Bulletin.Audience.SUBTREE,
+            "organization": issuers.first(),
+            "campaign": campaigns.first(),
+        },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -91,6 +91,15 @@ def bulletins_for(user: Any) -> QuerySet[Bulletin]:
     return qs.filter(q)
 
 
+def drafts_for(user: Any) -> QuerySet[Bulletin]:
+    """The drafts the user may publish (the 待办 line and its list)."""
+    writers = selectors.scope_q(user, selectors.REVIEW, prefix="organization__")
+    drafts = Bulletin.objects.select_related("organization", "campaign").filter(
+        state=Bulletin.State.DRAFT
+    )
+    return drafts if writers is None else drafts.filter(writers)
+
+
 def bulletin_get(user: Any, pk: Any) -> Bulletin:
     """The bulletin if the user may read it, else 404 (as a missing one)."""
     found = bulletins_for(user).filter(pk=pk).first() if str(pk).isdigit() else None

@@ -404,3 +404,23 @@ def test_seed_bulletins_is_idempotent(district, campaign):
     spot = Bulletin.objects.get(kind="spot_check")
     assert spot.attachments.get().content_type == "application/pdf"
     assert dt.date.today().year - 1 <= spot.created_at.year
+
+
+def test_drafts_wait_for_their_writers_on_the_home_page(district, campaign, login):
+    make(district, campaign, title="待发布的草稿一")
+    published(district, campaign, title="已发布的")
+    for role in ("committee", "office"):
+        page = login(district.users[role]).get(reverse("home")).content.decode()
+        assert "1 份简报草稿待发布" in page, role
+        listing = login(district.users[role]).get(
+            reverse("campaign:bulletin_list") + "?state=draft"
+        )
+        text = listing.content.decode()
+        assert "待发布的草稿一" in text and "已发布的" not in text, role
+    for role in ("secretary", "contact_leader", "member"):
+        page = login(district.users[role]).get(reverse("home")).content.decode()
+        assert "简报草稿待发布" not in page, role
+        listing = login(district.users[role]).get(
+            reverse("campaign:bulletin_list") + "?state=draft"
+        )
+        assert "待发布的草稿一" not in listing.content.decode(), role
