@@ -296,7 +296,9 @@ def _publishable(bulletin: Bulletin, user: Any) -> None:
 
 
 def _locked(pk: int) -> Bulletin:
-    return Bulletin.objects.select_for_update().select_related("organization").get(pk=pk)
+    # The bulletin's row only: the organisation's is locked by 发布 alone (_next_number).
+    locked = Bulletin.objects.select_for_update(of=("self",))
+    return locked.select_related("organization").get(pk=pk)
 
 
 WORKFLOW = workflow.declare(
