@@ -259,7 +259,9 @@ def bulletin_update(
     files = [checked_upload(u) for u in uploads_ or []]
     with transaction.atomic():
         fresh = (
-            Bulletin.objects.select_for_update().select_related("organization").get(pk=bulletin.pk)
+            Bulletin.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .get(pk=bulletin.pk)
         )
         if not may_write(user, fresh):
             raise BulletinError(_("只有发布单位的活动办公室或党（工）委可以修改简报"))
