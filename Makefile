@@ -48,6 +48,7 @@ run: venv
 	$(RUN_ENV) $(PY) manage.py seed_pledges --root MH
 	$(RUN_ENV) $(PY) manage.py seed_reviews --root MH
 	$(RUN_ENV) $(PY) manage.py seed_spotchecks --root MH
+	$(RUN_ENV) $(PY) manage.py seed_bulletins --root MH
 	$(RUN_ENV) $(PY) manage.py seed_surveys --root MH
 	$(RUN_ENV) $(PY) manage.py seed_rectifications --root MH
 	$(RUN_ENV) $(PY) manage.py seed_awards --root MH

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from campaign.bulletins import drafts_for
 from campaign.models import Campaign, Phase, Plan
 from campaign.plans import TALLY, tally_key
 from campaign.selectors import filed_plans, own_plans, plan_units_q, plans_to_review
@@ -39,6 +40,14 @@ def plans_waiting_for_me(user: Any) -> todo.Todo:
     n = plans_to_review(user).count()
     label = ngettext("%(n)s 份实施方案待备案", "%(n)s 份实施方案待备案", n) % {"n": n}
     return todo.Todo(label, n, reverse("campaign:plan_list") + "?mine=review")
+
+
+@todo.register("campaign.bulletin_drafts")
+def bulletin_drafts(user: Any) -> todo.Todo:
+    """Drafts of 工作简报 / 通报 / 检查通报 the user may publish (a 检查通报 lands as one)."""
+    n = drafts_for(user).count() if user.is_authenticated else 0
+    label = ngettext("%(n)s 份简报草稿待发布", "%(n)s 份简报草稿待发布", n) % {"n": n}
+    return todo.Todo(label, n, reverse("campaign:bulletin_list") + "?state=draft")
 
 
 @todo.register("campaign.own")

@@ -425,3 +425,6 @@ class PlanAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+from campaign.models_bulletins import *  # noqa: E402, F403

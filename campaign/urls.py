@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaign import dashboard, views
+from campaign import bulletin_views, dashboard, views
 
 app_name = "campaign"
 
@@ -19,4 +19,14 @@ urlpatterns = [
     path(plan + "return/", views.plan_return, name="plan_return"),
     path(plan + "attachments/", views.attachment_upload, name="attachment_upload"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
+    # 工作简报 / 通报 / 检查通报 (campaign.bulletins)
+    path("bulletins/", bulletin_views.bulletin_list, name="bulletin_list"),
+    path("bulletins/new/", bulletin_views.bulletin_new, name="bulletin_new"),
+    path("bulletins/<int:pk>/", bulletin_views.bulletin_detail, name="bulletin_detail"),
+    path("bulletins/<int:pk>/edit/", bulletin_views.bulletin_edit, name="bulletin_edit"),
+    path("bulletins/<int:pk>/publish/", bulletin_views.bulletin_publish, name="bulletin_publish"),
+    path(
+        "bulletins/<int:pk>/withdraw/", bulletin_views.bulletin_withdraw, name="bulletin_withdraw"
+    ),
+    path("bulletins/files/<int:pk>/", bulletin_views.bulletin_file, name="bulletin_file"),
 ]

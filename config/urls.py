@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from awards import public_views as award_public
+from campaign import bulletin_public
 from config import views as config_views
 from core import views as core_views
 from core.auth import ThrottledLoginView
@@ -47,6 +48,10 @@ urlpatterns = [
     path("pingyi/dm/", survey_public.survey_answer, name="survey_answer"),
     path("pingyi/dm/<str:code>/", survey_public.survey_code, name="survey_code"),
     path("pingyi/<int:pk>/", public_reviews.public_results, name="public_review"),
+    # 工作简报公开: the published 公开 bulletins.
+    path("jianbao/", bulletin_public.public_list, name="public_bulletins"),
+    path("jianbao/<int:pk>/", bulletin_public.public_detail, name="public_bulletin"),
+    path("jianbao/file/<int:pk>/", bulletin_public.public_file, name="public_bulletin_file"),
     path("", include("core.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,8 @@
 """The home page (工作台), which sits above every app.
 
-It shows the user's roles and organisations (orgs), their recent jobs (core)
-and the 待办 each app registered in ``core.todo``; living here in the glue,
+It shows the user's roles and organisations (orgs), their recent jobs (core),
+the 待办 each app registered in ``core.todo`` and the 最新简报 (the newest three
+bulletins the user reads, ``campaign.bulletins.latest_for``); living here in the glue,
 next to ``urls.py``, it may read any app, and no app has to import upwards to
 appear on it.
 """
@@ -11,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from campaign.bulletins import latest_for
 from core.jobs import jobs_for
 from core.todo import todos_for_request
 from orgs import selectors
@@ -30,5 +32,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "grants": grants,
         "recent_jobs": jobs_for(request.user)[:5],
         "todos": todos_for_request(request),
+        "bulletins": latest_for(request.user),
     }
     return render(request, "core/home.html", context)

@@ -187,6 +187,16 @@ def ancestors_q(node: Organization, prefix: str = "", *, include_self: bool = Fa
     )
 
 
+def covering_q(ranges: Iterable[tuple[int, int, int]], prefix: str = "") -> Q:
+    """Rows whose organisation (under ``prefix``) is at or above one of ``ranges``
+    (``grant_ranges``): the ancestors-or-self of the granted organisations, read
+    from the grants' own numbering (a bulletin issued above a user's unit)."""
+    q = Q(pk__in=[])
+    for tree, lft, rght in ranges:
+        q |= Q(**{f"{prefix}tree_id": tree, f"{prefix}lft__lte": lft, f"{prefix}rght__gte": rght})
+    return q
+
+
 def children(node: Organization) -> QuerySet[Organization]:
     """The node's direct children in tree order, inactive ones included (名额 are
     handed down one level at a time; callers drop inactive units if they must)."""

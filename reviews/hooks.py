@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from campaign.bulletins import register_source_link
 from campaign.dashboard import register_links
 from campaign.models import Campaign
 from core import notify, reminders, todo
@@ -24,6 +25,14 @@ from reviews import (  # noqa: F401 (registers the job kinds and the review_kind
     survey_slips,
 )
 from reviews.sheets import own_grids
+
+
+@register_source_link(spotcheck_documents.BULLETIN_SOURCE)
+def spot_check_round_link(user: Any, pk: int) -> str:
+    """A 检查通报 bulletin links back to its round, for those who see the round."""
+    if spotcheck_documents.readable(user, pk) is None:
+        return ""
+    return reverse("reviews:spotcheck_detail", kwargs={"pk": pk})
 
 
 @todo.register("reviews.grid")

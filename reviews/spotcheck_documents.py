@@ -12,8 +12,11 @@ download.
 
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from campaign import bulletins
+from campaign.models_bulletins import Bulletin
 from core import documents, pdf
 from core.jobs import job_save_output, register
 from core.models import Job
@@ -23,6 +26,7 @@ from reviews.models_spotcheck import SpotCheck, SpotCheckRound
 from reviews.spotcheck import named_strata, redraw, rounds_for, sample_rows
 
 REPORT = "spot_check_report"
+BULLETIN_SOURCE = "spot_check_round"  # a round's 检查通报 as a bulletin (campaign.bulletins)
 
 
 def readable(user: Any, pk: Any) -> SpotCheckRound | None:
@@ -77,6 +81,29 @@ def report_context(round_: SpotCheckRound) -> dict[str, Any]:
     }
 
 
+def summary_text(context: dict[str, Any]) -> str:
+    """The 检查通报's text as a bulletin's body: how the sample was drawn, the
+    checklist over it, and each unit's findings, a paragraph each."""
+    round_, summary = context["round"], context["summary"]
+    day = timezone.localtime(round_.drawn_at)
+    lines = [
+        f"{day.year}年{day.month}月{day.day}日，{context['root'].name}开展{round_.title}，"
+        f"从{context['population_size']}个单位中{context['method']}，"
+        f"共抽取{summary['units']}个单位，已检查{summary['checked']}个。",
+        f"抽中单位中，实施方案已报送{summary['plan_filed']}个，"
+        f"承诺已公示{summary['pledges_public']}个，已召开讲评会{summary['meeting_held']}个，"
+        f"有群众满意率数据的{summary['rated']}个。",
+    ]
+    found = [c for c in context["rows"] if c.findings.strip()]
+    if found:
+        lines.append("检查发现的问题：")
+        lines += [f"{c.organization.name}：{' '.join(c.findings.split())}" for c in found]
+    else:
+        lines.append("本次检查未发现需要通报的问题。")
+    lines.append("请各单位对照检查，举一反三，抓好整改落实。")
+    return "\n\n".join(lines)
+
+
 @register(
     REPORT,
     _("检查通报"),
@@ -92,13 +119,29 @@ def run_report(job: Job, report: Any) -> None:
     )
     report(10, "正在生成检查通报")
     with documents.issuing(job, round_.organization.as_organ(), title=report_title(round_)) as head:
-        data = pdf.render_pdf("pdf/spot_check_report.html", {**report_context(round_), **head})
+        context = report_context(round_)
+        data = pdf.render_pdf("pdf/spot_check_report.html", {**context, **head})
         name = documents.file_name("检查通报", code=round_.organization.code, ext="pdf")
         job_save_output(job, name, data)
+        # The 检查通报 lands among the bulletins as a draft (once per round; while
+        # a draft, it follows the latest report), in this transaction.
+        bulletin = bulletins.draft_from_source(
+            user=job.created_by,
+            source=BULLETIN_SOURCE,
+            source_id=round_.pk,
+            campaign=round_.campaign,
+            organization=round_.organization,
+            kind=Bulletin.Kind.SPOT_CHECK,
+            title=report_title(round_),
+            body=summary_text(context),
+            file_name=name,
+            file_data=data,
+        )
         job.result = {
             "round": round_.pk,
             "document_number": head["doc_number"],
             "units": len(round_.sample),
+            "bulletin": bulletin.pk if bulletin else None,
         }
         job.save(update_fields=["result"])
     report(100, "检查通报已生成")

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from campaign import bulletins
 from campaign.models import Plan
 from campaign.selectors import campaigns_for
 from core.jobs import job_start
@@ -108,6 +109,8 @@ def spotcheck_detail(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = spotcheck.round_get(request.user, pk)
     context = spotcheck_documents.report_context(round_)
     context["population_text"] = " ".join(f"{u}:{s}" for u, s in round_.population)
+    # The 检查通报 landed among the bulletins (by the report job): 发布为检查通报 there.
+    context["bulletin"] = bulletins.source_bulletin(spotcheck_documents.BULLETIN_SOURCE, round_.pk)
     return render(request, "reviews/spotcheck/detail.html", context)
 
 

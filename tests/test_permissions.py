@@ -264,6 +264,74 @@ def spot_check_state(d, client):
     return check.state, check.findings, writes(d, client)
 
 
+def bulletin_world(d):
+    """issue 13: bulletins. The street's committee's bulletins, once per test: a
+    draft, one published to 本组织及下级 (with a PDF), one published to 公开."""
+    if getattr(d, "bulletins", None) is None:
+        from campaign import bulletins
+
+        committee = d.users["committee"]
+
+        def made(title, audience, publish):
+            bulletin = bulletins.bulletin_create(
+                user=committee,
+                campaign=d.campaign,
+                organization=d.street,
+                kind="work",
+                title=title,
+                body="正文",
+                audience=audience,
+                uploads_=[SimpleUploadedFile(f"{title}.pdf", b"%PDF-1.4\n%%EOF\n")],
+            )
+            return (
+                bulletins.bulletin_publish(bulletin=bulletin, user=committee)
+                if publish
+                else bulletin
+            )
+
+        d.bulletins = {
+            "draft": made("草稿简报", "subtree", False),
+            "subtree": made("街道简报", "subtree", True),
+            "public": made("公开简报", "public", True),
+        }
+    return d.bulletins
+
+
+def bulletin_pk(which):
+    return lambda d: {"pk": bulletin_world(d)[which].pk}
+
+
+def bulletin_file_pk(which):
+    return lambda d: {"pk": bulletin_world(d)[which].attachments.get().pk}
+
+
+def bulletin_state(which):
+    def probe(d, client):
+        from campaign.models_bulletins import Bulletin
+
+        row = Bulletin.objects.get(pk=bulletin_world(d)[which].pk)
+        return row.state, row.title, row.attachments.count(), writes(d, client)
+
+    return probe
+
+
+def bulletins_and_writes(d, client):
+    from campaign.models_bulletins import Bulletin
+
+    return Bulletin.objects.count(), writes(d, client)
+
+
+def bulletin_form(d):
+    return {
+        "campaign": d.campaign.pk,
+        "organization": d.street.pk,
+        "kind": "notice",
+        "audience": "subtree",
+        "title": "关于公示情况的通报",
+        "body": "各社区党委：现将情况通报如下。",
+    }
+
+
 def rect_item(d):
     """issue 11: rectify. An item on the branch, opened by the committee above
     (待整改), once per test."""
@@ -1126,6 +1194,43 @@ RULES = {
         lambda d: {"pk": (survey_world(d), d.survey_batch)[1].pk},
         probe=survey_batch_state,
     ),
+    # issue 13: bulletins. The street's committee's bulletins: a draft is its
+    # writers' (the street's REVIEW roles and those above; to everyone else it is
+    # missing); one published to 本组织及下级 is read by the staff in the street's
+    # subtree and above (not the member, not a user without a role); one to 公开 by
+    # everyone, with or without a login (/jianbao/).
+    "campaign:bulletin_list": get(expect()),
+    # 起草 names the street: its committee and the admin may; the office issues in
+    # its own name (the district), so the street is no choice of its form (400).
+    "campaign:bulletin_new": post(
+        expect(default=403, committee=ACTED, office=400, admin=ACTED),
+        data=bulletin_form,
+        probe=bulletins_and_writes,
+    ),
+    "campaign:bulletin_detail": get(expect(no_role=404, member=404), bulletin_pk("subtree")),
+    "campaign:bulletin_edit": post(
+        expect(default=404, committee=ACTED, office=ACTED, admin=ACTED),
+        bulletin_pk("draft"),
+        data=lambda d: {"kind": "work", "audience": "subtree", "title": "改过的", "body": "正文"},
+        probe=bulletin_state("draft"),
+    ),
+    "campaign:bulletin_publish": post(
+        expect(default=404, committee=ACTED, office=ACTED, admin=ACTED),
+        bulletin_pk("draft"),
+        probe=bulletin_state("draft"),
+    ),
+    "campaign:bulletin_withdraw": post(
+        expect(
+            no_role=404, member=404, default=REFUSED, committee=ACTED, office=ACTED, admin=ACTED
+        ),
+        bulletin_pk("subtree"),
+        data=lambda d: {"reason": "数据有误"},
+        probe=bulletin_state("subtree"),
+    ),
+    "campaign:bulletin_file": get(expect(no_role=404, member=404), bulletin_file_pk("subtree")),
+    "public_bulletins": get(expect(anonymous=200)),
+    "public_bulletin": get(expect(anonymous=200), bulletin_pk("public")),
+    "public_bulletin_file": get(expect(anonymous=200), bulletin_file_pk("public")),
     # issue 12: quotas. The office and the committee of the street (REVIEW) see the
     # rounds; the street's quota page, 分配 and 保留 are the committee's and those
     # above; the district's 调整 is the office's. To everyone else they are missing.

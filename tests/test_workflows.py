@@ -120,6 +120,21 @@ def _round(world: World) -> Any:
     )
 
 
+def _bulletin(world: World) -> Any:
+    """issue 13: bulletins. A draft of the street's committee to 本组织及下级."""
+    from campaign import bulletins
+
+    return bulletins.bulletin_create(
+        user=world.users["committee"],
+        campaign=world.campaign,
+        organization=world.district.street,
+        kind="work",
+        title="街道工作简报",
+        body="正文",
+        audience="subtree",
+    )
+
+
 def _rectification(world: World) -> Any:
     """issue 11: rectify. An item on the branch opened by the committee, with its
     evidence written (so 整改完成 may be made from 整改中)."""
@@ -228,6 +243,15 @@ CASES: dict[str, Subject] = {
             "dismiss": Case("office", ("committee", "secretary"), reason="经核实不属实"),
         },
     ),
+    # issue 13: bulletins. The street's committee publishes and withdraws (with a
+    # reason); the branch's secretary and the contact leader below only read.
+    "campaign.bulletin": Subject(
+        _bulletin,
+        {
+            "publish": Case("committee", ("secretary", "reader")),
+            "withdraw": Case("committee", ("secretary", "reader"), reason="数据有误"),
+        },
+    ),
     "pledges.pledgecomment": Subject(
         _comment,
         {
@@ -293,6 +317,9 @@ def _force(flow: workflow.Workflow, obj: Any, state: str) -> Any:
     values: dict[str, Any] = {flow.state_field: state}
     if state == "returned":  # a returned record carries its reason (a CHECK constraint)
         values["return_reason"] = "此前退回"
+    if flow.model._meta.label_lower == "campaign.bulletin" and state != "draft":
+        # a published or withdrawn bulletin carries its 期数, a withdrawn one its reason
+        values |= {"year": 2011, "number": 99, "withdraw_reason": "此前撤回"}
     type(obj).objects.filter(pk=obj.pk).update(**values)
     return type(obj).objects.get(pk=obj.pk)
 
