@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from campaign.dashboard import Column, register_columns
+from campaign.dashboard import Chart, Column, Progress, register_charts, register_columns
 from campaign.models import Campaign
 from campaign.selectors import running_campaign
 from core import todo
@@ -119,3 +119,24 @@ register_columns(
         Column(HONOURED, _("已兑现"), _("承诺已兑现"), wide_only=True),
     ),
 )
+
+
+def pledge_charts(found: Progress, campaign: Campaign, organization: Organization) -> list[Chart]:
+    """承诺 by child: on the board and honoured (the stored counts of the rows)."""
+    if not found.children:
+        return []
+    rows = found.children
+    return [
+        Chart(
+            "pledges",
+            gettext("公开承诺（按下级组织）"),
+            [row.label for row in rows],
+            [
+                (gettext("已公示"), [row.counts.get(TALLY, {}).get(PUBLISHED, 0) for row in rows]),
+                (gettext("已兑现"), [row.counts.get(TALLY, {}).get(HONOURED, 0) for row in rows]),
+            ],
+        )
+    ]
+
+
+register_charts(TALLY, pledge_charts)

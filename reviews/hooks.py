@@ -371,3 +371,9 @@ def survey_tallies_waiting(user: Any) -> list[todo.Todo]:
             )
         )
     return lines
+
+
+# ------------------------------------------------------------------ 工作进度 (issue 13)
+# Columns and charts over the stored counts of reviews.tallying (the counters
+# register on import).
+from reviews import dashboard_hooks  # noqa: E402, F401
