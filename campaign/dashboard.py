@@ -148,6 +148,33 @@ class Chart:
             for i, category in enumerate(self.categories)
         ]
 
+    def table(self) -> str:
+        """The chart's figures as an HTML table (built here, as the bars are: a
+        template loop over a hundred children per chart cost more than the page's
+        counting)."""
+        unit = "%" if self.percent else ""
+        head = format_html_join("", '<th class="num">{}</th>', ((name,) for name, _ in self.series))
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td>{}</tr>",
+            (
+                (
+                    category,
+                    format_html_join(
+                        "",
+                        '<td class="num">{}</td>',
+                        (("—" if v is None else f"{v}{unit}",) for v in values),
+                    ),
+                )
+                for category, values in self.rows
+            ),
+        )
+        return format_html(
+            '<table class="table"><thead><tr><th></th>{}</tr></thead><tbody>{}</tbody></table>',
+            head,
+            body,
+        )
+
 
 # fn(progress, campaign, organization) → charts; a constant number of queries
 # whatever the subtree's size (read the stored counts, as ``progress`` does).
@@ -180,7 +207,8 @@ def charts(found: "Progress", campaign: Campaign, organization: Organization) ->
         )
     for source in _charts.values():
         drawn.extend(source(found, campaign, organization))
-    return drawn
+    # A chart of nothing but zeros says nothing (its figures stay in the tables).
+    return [c for c in drawn if any(v for _name, data in c.series for v in data)]
 
 
 @dataclass(frozen=True)
@@ -206,6 +234,24 @@ class Row:
     missing_url: str = ""  # the 尚未报送的单位 list over this row's subtree
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # group → column key → n
     cells: list[Cell] = field(default_factory=list)  # the registered columns, in order
+
+    @property
+    def cells_html(self) -> str:
+        """The registered columns' cells (built here, as the bars are)."""
+        return format_html_join(
+            "",
+            '<td class="num{}" data-label="{}">{}</td>',
+            (
+                (
+                    " hide-sm" if cell.column.wide_only else "",
+                    cell.column.label,
+                    format_html('<a href="{}">{}</a>', cell.url, cell.value)
+                    if cell.url
+                    else cell.value,
+                )
+                for cell in self.cells
+            ),
+        )
 
     @property
     def without_plan(self) -> int:

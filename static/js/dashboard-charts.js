@@ -31,7 +31,7 @@
         one.markLine = {
           symbol: "none",
           lineStyle: { color: "#c62828", type: "dashed", width: 2 },
-          label: { formatter: "目标 " + chart.target + "%" },
+          label: { formatter: "目标 " + chart.target + "%", position: horizontal ? "end" : "insideEndTop" },
           data: [horizontal ? { xAxis: chart.target } : { yAxis: chart.target }],
         };
       }
