@@ -31,7 +31,11 @@
         one.markLine = {
           symbol: "none",
           lineStyle: { color: "#c62828", type: "dashed", width: 2 },
-          label: { formatter: "目标 " + chart.target + "%", position: horizontal ? "end" : "insideEndTop" },
+          // the category axis runs downwards on a phone: the line starts at the top
+          label: {
+            formatter: "目标 " + chart.target + "%",
+            position: horizontal ? "start" : "insideEndTop",
+          },
           data: [horizontal ? { xAxis: chart.target } : { yAxis: chart.target }],
         };
       }
