@@ -61,6 +61,8 @@ SIZES = {
     "district": {"organizations": 3564, "members": 76600},
     "city": {"organizations": 16800, "members": 360000},
 }
+# The scratch databases' names: bench_pages_<size> (benchmarks/dashboard.py uses its own).
+DB_PREFIX = os.environ.get("BENCH_PAGES_DB", "bench_pages")
 P95_MS = 150
 RATE = 50
 PRODUCTION_LIKE = {
@@ -78,7 +80,7 @@ DEEP_ROW = 2450  # rows before the deep member-list page (page 50 of 50)
 
 
 def db_url(size: str) -> str:
-    return f"{PG_URL}/bench_pages_{size}"
+    return f"{PG_URL}/{DB_PREFIX}_{size}"
 
 
 def _setup_django(size: str) -> None:
@@ -436,8 +438,8 @@ def _recreate(size: str) -> None:
     admin = psycopg2.connect(f"{PG_URL}/postgres")
     admin.autocommit = True
     with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS bench_pages_{size} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE bench_pages_{size}")
+        cursor.execute(f"DROP DATABASE IF EXISTS {DB_PREFIX}_{size} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {DB_PREFIX}_{size}")
     admin.close()
 
 

@@ -37,6 +37,7 @@ from campaign.models import Campaign, Plan
 from campaign.plans import TALLY as PLANS
 from campaign.plans import tally_key
 from campaign.selectors import campaigns_over, participation
+from core import tabular
 from orgs import selectors, tallies
 from orgs.models import Organization, OrganizationTally, Sector
 
@@ -112,6 +113,104 @@ def link_lists(user: Any, campaign: Campaign, organization: Organization) -> lis
     return [(title, links) for title, links in found if links]
 
 
+# ---- charts -------------------------------------------------------------------
+
+
+@dataclass
+class Chart:
+    """One chart of the page, drawn by static/js/dashboard-charts.js (ECharts)
+    from the page's JSON block and shown as a table beside it: a bar per
+    category (a child, a grade) and series, percentages against ``target``."""
+
+    key: str
+    title: str
+    categories: list[str]
+    series: list[tuple[str, Sequence[float | int | None]]]  # (name, one value per category)
+    percent: bool = False
+    target: float | None = None  # a line across (满意率's 90 %)
+    note: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "categories": self.categories,
+            "series": [{"name": name, "data": data} for name, data in self.series],
+            "percent": self.percent,
+            "target": self.target,
+        }
+
+    @property
+    def rows(self) -> list[tuple[str, list[Any]]]:
+        """The chart as table rows: a category and its value in each series."""
+        return [
+            (category, [data[i] for _, data in self.series])
+            for i, category in enumerate(self.categories)
+        ]
+
+    def table(self) -> str:
+        """The chart's figures as an HTML table (built here, as the bars are: a
+        template loop over a hundred children per chart cost more than the page's
+        counting)."""
+        unit = "%" if self.percent else ""
+        head = format_html_join("", '<th class="num">{}</th>', ((name,) for name, _ in self.series))
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td>{}</tr>",
+            (
+                (
+                    category,
+                    format_html_join(
+                        "",
+                        '<td class="num">{}</td>',
+                        (("—" if v is None else f"{v}{unit}",) for v in values),
+                    ),
+                )
+                for category, values in self.rows
+            ),
+        )
+        return format_html(
+            '<table class="table"><thead><tr><th></th>{}</tr></thead><tbody>{}</tbody></table>',
+            head,
+            body,
+        )
+
+
+# fn(progress, campaign, organization) → charts; a constant number of queries
+# whatever the subtree's size (read the stored counts, as ``progress`` does).
+ChartSource = Callable[["Progress", Campaign, Organization], list[Chart]]
+_charts: dict[str, ChartSource] = {}
+
+
+def register_charts(name: str, source: ChartSource) -> None:
+    """Register charts a higher app adds (reviews: 整改, 等次, 满意率); registering
+    the same name again replaces it."""
+    _charts[name] = source
+
+
+def charts(found: "Progress", campaign: Campaign, organization: Organization) -> list[Chart]:
+    """The page's charts: plans by child, then every registered source's."""
+    drawn = []
+    if found.children:
+        labels = [row.label for row in found.children]
+        drawn.append(
+            Chart(
+                "plans",
+                _("方案报送（按下级组织）"),
+                labels,
+                [
+                    (str(_("应报送")), [row.expected for row in found.children]),
+                    (str(_("已报送")), [row.expected - row.without_plan for row in found.children]),
+                    (str(_("已备案")), [row.plans[Plan.State.ACCEPTED] for row in found.children]),
+                ],
+            )
+        )
+    for source in _charts.values():
+        drawn.extend(source(found, campaign, organization))
+    # A chart of nothing but zeros says nothing (its figures stay in the tables).
+    return [c for c in drawn if any(v for _name, data in c.series for v in data)]
+
+
 @dataclass(frozen=True)
 class Cell:
     """A registered column's figure in one row, with its link (children only)."""
@@ -135,6 +234,24 @@ class Row:
     missing_url: str = ""  # the 尚未报送的单位 list over this row's subtree
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # group → column key → n
     cells: list[Cell] = field(default_factory=list)  # the registered columns, in order
+
+    @property
+    def cells_html(self) -> str:
+        """The registered columns' cells (built here, as the bars are)."""
+        return format_html_join(
+            "",
+            '<td class="num{}" data-label="{}">{}</td>',
+            (
+                (
+                    " hide-sm" if cell.column.wide_only else "",
+                    cell.column.label,
+                    format_html('<a href="{}">{}</a>', cell.url, cell.value)
+                    if cell.url
+                    else cell.value,
+                )
+                for cell in self.cells
+            ),
+        )
 
     @property
     def without_plan(self) -> int:
@@ -366,19 +483,89 @@ def campaigns_on_tree(organization: Organization) -> QuerySet[Campaign]:
     return campaigns_over(organization).order_by("-start_date")
 
 
-@login_required
-@require_GET
-def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
-    """Progress over an organisation's subtree, per direct child and per sector."""
-    organization = selectors.organization_get(request.user, pk)
+def _chosen(request: HttpRequest, organization: Organization) -> tuple[Any, Campaign | None]:
+    """The campaigns on the organisation's tree and the one asked for (the newest by default)."""
     campaigns = campaigns_on_tree(organization)
     chosen = request.GET.get("campaign")
     campaign = (
         campaigns.filter(pk=chosen).first() if chosen and chosen.isdigit() else campaigns.first()
     )
+    if chosen and campaign is None:
+        raise Http404
+    return campaigns, campaign
+
+
+def export_rows(
+    found: Progress, drawn: list[Chart], organization: Organization
+) -> tuple[list[str], list[list[Any]]]:
+    """The page's figures as one table: 合计, each child, each sector, with the
+    registered columns and the series of the charts drawn by child."""
+    columns = [column for group in _groups.values() for column in group.columns]
+    labels = [row.label for row in found.children]
+    by_child = [c for c in drawn if c.categories == labels and c.key != "plans"]
+    headers = [
+        str(_("范围")),
+        str(_("党组织")),
+        str(_("组织数")),
+        str(_("党员数")),
+        str(_("应报送")),
+        *[str(_("方案")) + str(Plan.State(s).label) for s in STATES],
+        str(_("尚未报送")),
+        *[str(column.label) for column in columns],
+        *[f"{c.title}·{name}" for c in by_child for name, _data in c.series],
+    ]
+
+    def line(scope: str, row: Row, index: int | None, label: str = "") -> list[Any]:
+        extra = [
+            data[index] if index is not None else "" for c in by_child for _name, data in c.series
+        ]
+        return [
+            scope,
+            label or row.label,
+            row.units,
+            row.members,
+            row.expected,
+            *[row.plans[s] for s in STATES],
+            row.without_plan,
+            *[cell.value for cell in row.cells],
+            *extra,
+        ]
+
+    rows = [line(str(_("合计")), found.total, None, organization.name)]
+    rows += [line(str(_("下级组织")), row, i) for i, row in enumerate(found.children)]
+    rows += [line(str(_("领域")), row, None) for row in found.sectors]
+    return headers, rows
+
+
+FORMATS = ("xlsx", "csv")
+
+
+@login_required
+@require_GET
+def dashboard_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """The page's figures (the same stored counts, the same scope) as XLSX or CSV."""
+    if fmt not in FORMATS:
+        raise Http404
+    organization = selectors.organization_get(request.user, pk)
+    _campaigns, campaign = _chosen(request, organization)
     if campaign is None:
-        if chosen:
-            raise Http404
+        raise Http404
+    found = progress(organization, campaign)
+    headers, rows = export_rows(found, charts(found, campaign, organization), organization)
+    data, content_type = tabular.write_table(fmt, headers, rows, title=str(_("工作进度")))
+    response = HttpResponse(data, content_type=content_type)
+    name = f"dashboard-{organization.pk}-{campaign.pk}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress over an organisation's subtree, per direct child and per sector."""
+    organization = selectors.organization_get(request.user, pk)
+    campaigns, campaign = _chosen(request, organization)
+    if campaign is None:
         return render(
             request, "campaign/dashboard.html", {"organization": organization, "campaign": None}
         )
@@ -394,4 +581,7 @@ def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
         "columns": [column for group in _groups.values() for column in group.columns],
         "link_lists": link_lists(request.user, campaign, organization),
     }
+    drawn = charts(found, campaign, organization)
+    context["charts"] = drawn
+    context["chart_data"] = [chart.as_json() for chart in drawn]
     return render(request, "campaign/dashboard.html", context)

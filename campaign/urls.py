@@ -11,6 +11,9 @@ urlpatterns = [
     path("<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("plans/", views.plan_list, name="plan_list"),
     path("dashboard/<int:pk>/", dashboard.dashboard, name="dashboard"),
+    path(
+        "dashboard/<int:pk>/export.<str:fmt>", dashboard.dashboard_export, name="dashboard_export"
+    ),
     path(plan, views.plan_detail, name="plan_detail"),
     path(plan + "print/", views.plan_print, name="plan_print"),
     path(plan + "edit/", views.plan_edit, name="plan_edit"),

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from campaign.dashboard import Column, register_columns
+from campaign.dashboard import Chart, Column, Progress, register_charts, register_columns
 from campaign.models import Campaign
 from campaign.selectors import running_campaign
 from core import notify, todo
@@ -140,3 +140,24 @@ def pledge_approved(pledge: Pledge, actor: Any, reason: str) -> notify.Notice:
 def pledge_returned(pledge: Pledge, actor: Any, reason: str) -> notify.Notice:
     text = gettext("%(pledger)s的承诺被退回：") + reason.replace("%", "%%")
     return _pledge_notice(pledge, text)
+
+
+def pledge_charts(found: Progress, campaign: Campaign, organization: Organization) -> list[Chart]:
+    """承诺 by child: on the board and honoured (the stored counts of the rows)."""
+    if not found.children:
+        return []
+    rows = found.children
+    return [
+        Chart(
+            "pledges",
+            gettext("公开承诺（按下级组织）"),
+            [row.label for row in rows],
+            [
+                (gettext("已公示"), [row.counts.get(TALLY, {}).get(PUBLISHED, 0) for row in rows]),
+                (gettext("已兑现"), [row.counts.get(TALLY, {}).get(HONOURED, 0) for row in rows]),
+            ],
+        )
+    ]
+
+
+register_charts(TALLY, pledge_charts)

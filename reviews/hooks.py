@@ -495,3 +495,9 @@ def rectifications_overdue(today: dt.date) -> Iterator[reminders.Due]:
         }
         url = reverse("reviews:rectify_detail", kwargs={"pk": item.pk})
         yield reminders.Due(users, item, item.due_on, text, url)
+
+
+# ------------------------------------------------------------------ 工作进度 (issue 13)
+# Columns and charts over the stored counts of reviews.tallying (the counters
+# register on import).
+from reviews import dashboard_hooks  # noqa: E402, F401

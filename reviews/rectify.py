@@ -43,11 +43,12 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from campaign.models import Campaign
 from core import audit, uploads, workflow
 from core.registry import Registry
-from orgs import selectors
+from orgs import selectors, tallies
 from orgs.models import Organization
 from reviews.models import ReviewRound
 from reviews.models_rectify import Rectification, RectificationFile
 from reviews.models_spotcheck import SpotCheck
+from reviews.tallying import rectify_changed, rectify_counted
 
 State = Rectification.State
 SourceKind = Rectification.SourceKind
@@ -108,17 +109,19 @@ def rectification_flag_overdue(on: dt.date | None = None) -> dict[str, int]:
     Running it twice changes nothing the second time."""
     on = on or today()
     flagged = cleared = 0
-    with audit.acting(None, audit.Source.TASK), transaction.atomic():
+    with audit.acting(None, audit.Source.TASK), transaction.atomic(), tallies.deferred():
         late = Rectification.objects.select_for_update().filter(overdue_q(on), overdue=False)
         for item in late:
             before = audit.snapshot(item)
             item.overdue = True
             item.save(update_fields=["overdue", "updated_at"])
+            tallies.follow([], rectify_counted(item)[1:])  # the dashboard's overdue figure
             audit.record(item, audit.Action.UPDATE, before, organization_id=item.organization_id)
             flagged += 1
         back = Rectification.objects.select_for_update().filter(overdue=True).exclude(overdue_q(on))
         for item in back:
             before = audit.snapshot(item)
+            tallies.follow(rectify_counted(item)[1:], [])
             item.overdue = False
             item.save(update_fields=["overdue", "updated_at"])
             audit.record(item, audit.Action.UPDATE, before, organization_id=item.organization_id)
@@ -178,6 +181,8 @@ def rectifications_filtered(
     state = params.get("state") or ""
     if state in State.values:
         found = found.filter(state=state)
+    elif state == "unverified":  # the dashboard's 整改未核验: anything not yet 已核验
+        found = found.exclude(state=State.VERIFIED)
     overdue = params.get("overdue") or ""
     if overdue == "1":
         found = found.filter(overdue_q())
@@ -311,6 +316,7 @@ def rectification_open(
         raise RectifyError("；".join(exc.messages)) from None
     with transaction.atomic():
         item.save()
+        tallies.follow([], rectify_counted(item))
         audit.record(item, audit.Action.CREATE, organization_id=organization.pk)
     return item
 
@@ -446,6 +452,7 @@ WORKFLOW = workflow.declare(
     error=RectifyError,
     locked=_locked,
     organization_id=lambda item: item.organization_id,
+    changed=rectify_changed,
     moves=[
         workflow.Move(
             verb="start",

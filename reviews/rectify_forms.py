@@ -83,7 +83,9 @@ class FilterForm(forms.Form):
     """The list's filters (GET)."""
 
     state = forms.ChoiceField(
-        label=_("状态"), required=False, choices=[("", _("全部"))] + Rectification.State.choices
+        label=_("状态"),
+        required=False,
+        choices=[("", _("全部")), ("unverified", _("未核验"))] + Rectification.State.choices,
     )
     overdue = forms.ChoiceField(
         label=_("逾期"),

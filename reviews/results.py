@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
 
+from django.db import transaction
 from django.db.models import Count, DecimalField, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -29,6 +30,7 @@ from django.utils import timezone
 from core import bulk
 from reviews.choices import ANONYMOUS, EvaluatorKind
 from reviews.models import PaperTally, Review, ReviewKind, ReviewRound, ScoreSheet
+from reviews.tallying import grades_follow, round_grades
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
@@ -216,20 +218,22 @@ def round_results(round_: ReviewRound) -> int:
     for group in by_sector.values():
         in_sector.update(competition_ranks(group))
 
-    _store(
-        [
-            (
-                pk,
-                results[pk][0],
-                grade_for(results[pk][0], bands),
-                in_parent.get(pk),
-                in_sector.get(pk),
-                results[pk][1],
-            )
-            for pk, *_ in reviews
-        ],
-        now,
-    )
+    rows = [
+        (
+            pk,
+            results[pk][0],
+            grade_for(results[pk][0], bands),
+            in_parent.get(pk),
+            in_sector.get(pk),
+            results[pk][1],
+        )
+        for pk, *_ in reviews
+    ]
+    # The grades and their stored counts (``reviews.tallying``) in one transaction.
+    with transaction.atomic():
+        before = round_grades(round_)
+        _store(rows, now)
+        grades_follow(round_, before)
     return len(reviews)
 
 

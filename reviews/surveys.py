@@ -56,6 +56,7 @@ from reviews.models_surveys import (
     SurveySubject,
     SurveyTally,
 )
+from reviews.tallying import answer_figures, satisfaction_adjust, tally_figures
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 13
@@ -642,6 +643,7 @@ def answer(
             opinion=opinion,
             day=timezone.localdate(),
         )
+        satisfaction_adjust(subject, survey, *answer_figures(survey, list(answers)))
     return CodeCheck("done", _("评议已提交，感谢您的参与！"), subject)
 
 
@@ -713,6 +715,7 @@ def tally_save(
             if tally is None:
                 raise SurveyError(_("这份纸质评议记录不存在或不属于这个评议对象"))
         before = audit.snapshot(tally) if tally else None
+        was = tally_figures(survey, tally.counts) if tally else (0, 0)
         tally = tally or SurveyTally(subject=subject)
         tally.attendees = attendees
         tally.forms = forms
@@ -720,6 +723,8 @@ def tally_save(
         tally.held_on = held_on
         tally.entered_by = user if getattr(user, "is_authenticated", False) else None
         tally.save()
+        now = tally_figures(survey, tally.counts)
+        satisfaction_adjust(subject, survey, now[0] - was[0], now[1] - was[1])
         audit.record(
             tally,
             audit.Action.UPDATE if before else audit.Action.CREATE,

@@ -1051,6 +1051,10 @@ RULES = {
     ),
     # The progress dashboard of the secretary's branch.
     "campaign:dashboard": get(expect(**OUTSIDE), lambda d: {"pk": d.branch.pk}),
+    # Its figures as a file: the same scope as the page (issue 13).
+    "campaign:dashboard_export": get(
+        expect(**OUTSIDE), lambda d: {"pk": d.branch.pk, "fmt": "csv"}
+    ),
     # issue 11: spotcheck. A round of spot checks drawn by the office on the street:
     # those who review the street (the committee, the office above, the admin) see
     # and check it; to everyone else it is missing, as is the list's draw for them.

@@ -1,0 +1,214 @@
+"""The stored counts of reviews (``orgs.tallies``) the 工作进度 dashboard reads.
+
+Three counters, each kept by ``tallies.adjust``/``follow`` in the transaction
+of the write that changes it and recountable by ``recount``/``check_tallies``:
+
+* ``rectify.<campaign>.<figure>`` per owner unit: ``open`` (not yet 已核验:
+  待整改, 整改中, 已完成), ``overdue`` (the stored ``overdue`` flag of the daily
+  job ``rectification_flag_overdue``), ``verified``; kept by the workflow's
+  ``changed``, ``rectification_open`` and the daily job.
+* ``grades.<campaign>.<round>.<grade band>`` per reviewed unit or member's
+  branch: the graded subjects of a round, kept where the results job stores
+  the grades (``reviews.results``). The dashboard reads the latest 已结束/已公布
+  round of each review kind over the organisation.
+* ``satisfaction.<campaign>.satisfied`` / ``.valid`` per surveyed unit (surveys
+  of organisations): satisfied and valid answers over all questions, so the
+  满意率 of any subtree is sum / sum; kept by ``surveys.answer`` and
+  ``surveys.tally_save``.
+"""
+
+from collections import Counter as Multiset
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from django.db.models import Count, Q
+
+from orgs import tallies
+
+RECTIFY = "rectify"
+OPEN, OVERDUE, VERIFIED = "open", "overdue", "verified"
+GRADES = "grades"
+SATISFACTION = "satisfaction"
+SATISFIED, VALID = "satisfied", "valid"
+
+
+def rectify_key(campaign_id: int, figure: str) -> str:
+    return f"{RECTIFY}.{campaign_id}.{figure}"
+
+
+def rectify_counted(item: Any) -> list[tuple[int, str]]:
+    """The figures a rectification counts in: open until verified, overdue while
+    flagged, verified."""
+    figures = [VERIFIED if item.state == "verified" else OPEN]
+    if item.overdue:
+        figures.append(OVERDUE)
+    return [(item.organization_id, rectify_key(item.campaign_id, f)) for f in figures]
+
+
+def rectify_changed(before: Any, after: Any) -> None:
+    """The workflow's ``changed``: the item's figures follow its new state and flag."""
+    tallies.follow(rectify_counted(before), rectify_counted(after))
+
+
+@tallies.register(RECTIFY)
+def rectifications_per_organization() -> Iterator[tuple[int, str, int]]:
+    from reviews.models_rectify import Rectification
+
+    rows = (
+        Rectification.objects.order_by()
+        .values_list("organization_id", "campaign_id")
+        .annotate(
+            open=Count("pk", filter=~Q(state="verified")),
+            overdue=Count("pk", filter=Q(overdue=True)),
+            verified=Count("pk", filter=Q(state="verified")),
+        )
+    )
+    for organization_id, campaign_id, open_n, overdue, verified in rows:
+        for figure, n in ((OPEN, open_n), (OVERDUE, overdue), (VERIFIED, verified)):
+            yield organization_id, rectify_key(campaign_id, figure), n
+
+
+# ------------------------------------------------------------------ grades
+
+
+def grade_key(campaign_id: int, round_id: int, band_id: int) -> str:
+    return f"{GRADES}.{campaign_id}.{round_id}.{band_id}"
+
+
+def grade_prefix(campaign_id: int) -> str:
+    return f"{GRADES}.{campaign_id}."
+
+
+def parse_grade_key(key: str) -> tuple[int, int] | None:
+    """(round, band) of a whole grade key."""
+    parts = key.split(".")
+    if len(parts) != 4 or "@" in key:
+        return None
+    return int(parts[2]), int(parts[3])
+
+
+def _bands() -> dict[tuple[int, str], int]:
+    from reviews.models import GradeBand
+
+    return {
+        (k, label): pk for pk, k, label in GradeBand.objects.values_list("pk", "kind_id", "label")
+    }
+
+
+@tallies.register(GRADES)
+def grades_per_organization() -> Iterator[tuple[int, str, int]]:
+    from reviews.models import Review
+
+    bands = _bands()
+    rows = (
+        Review.objects.exclude(grade="")
+        .order_by()
+        .values_list("organization_id", "round__campaign_id", "round_id", "round__kind_id", "grade")
+        .annotate(n=Count("pk"))
+    )
+    for organization_id, campaign_id, round_id, kind_id, grade, n in rows:
+        band = bands.get((kind_id, grade))
+        if band is not None:
+            yield organization_id, grade_key(campaign_id, round_id, band), n
+
+
+def round_grades(round_: Any) -> Multiset[tuple[int, str]]:
+    """A round's graded subjects as stored now, per (organisation, grade key)."""
+    from reviews.models import Review
+
+    bands = {
+        label: pk
+        for pk, label in round_.kind.grades.values_list("pk", "label")  # one query
+    }
+    found: Multiset[tuple[int, str]] = Multiset()
+    rows = (
+        Review.objects.filter(round=round_)
+        .exclude(grade="")
+        .order_by()
+        .values_list("organization_id", "grade")
+        .annotate(n=Count("pk"))
+    )
+    for organization_id, grade, n in rows:
+        if grade in bands:
+            found[(organization_id, grade_key(round_.campaign_id, round_.pk, bands[grade]))] += n
+    return found
+
+
+def grades_follow(round_: Any, before: Multiset[tuple[int, str]]) -> None:
+    """After the results job stored a round's grades: the stored counts follow."""
+    after = round_grades(round_)
+    after.subtract(before)
+    tallies.adjust(dict(after))
+
+
+# ------------------------------------------------------------------ 满意率
+
+
+def satisfaction_key(campaign_id: int, figure: str) -> str:
+    return f"{SATISFACTION}.{campaign_id}.{figure}"
+
+
+def _satisfied_choices(survey: Any) -> set[int]:
+    return {i for i, c in enumerate(survey.choices) if c.get("satisfied")}
+
+
+def answer_figures(survey: Any, answers: Sequence[Any]) -> tuple[int, int]:
+    """(satisfied, valid) answers of one web response (as ``subject_figures``)."""
+    nq, nc = len(survey.questions), len(survey.choices)
+    ok = _satisfied_choices(survey)
+    valid = [c for c in answers[:nq] if isinstance(c, int) and 0 <= c < nc]
+    return sum(1 for c in valid if c in ok), len(valid)
+
+
+def tally_figures(survey: Any, counts: Iterable[Sequence[int]]) -> tuple[int, int]:
+    """(satisfied, valid) answers of a paper tally (``counts[q] = [per choice…, invalid]``)."""
+    nq, nc = len(survey.questions), len(survey.choices)
+    ok = _satisfied_choices(survey)
+    satisfied = valid = 0
+    for row in list(counts)[:nq]:
+        valid += sum(row[:nc])
+        satisfied += sum(n for c, n in enumerate(row[:nc]) if c in ok)
+    return satisfied, valid
+
+
+def satisfaction_adjust(subject: Any, survey: Any, satisfied: int, valid: int) -> None:
+    """Add a subject's answers to its unit's figures (surveys of organisations only:
+    the 满意率 of a unit is the public's judgement of the unit)."""
+    if subject.member_id is not None:
+        return
+    pk, campaign = subject.organization_id, survey.campaign_id
+    tallies.adjust(
+        {
+            (pk, satisfaction_key(campaign, SATISFIED)): satisfied,
+            (pk, satisfaction_key(campaign, VALID)): valid,
+        }
+    )
+
+
+@tallies.register(SATISFACTION)
+def satisfaction_per_organization() -> Iterator[tuple[int, str, int]]:
+    from reviews.models_surveys import Survey, SurveyResponse, SurveyTally
+
+    surveys = {s.pk: s for s in Survey.objects.all()}
+    sums: dict[tuple[int, int], list[int]] = {}
+    responses = SurveyResponse.objects.filter(subject__member__isnull=True).values_list(
+        "survey_id", "subject__organization_id", "answers"
+    )
+    for survey_id, organization_id, answers in responses.iterator(chunk_size=5000):
+        survey = surveys[survey_id]
+        s, v = answer_figures(survey, answers)
+        row = sums.setdefault((organization_id, survey.campaign_id), [0, 0])
+        row[0] += s
+        row[1] += v
+    paper = SurveyTally.objects.filter(subject__member__isnull=True).values_list(
+        "subject__survey_id", "subject__organization_id", "counts"
+    )
+    for survey_id, organization_id, counts in paper.iterator(chunk_size=5000):
+        survey = surveys[survey_id]
+        s, v = tally_figures(survey, counts)
+        row = sums.setdefault((organization_id, survey.campaign_id), [0, 0])
+        row[0] += s
+        row[1] += v
+    for (organization_id, campaign_id), (s, v) in sums.items():
+        yield organization_id, satisfaction_key(campaign_id, SATISFIED), s
+        yield organization_id, satisfaction_key(campaign_id, VALID), v

@@ -1,0 +1,263 @@
+"""The 工作进度 dashboard's review figures (issue 13): 整改, 等次 and 满意率 kept as
+stored counts by the services that change them (a recount finds no drift), the
+same numbers as the lists they link to, charts drawn from them, the export, and
+queries that do not grow with the subtree."""
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from orgs import tallies
+from orgs.models import Member
+from reviews import rectify, services, surveys
+from reviews.models import Review, ReviewKind
+from reviews.models_rectify import Rectification
+from reviews.models_surveys import SurveyCodeBatch, SurveySubject
+from reviews.sheets import Entry, grid_save
+from reviews.survey_results import subtree_summary
+from reviews.tallying import GRADES, RECTIFY, SATISFACTION
+from tests.factories import MemberFactory, OrganizationFactory, sector
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date(2026, 12, 3)
+State = Rectification.State
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
+
+
+def opened(district, campaign, unit, due, by="committee"):
+    return rectify.rectification_open(
+        user=district.users[by],
+        campaign=campaign,
+        organization=unit,
+        description="公示栏承诺未及时更新，限期整改",
+        due_on=due,
+        source_kind=Rectification.SourceKind.MANUAL,
+    )
+
+
+def no_drift(*names):
+    assert tallies.drift(list(names)) == []
+
+
+def dashboard(client, organization, campaign):
+    return client.get(
+        reverse("campaign:dashboard", kwargs={"pk": organization.pk}) + f"?campaign={campaign.pk}"
+    )
+
+
+def cell(row, key):
+    return next(c for c in row.cells if c.column.key == key)
+
+
+@pytest.fixture
+def items(district, campaign):
+    """Branch: one late 待整改, one late 整改中, one 已完成, one 已核验; sibling: one late."""
+    secretary, committee = district.users["secretary"], district.users["committee"]
+    late, later = TODAY - dt.timedelta(days=5), TODAY + dt.timedelta(days=30)
+    a = opened(district, campaign, district.branch, late)
+    b = rectify.rectification_start(
+        item=opened(district, campaign, district.branch, late), user=secretary
+    )
+    c = rectify.rectification_start(
+        item=opened(district, campaign, district.branch, later), user=secretary
+    )
+    c = rectify.rectification_complete(item=c, user=secretary, evidence="已更新公示栏")
+    d = rectify.rectification_start(
+        item=opened(district, campaign, district.branch, later), user=secretary
+    )
+    d = rectify.rectification_complete(item=d, user=secretary, evidence="已更新公示栏")
+    rectify.rectification_verify(item=d, user=committee)
+    opened(district, campaign, district.sibling, late)
+    return a, b, c, d
+
+
+def test_rectification_counts_follow_every_move_and_the_daily_flag(district, campaign, items):
+    no_drift(RECTIFY)
+    assert tallies.counted([RECTIFY])  # something is counted at all
+    assert rectify.rectification_flag_overdue(TODAY) == {"flagged": 3, "cleared": 0}
+    no_drift(RECTIFY)
+    secretary = district.users["secretary"]
+    late = Rectification.objects.get(pk=items[1].pk)
+    rectify.rectification_complete(item=late, user=secretary, evidence="已整改")  # clears its flag
+    no_drift(RECTIFY)
+    done = Rectification.objects.get(pk=items[2].pk)
+    rectify.rectification_redo(item=done, user=district.users["committee"], reason="证据不足")
+    no_drift(RECTIFY)
+
+
+def test_the_childs_rectification_figures_are_the_lists_counts(district, campaign, items, login):
+    rectify.rectification_flag_overdue(TODAY)
+    client = login(district.users["committee"])
+    page = dashboard(client, district.street, campaign).context
+    (community,) = page["children"]
+    figures = community.counts[RECTIFY]
+    assert figures == {"open": 4, "overdue": 3, "verified": 1}
+    for key in ("open", "overdue", "verified"):
+        listed = client.get(cell(community, key).url)
+        assert listed.status_code == 200
+        assert listed.context["total"] == figures[key], key
+    assert page["total"].counts[RECTIFY] == figures  # the street has no item of its own
+    chart = next(c for c in page["charts"] if c.key == "rectify")
+    assert chart.series[1][1] == [3]  # 已逾期 by child
+
+
+def survey_with_answers(district, campaign):
+    survey = surveys.survey_create(
+        user=district.users["office"],
+        campaign=campaign,
+        organization=district.street,
+        title="2026年群众评议",
+        opens_on=TODAY - dt.timedelta(days=3),
+        closes_on=TODAY + dt.timedelta(days=10),
+    )
+    branch = SurveySubject.objects.get(survey=survey, organization=district.branch)
+    batch = SurveyCodeBatch.objects.create(subject=branch, size=4)
+    with transaction.atomic():  # as the slips job does it
+        codes = surveys.issue_codes(batch)
+        batch.state = SurveyCodeBatch.State.ISSUED
+        batch.save()
+    for code, given in zip(codes, [[0, 0, 2], [0, 1, 2], [1, 1, 0], [2, 0, 0]], strict=True):
+        assert surveys.answer(typed=code, answers=given, opinion="", address="a").status == "done"
+    tally = surveys.tally_save(
+        user=district.users["secretary"],
+        subject=branch,
+        attendees=7,
+        forms=6,
+        counts=[[4, 1, 0, 1], [3, 2, 1, 0], [3, 1, 1, 1]],  # the last is corrected below
+        held_on=TODAY,
+    )
+    no_drift(SATISFACTION)
+    surveys.tally_save(
+        user=district.users["secretary"],
+        subject=branch,
+        attendees=7,
+        forms=6,
+        counts=[[4, 1, 0, 1], [3, 2, 1, 0], [4, 1, 0, 1]],
+        held_on=TODAY,
+        tally=tally,
+    )
+    return survey
+
+
+def test_satisfaction_counts_are_the_survey_results_and_drawn_against_the_target(
+    district, campaign, login
+):
+    survey = survey_with_answers(district, campaign)
+    no_drift(SATISFACTION)
+    summary = subtree_summary(survey, district.community)
+    page = dashboard(login(district.users["committee"]), district.street, campaign).context
+    (community,) = page["children"]
+    assert community.counts[SATISFACTION] == {
+        "satisfied": summary.satisfied,
+        "valid": summary.valid,
+    }
+    chart = next(c for c in page["charts"] if c.key == "satisfaction")
+    rate = round(100 * summary.satisfied / summary.valid, 2)
+    assert chart.target == 90.0 and chart.series[0][1] == [rate] and chart.percent
+
+
+def test_grades_of_the_latest_closed_round_are_counted_and_charted(
+    district, campaign, login, django_capture_on_commit_callbacks
+):
+    kind = ReviewKind.objects.get(campaign=campaign, name="党员民主评议")
+    for n in range(3):
+        MemberFactory(organization=district.branch, name=f"党员{n}", number=f"G00{n}")
+    committee = district.users["committee"]
+    round_ = services.round_create(
+        user=committee,
+        campaign=campaign,
+        kind=kind,
+        organization=district.community,
+        period="2010年第四季度",
+        opens_on=dt.date(2010, 12, 1),
+        closes_on=dt.date(2010, 12, 31),
+    )
+    round_ = services.round_open(round_=round_, user=committee)
+    reviews = list(Review.objects.filter(round=round_, member__isnull=False).order_by("pk"))
+    full = dict.fromkeys([c.code for c in kind.rubric.criteria.all()], 20)
+    grid_save(
+        round_=round_,
+        unit=district.branch,
+        user=district.users["secretary"],
+        entries={reviews[0].pk: Entry(full), reviews[1].pk: Entry(full)},
+        submit=True,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.round_close(round_=round_, user=committee)
+    no_drift(GRADES)
+    graded = Review.objects.filter(round=round_).exclude(grade="").count()
+    assert graded == 2
+    page = dashboard(login(committee), district.street, campaign).context
+    (chart,) = [c for c in page["charts"] if c.key.startswith("grades-")]
+    top = Review.objects.filter(round=round_).exclude(grade="").values_list("grade", flat=True)[0]
+    assert dict(zip(chart.categories, chart.series[0][1], strict=True))[top] == 2
+    # Recomputing the results changes no count.
+    from reviews.results import round_results
+
+    round_results(round_)
+    no_drift(GRADES)
+
+
+def test_charts_come_as_json_and_the_page_loads_the_vendored_library(
+    district, campaign, items, login
+):
+    response = dashboard(login(district.users["committee"]), district.street, campaign)
+    page = response.content.decode()
+    assert '<script id="dashboard-charts" type="application/json">' in page
+    assert "vendor/echarts/echarts.min.js" in page and "js/dashboard-charts.js" in page
+    assert "<script>" not in page  # nothing inline: the CSP allows our files only
+    block = page.split('type="application/json">', 1)[1].split("</script>", 1)[0]
+    keys = [chart["key"] for chart in json.loads(block)]
+    assert {"plans", "rectify"} <= set(keys)
+    assert "pledges" not in keys  # no pledge yet: a chart of zeros is left out
+
+
+def test_the_export_has_the_pages_figures_and_its_scope(district, campaign, items, login):
+    rectify.rectification_flag_overdue(TODAY)
+    client = login(district.users["committee"])
+    url = reverse("campaign:dashboard_export", kwargs={"pk": district.street.pk, "fmt": "csv"})
+    response = client.get(url + f"?campaign={campaign.pk}")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header, total, child = rows[0], rows[1], rows[2]
+    assert total[:2] == ["合计", district.street.name] and child[1] == "第一社区党委"
+    assert child[header.index("整改逾期")] == "3" and child[header.index("整改未核验")] == "4"
+    xlsx = client.get(url.replace("csv", "xlsx") + f"?campaign={campaign.pk}")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert login(district.users["secretary"]).get(url).status_code == 404
+    assert client.get(url + "?campaign=999999").status_code == 404
+
+
+def _grow(parent, branches, campaign, district):
+    for _ in range(branches):
+        branch = OrganizationFactory(parent=parent, sector=sector("农村"))
+        Member.objects.bulk_create(
+            [MemberFactory.build(organization=branch, number=f"D{branch.pk}-{j}") for j in range(3)]
+        )
+        opened(district, campaign, branch, TODAY - dt.timedelta(days=1), by="office")
+
+
+def test_queries_do_not_grow_with_the_subtree_with_every_chart(district, campaign, items, login):
+    survey_with_answers(district, campaign)
+    client = login(district.users["office"])
+    _grow(district.community, 3, campaign, district)
+    dashboard(client, district.root, campaign)
+    with CaptureQueriesContext(connection) as small:
+        assert dashboard(client, district.root, campaign).status_code == 200
+    _grow(district.community, 30, campaign, district)
+    _grow(district.street2, 30, campaign, district)
+    with CaptureQueriesContext(connection) as big:
+        response = dashboard(client, district.root, campaign)
+    assert response.context["total"].counts[RECTIFY]["open"] > 60
+    assert len(small) == len(big)
