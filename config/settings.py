@@ -216,6 +216,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=30),
         "options": {"expires": 3600},
     },
+    # 群众评议: web answers into the dashboard's stored 满意率 counts (a minute late).
+    "fold-survey-figures": {
+        "task": "reviews.tasks.fold_survey_figures",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
     # Deadline reminders (core.reminders), each once per user and deadline.
     "send-reminders": {
         "task": "core.tasks.send_reminders",

@@ -24,6 +24,7 @@ __all__ = [
     "SurveyAttempt",
     "SurveyCode",
     "SurveyCodeBatch",
+    "SurveyFigureDelta",
     "SurveyResponse",
     "SurveySubject",
     "SurveyTally",
@@ -323,3 +324,25 @@ class SurveyAttempt(models.Model):
 
     def __str__(self) -> str:
         return self.address_hash[:8]
+
+
+class SurveyFigureDelta(models.Model):
+    """Web answers not yet in the dashboard's stored 满意率 counts: one row an
+    answer (its unit, campaign, satisfied and valid answers), folded into
+    ``orgs.tallies`` by the minutely beat job ``reviews.tasks.fold_survey_figures``.
+    A web answer only inserts this row: adjusting the tree's counts takes the
+    tallies' lock, which would make every answer of the district wait for the
+    one before. Plain integers, no foreign keys: nothing to lock, nothing that
+    names a code or a visitor."""
+
+    organization_id = models.IntegerField()
+    campaign_id = models.IntegerField()
+    satisfied = models.IntegerField()
+    valid = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("待汇总的网上评议")
+        verbose_name_plural = _("待汇总的网上评议")
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}·{self.satisfied}/{self.valid}"

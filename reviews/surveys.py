@@ -56,7 +56,12 @@ from reviews.models_surveys import (
     SurveySubject,
     SurveyTally,
 )
-from reviews.tallying import answer_figures, satisfaction_adjust, tally_figures
+from reviews.tallying import (
+    answer_figures,
+    satisfaction_adjust,
+    satisfaction_pending,
+    tally_figures,
+)
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 13
@@ -643,7 +648,7 @@ def answer(
             opinion=opinion,
             day=timezone.localdate(),
         )
-        satisfaction_adjust(subject, survey, *answer_figures(survey, list(answers)))
+        satisfaction_pending(subject, survey, *answer_figures(survey, list(answers)))
     return CodeCheck("done", _("评议已提交，感谢您的参与！"), subject)
 
 

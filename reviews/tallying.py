@@ -21,6 +21,7 @@ from collections import Counter as Multiset
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, Q
 
 from orgs import tallies
@@ -185,9 +186,52 @@ def satisfaction_adjust(subject: Any, survey: Any, satisfied: int, valid: int) -
     )
 
 
+def satisfaction_pending(subject: Any, survey: Any, satisfied: int, valid: int) -> None:
+    """A web answer's figures, waiting for ``fold_satisfaction`` (one INSERT, no
+    lock: answers come by the hundred a second)."""
+    from reviews.models_surveys import SurveyFigureDelta
+
+    if subject.member_id is not None or not valid:
+        return
+    SurveyFigureDelta.objects.create(
+        organization_id=subject.organization_id,
+        campaign_id=survey.campaign_id,
+        satisfied=satisfied,
+        valid=valid,
+    )
+
+
+FOLD_BATCH = 50_000
+
+
+def fold_satisfaction() -> int:
+    """Fold the waiting web answers into the stored counts: their sums per unit
+    in one ``tallies.adjust``, the rows deleted in the same transaction (rows a
+    second run holds are skipped). Returns how many rows were folded."""
+    from reviews.models_surveys import SurveyFigureDelta
+
+    with transaction.atomic():
+        rows = list(
+            SurveyFigureDelta.objects.select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list("pk", "organization_id", "campaign_id", "satisfied", "valid")[:FOLD_BATCH]
+        )
+        if not rows:
+            return 0
+        deltas: Multiset[tuple[int, str]] = Multiset()
+        for _pk, organization_id, campaign_id, satisfied, valid in rows:
+            deltas[(organization_id, satisfaction_key(campaign_id, SATISFIED))] += satisfied
+            deltas[(organization_id, satisfaction_key(campaign_id, VALID))] += valid
+        tallies.adjust(dict(deltas))
+        SurveyFigureDelta.objects.filter(pk__in=[r[0] for r in rows]).delete()
+    return len(rows)
+
+
 @tallies.register(SATISFACTION)
 def satisfaction_per_organization() -> Iterator[tuple[int, str, int]]:
-    from reviews.models_surveys import Survey, SurveyResponse, SurveyTally
+    """What the stored counts should hold: every answer and paper form of the
+    surveys of units, less the web answers still waiting to be folded in."""
+    from reviews.models_surveys import Survey, SurveyFigureDelta, SurveyResponse, SurveyTally
 
     surveys = {s.pk: s for s in Survey.objects.all()}
     sums: dict[tuple[int, int], list[int]] = {}
@@ -209,6 +253,13 @@ def satisfaction_per_organization() -> Iterator[tuple[int, str, int]]:
         row = sums.setdefault((organization_id, survey.campaign_id), [0, 0])
         row[0] += s
         row[1] += v
+    waiting = SurveyFigureDelta.objects.values_list(
+        "organization_id", "campaign_id", "satisfied", "valid"
+    )
+    for organization_id, campaign_id, s, v in waiting.iterator(chunk_size=5000):
+        row = sums.setdefault((organization_id, campaign_id), [0, 0])
+        row[0] -= s
+        row[1] -= v
     for (organization_id, campaign_id), (s, v) in sums.items():
         yield organization_id, satisfaction_key(campaign_id, SATISFIED), s
         yield organization_id, satisfaction_key(campaign_id, VALID), v

@@ -22,7 +22,7 @@ from reviews.models_rectify import Rectification
 from reviews.models_surveys import SurveyCodeBatch, SurveySubject
 from reviews.sheets import Entry, grid_save
 from reviews.survey_results import subtree_summary
-from reviews.tallying import GRADES, RECTIFY, SATISFACTION
+from reviews.tallying import GRADES, RECTIFY, SATISFACTION, fold_satisfaction
 from tests.factories import MemberFactory, OrganizationFactory, sector
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +129,9 @@ def survey_with_answers(district, campaign):
         batch.save()
     for code, given in zip(codes, [[0, 0, 2], [0, 1, 2], [1, 1, 0], [2, 0, 0]], strict=True):
         assert surveys.answer(typed=code, answers=given, opinion="", address="a").status == "done"
+    # The web answers wait for the minutely fold, and the recount agrees meanwhile.
+    no_drift(SATISFACTION)
+    assert fold_satisfaction() == 4 and fold_satisfaction() == 0
     tally = surveys.tally_save(
         user=district.users["secretary"],
         subject=branch,
