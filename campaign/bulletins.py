@@ -419,7 +419,10 @@ def draft_from_source(
         found.full_clean()
         found.save()
         audit.record(found, action, before, organization_id=organization.pk)
-        for old in found.attachments.filter(name=file_name):
+        # The document made before, whatever minute its name was stamped with
+        # (core.documents.file_name: 标题-代码-年月日-时分.ext).
+        stem = re.sub(r"-\d{8}-\d{4}(\.\w+)$", "", file_name)
+        for old in found.attachments.filter(name__startswith=stem):
             old.file.delete(save=False)
             old.delete()
         upload = ContentFile(file_data, name=file_name)

@@ -4,6 +4,7 @@ year, bad input refused in Chinese with nothing written, the login-free
 home page's 最新简报, and a spot-check round's 检查通报 landing as a draft."""
 
 import datetime as dt
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -376,7 +377,12 @@ def test_a_spot_check_report_lands_as_a_draft_once_and_follows_until_published(
         state="checked", findings="公示栏未更新"
     )
     Job.objects.all().delete()
-    with django_capture_on_commit_callbacks(execute=True):
+    # A minute later (the file's name is stamped to the minute): still one file.
+    later = timezone.now() + dt.timedelta(minutes=2)
+    with (
+        mock.patch("core.documents.timezone.now", lambda: later),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         client.post(reverse("reviews:spotcheck_report", kwargs={"pk": round_.pk}))
     bulletin = Bulletin.objects.get()
     assert "第二党支部：公示栏未更新" in bulletin.body and bulletin.attachments.count() == 1
