@@ -110,10 +110,6 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
     shown = [row["subject"].pk for row in rows]
     for batch in SurveyCodeBatch.objects.filter(subject_id__in=shown).order_by("pk"):
         batches.setdefault(batch.subject_id, []).append(batch)
-    covered = SurveyCodeBatch.objects.filter(
-        subject__survey=survey,
-        state__in=[SurveyCodeBatch.State.PENDING, SurveyCodeBatch.State.ISSUED],
-    ).values("subject_id")
     for row in rows:
         row["batches"] = batches.get(row["subject"].pk, [])
         row["opinions"] = surveys.may_read_opinions(request.user, row["subject"])
@@ -122,7 +118,7 @@ def survey_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "total": survey_results.subtree_summary(survey, survey.organization),
         "rows": rows,
         "page": page,
-        "uncovered": survey.subjects.exclude(pk__in=covered).count(),
+        "uncovered": surveys.uncovered(survey).count(),
         "choices": [c["label"] for c in survey.choices],
         "batch_form": BatchForm(initial={"size": 30}),
     }

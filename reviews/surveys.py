@@ -376,6 +376,15 @@ def batch_request(*, user: Any, subject: SurveySubject, size: int) -> SurveyCode
     return batch
 
 
+def uncovered(survey: Survey) -> QuerySet[SurveySubject]:
+    """The survey's subjects with no batch issued or being made (what 全部发放 covers)."""
+    covered = SurveyCodeBatch.objects.filter(
+        subject__survey=survey,
+        state__in=[SurveyCodeBatch.State.PENDING, SurveyCodeBatch.State.ISSUED],
+    ).values("subject_id")
+    return SurveySubject.objects.filter(survey=survey).exclude(pk__in=covered)
+
+
 def batches_request(*, user: Any, survey: Survey, size: int) -> tuple[list[SurveyCodeBatch], Any]:
     """发放 for the whole survey: a batch of ``size`` codes for every subject that
     has none issued or being made, and one job that writes them all and renders
@@ -395,16 +404,7 @@ def batches_request(*, user: Any, survey: Survey, size: int) -> tuple[list[Surve
         # One request at a time per survey: a second one waits here, then finds
         # the subjects already given batches.
         Survey.objects.select_for_update().filter(pk=survey.pk).first()
-        covered = SurveyCodeBatch.objects.filter(
-            subject__survey=survey,
-            state__in=[SurveyCodeBatch.State.PENDING, SurveyCodeBatch.State.ISSUED],
-        ).values("subject_id")
-        subjects = list(
-            SurveySubject.objects.filter(survey=survey)
-            .exclude(pk__in=covered)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        subjects = list(uncovered(survey).order_by("pk").values_list("pk", flat=True))
         if not subjects:
             raise SurveyError(_("每个评议对象都已发放评议码；如需补发，请在该评议对象一行单独发放"))
         total = len(subjects) * size
