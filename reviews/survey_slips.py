@@ -23,7 +23,6 @@ from django.utils.translation import gettext_lazy as _
 from core import documents, pdf
 from core.jobs import JobError, job_save_output, register
 from core.models import Job
-from orgs import selectors
 from reviews import surveys
 from reviews.models_surveys import SurveyCodeBatch
 
@@ -117,16 +116,19 @@ def _reach(job: Job, user: Any) -> bool:
     return batch is not None and surveys.may_manage(user, batch.subject.survey)
 
 
+def _starter_may_issue(job: Job, survey: Any) -> None:
+    """The job runs as its starter: refused if they may no longer issue codes
+    for the survey (their grant was withdrawn since they asked)."""
+    if job.created_by is not None and not surveys.may_manage(job.created_by, survey):
+        raise JobError(_("您不能为这次群众评议发放评议码"))
+
+
 @register(SLIPS, _("群众评议卡"), reach=_reach)
 def run_slips(job: Job, report: Any) -> None:
     batch = _batch(job)
     if batch is None:
         raise JobError(_("评议码批次不存在"))
-    survey = batch.subject.survey
-    if job.created_by is not None and not selectors.can(
-        job.created_by, selectors.REVIEW, survey.organization
-    ):
-        raise JobError(_("您不能为这次群众评议发放评议码"))
+    _starter_may_issue(job, batch.subject.survey)
     if batch.state != SurveyCodeBatch.State.PENDING:
         job.result = {"batch": batch.pk, "state": batch.state, "slips": batch.size}
         job.save(update_fields=["result"])
@@ -169,8 +171,7 @@ def run_slips_all(job: Job, report: Any) -> None:
     survey = _bulk_survey(job)
     if survey is None:
         raise JobError(_("群众评议不存在"))
-    if job.created_by is not None and not surveys.may_manage(job.created_by, survey):
-        raise JobError(_("您不能为这次群众评议发放评议码"))
+    _starter_may_issue(job, survey)
     ids = [int(pk) for pk in job.params.get("batches", [])]
     with transaction.atomic():
         batches = list(

@@ -351,6 +351,18 @@ def _with_members(survey: Survey, campaign: Campaign, organization: Organization
 # ------------------------------------------------------------------ batches
 
 
+def may_issue(user: Any, survey: Survey, size: int) -> None:
+    """Raise why ``user`` may not issue batches of ``size`` codes for the survey:
+    not the office or a committee above its subjects, a size outside a batch's
+    cap, or the survey closed."""
+    if not may_manage(user, survey):
+        raise SurveyError(_("只有活动办公室或上级党组织可以发放评议码"))
+    if not 1 <= size <= BATCH_MAX:
+        raise SurveyError(_("每批评议码数量应在 1 至 %(max)s 之间") % {"max": BATCH_MAX})
+    if survey.closes_on < timezone.localdate():
+        raise SurveyError(_("评议已于 %(day)s 截止，不能再发放评议码") % {"day": survey.closes_on})
+
+
 def batch_request(*, user: Any, subject: SurveySubject, size: int) -> SurveyCodeBatch:
     """Ask for a batch of ``size`` codes for a subject: the batch is recorded
     (生成中) and the job that writes its codes and renders their slips is
@@ -359,12 +371,7 @@ def batch_request(*, user: Any, subject: SurveySubject, size: int) -> SurveyCode
     from reviews.survey_slips import SLIPS
 
     survey = subject.survey
-    if not may_manage(user, survey):
-        raise SurveyError(_("只有活动办公室或上级党组织可以发放评议码"))
-    if not 1 <= size <= BATCH_MAX:
-        raise SurveyError(_("每批评议码数量应在 1 至 %(max)s 之间") % {"max": BATCH_MAX})
-    if survey.closes_on < timezone.localdate():
-        raise SurveyError(_("评议已于 %(day)s 截止，不能再发放评议码") % {"day": survey.closes_on})
+    may_issue(user, survey, size)
     with transaction.atomic():
         batch = SurveyCodeBatch.objects.create(
             subject=subject,
@@ -395,12 +402,7 @@ def batches_request(*, user: Any, survey: Survey, size: int) -> tuple[list[Surve
     from core.jobs import job_start
     from reviews.survey_slips import SLIPS_ALL
 
-    if not may_manage(user, survey):
-        raise SurveyError(_("只有活动办公室或上级党组织可以发放评议码"))
-    if not 1 <= size <= BATCH_MAX:
-        raise SurveyError(_("每批评议码数量应在 1 至 %(max)s 之间") % {"max": BATCH_MAX})
-    if survey.closes_on < timezone.localdate():
-        raise SurveyError(_("评议已于 %(day)s 截止，不能再发放评议码") % {"day": survey.closes_on})
+    may_issue(user, survey, size)
     with transaction.atomic():
         # One request at a time per survey: a second one waits here, then finds
         # the subjects already given batches.
