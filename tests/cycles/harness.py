@@ -235,17 +235,23 @@ def grid_submit(
     unit: Organization,
     user: str,
     *,
-    scores: dict[int, Any],
+    scores: dict[int, Any] | None = None,
+    grades: dict[int, str] | None = None,
     opinions: dict[int, str] | None = None,
 ) -> list[Review]:
-    """A unit's grid through its page: every criterion of each subject scored
-    ``scores[subject pk]`` (member or organisation pk), opinions by subject, submitted."""
+    """A unit's grid through its page, submitted: every criterion of each subject
+    scored ``scores[subject pk]`` (member or organisation pk), or (a kind voting
+    by grade) the subject's grade ``grades[subject pk]``; opinions by subject."""
     reviews = list(sheets.grid_reviews(round_, unit))
     codes = list(round_.kind.rubric.criteria.values_list("code", flat=True))
     data: dict[str, Any] = {"submit": "1"}
     for review in reviews:
         subject = review.member_id or review.organization_id
-        data |= {f"s-{review.pk}-{code}": str(scores[subject]) for code in codes}
+        if grades is not None:
+            data[f"g-{review.pk}"] = grades[subject]
+        else:
+            assert scores is not None
+            data |= {f"s-{review.pk}-{code}": str(scores[subject]) for code in codes}
         if opinions and subject in opinions:
             data[f"o-{review.pk}"] = opinions[subject]
     url = reverse("reviews:grid", kwargs={"pk": round_.pk, "organization_pk": unit.pk})
