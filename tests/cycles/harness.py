@@ -260,6 +260,31 @@ def grid_submit(
     return reviews
 
 
+def upward_submit(
+    cycle: Cycle, round_: ReviewRound, unit: Organization, user: str, score: Any, opinion: str = ""
+) -> None:
+    """下级评上级 through its page: the unit's secretary scores the organisation
+    above it on every criterion, with an opinion, and submits (anonymously)."""
+    above = Review.objects.get(round=round_, organization_id=unit.parent_id, member__isnull=True)
+    codes = round_.kind.rubric.criteria.values_list("code", flat=True)
+    data = {f"s-{above.pk}-{code}": str(score) for code in codes} | {"submit": "1"}
+    if opinion:
+        data[f"o-{above.pk}"] = opinion
+    url = reverse("reviews:upward", kwargs={"pk": round_.pk, "organization_pk": unit.pk})
+    client = cycle.as_user(user)
+    assert "下级评上级不记名" in client.get(url).content.decode()
+    posted = client.post(url, data)
+    assert posted.status_code == 302, posted.content.decode()[:2000]
+
+
+def round_publish(cycle: Cycle, round_: ReviewRound, user: str = "office") -> ReviewRound:
+    published = cycle.as_user(user).post(reverse("reviews:round_publish", kwargs={"pk": round_.pk}))
+    assert messages_of(published)[-1] == "评议结果已公布"
+    round_.refresh_from_db()
+    assert round_.state == ReviewRound.State.PUBLISHED
+    return round_
+
+
 def round_close(cycle: Cycle, round_: ReviewRound, user: str = "office") -> ReviewRound:
     """结束 through the round's page; its results job runs (inline) on commit."""
     with cycle.capture(execute=True):

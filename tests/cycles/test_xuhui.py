@@ -100,9 +100,7 @@ def test_xuhui_cycle(cycle_of):
     assert h.review_of(scored[QUARTERS[1]], d.branch).composite == Decimal("95.00")
 
     # 整改 from the committee's 讲评 opinion on the sibling branch, once published.
-    c.as_user("office").post(reverse("reviews:round_publish", kwargs={"pk": q2.pk}))
-    q2.refresh_from_db()
-    assert q2.state == ReviewRound.State.PUBLISHED
+    h.round_publish(c, q2)
     item = h.rectify_from(
         c,
         "review_opinion",
