@@ -31,12 +31,19 @@ from campaign.seeds import seed_data
 from core.models import Job
 from orgs.models import Member, Organization, Role
 from pledges.models import Pledge
-from reviews import sheets, surveys
+from reviews import sheets
 from reviews.models import Review, ReviewRound
 from reviews.models_rectify import Rectification
 from reviews.models_surveys import Survey, SurveyResponse, SurveySubject
-from tests.factories import District, MemberFactory, OrganizationFactory, grant, make_district
-from tests.factories import UserFactory, sector
+from tests.factories import (
+    District,
+    MemberFactory,
+    OrganizationFactory,
+    UserFactory,
+    grant,
+    make_district,
+    sector,
+)
 
 DEEDS = "该同志带头公开承诺并逐项兑现，帮助群众解决实际困难，所在党组织和群众评价较高。"
 CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{5}")
@@ -416,28 +423,40 @@ def award_round(
     *,
     name: str | None = None,
 ) -> AwardRound:
-    """An award round at an award milestone, configured as the admin does it
-    (checked by the model's rules), its categories' quotas allocated by the
-    office to the root's children and by the street to the community."""
+    """An award round at an award milestone, configured by the system admin on
+    the admin's page (the round and its categories inline, checked by the
+    models' rules), 推荐 closing a month before the moment; then each category's
+    quota allocated by the office to the root's children and by the street to
+    the community."""
     moment = milestone.date
-    round_ = AwardRound(
-        campaign=cycle.campaign,
-        milestone=milestone,
-        name=name or milestone.name,
-        nomination_deadline=moment - dt.timedelta(days=30),
-        endorsement_deadline=moment - dt.timedelta(days=20),
-        review_deadline=moment - dt.timedelta(days=10),
-        publicity_days=7,
-    )
-    round_.full_clean()
-    round_.save()
-    for position, (label, subject, total, basis) in enumerate(categories):
-        category = AwardCategory(
-            round=round_, name=label, subject=subject, total_quota=total, basis=basis
-        )
-        category.position = position
-        category.full_clean()
-        category.save()
+    data: dict[str, Any] = {
+        "campaign": cycle.campaign.pk,
+        "milestone": milestone.pk,
+        "name": name or milestone.name,
+        "nomination_deadline": (moment - dt.timedelta(days=30)).isoformat(),
+        "endorsement_deadline": (moment - dt.timedelta(days=20)).isoformat(),
+        "review_deadline": (moment - dt.timedelta(days=10)).isoformat(),
+        "publicity_days": "7",
+        "categories-TOTAL_FORMS": str(len(categories)),
+        "categories-INITIAL_FORMS": "0",
+        "categories-MIN_NUM_FORMS": "0",
+        "categories-MAX_NUM_FORMS": "1000",
+        "_save": "保存",
+    }
+    for i, (label, subject, total, basis) in enumerate(categories):
+        data |= {
+            f"categories-{i}-position": str(i),
+            f"categories-{i}-name": label,
+            f"categories-{i}-subject": subject,
+            f"categories-{i}-total_quota": str(total),
+            f"categories-{i}-basis": basis,
+            f"categories-{i}-minimum_per_child": "0",
+        }
+    saved = cycle.as_user("admin").post(reverse("admin:awards_awardround_add"), data)
+    assert saved.status_code == 302, saved.content.decode()[:3000]
+    round_ = AwardRound.objects.get(campaign=cycle.campaign, name=data["name"])
+    assert round_.milestone == milestone and round_.state == AwardRound.State.DRAFT
+    for category in round_.categories.order_by("position"):
         quotas.quota_allocate(
             user=cycle.users["office"], category=category, organization=cycle.district.root
         )

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from awards import quotas
 from awards.models import AwardCategory, Nomination
 from campaign.models import Milestone
 from orgs.models import Member
@@ -82,10 +83,8 @@ def test_licheng_cycle(cycle_of):
     )
     for round_ in (district_round, quarter_round):
         h.round_close(c, round_)
-    assert (h.review_of(district_round, d.street).composite, h.review_of(district_round, d.street).grade) == (
-        Decimal("95.00"),
-        "好",
-    )
+    street = h.review_of(district_round, d.street)
+    assert (street.composite, street.grade) == (Decimal("95.00"), "好")  # 好 counts 95
     assert h.review_of(district_round, d.street2).grade == "较好"
     assert {
         org.name: h.review_of(quarter_round, org).grade
@@ -101,11 +100,12 @@ def test_licheng_cycle(cycle_of):
 
     # 群众评议 on the document's three questions, with one-time codes.
     survey = h.survey_create(c, d.community, "2010年上半年群众评议", D(2010, 6, 20), D(2010, 6, 30))
-    assert survey.questions == list(DEFAULT_QUESTIONS) == [
+    assert list(DEFAULT_QUESTIONS) == [
         "党性观念强不强",
         "联系服务群众够不够",
         "发挥先锋模范作用明显不明显",
     ]
+    assert survey.questions == list(DEFAULT_QUESTIONS)
     subject = SurveySubject.objects.get(survey=survey, organization=d.branch)
     codes = h.survey_codes(c, subject, 3)
     form = c.as_user("anonymous").get(reverse("survey_code", args=[codes[0]])).content.decode()
@@ -139,7 +139,11 @@ def test_licheng_cycle(cycle_of):
     Member.objects.filter(pk=d.own_member.pk).update(is_party_worker=True)
     round_ = h.award_round(c, c.milestone("2011年“七一”表彰"), CATEGORIES)
     categories = list(round_.categories.order_by("position"))
-    assert [k.name for k in categories] == [name for name, *_ in CATEGORIES]
+    assert [(k.name, k.subject) for k in categories] == [(n, s) for n, s, *_ in CATEGORIES]
+    page = c.as_user("office").get(reverse("awards:round_detail", args=[round_.pk]))
+    assert all(name in page.content.decode() for name, *_ in CATEGORIES)
+    # The office's totals handed down: the street's share to its one community.
+    assert [quotas.quota_for(k, d.community) for k in categories] == [3, 8, 8]
     c.clock.set(D(2011, 5, 20))
     assert h.award_move(c, round_, "open")[-1] == "评选表彰已更新"
     subjects = [d.branch, d.member, d.own_member]

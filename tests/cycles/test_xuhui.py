@@ -116,7 +116,9 @@ def test_xuhui_cycle(cycle_of):
 
     # 群众评议 of the community's branches by residents with one-time codes.
     c.clock.set(D(2010, 9, 26))
-    survey = h.survey_create(c, d.community, "2010年第三季度群众评议", D(2010, 9, 26), D(2010, 9, 30))
+    survey = h.survey_create(
+        c, d.community, "2010年第三季度群众评议", D(2010, 9, 26), D(2010, 9, 30)
+    )
     subject = SurveySubject.objects.get(survey=survey, organization=d.branch)
     *codes, spare = h.survey_codes(c, subject, 4)
     for code, answer in zip(codes, [[0, 0, 0], [0, 1, 0], [2, 0, 0]], strict=True):
