@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from awards.models import AwardCategory, AwardRound, EligibilityRule
 from campaign.models import Milestone
-from reviews.models import ReviewRound
+from core.models import Job
+from reviews.models import Meeting, ReviewRound
 from reviews.models_surveys import SurveySubject
 from tests.cycles import harness as h
 
@@ -69,7 +70,30 @@ def test_xuhui_cycle(cycle_of):
         assert set(rounds) == {BRANCH_KIND, MEMBER_KIND}
         members, branches = rounds[MEMBER_KIND], rounds[BRANCH_KIND]
         assert members.period == branches.period == quarter.removesuffix("讲评")
-        # 党支部讲评 of each member first, then the community's 讲评 of its branches.
+        # The branch's 讲评会 (a 专题组织生活会 with residents invited), each
+        # member's 陈述, the branch's 讲评 of each member; then the community's
+        # 讲评 of its branches.
+        meeting = reverse(
+            "reviews:meeting", kwargs={"pk": members.pk, "organization_pk": d.branch.pk}
+        )
+        held = c.as_user("secretary").post(
+            meeting,
+            {
+                "held_on": day.isoformat(),
+                "place": "社区党员活动室",
+                "attendees": "2",
+                "public_attendees": "5",
+                "minutes": "每名党员陈述本季度参加创先争优活动情况，群众代表参与评价。",
+            },
+        )
+        assert held.status_code == 302, held.content.decode()[:2000]
+        assert Meeting.objects.get(round=members, organization=d.branch).public_attendees == 5
+        own = h.review_of(members, d.own_member)
+        stated = c.as_user("member").post(
+            reverse("reviews:statement", kwargs={"review_pk": own.pk}),
+            {"text": f"{quarter.removesuffix('讲评')}带头参加世博志愿服务十次"},
+        )
+        assert h.messages_of(stated) == ["自评陈述已保存"]
         h.grid_submit(
             c, members, d.branch, "secretary", scores={d.member.pk: 18, d.own_member.pk: 16}
         )
@@ -101,6 +125,15 @@ def test_xuhui_cycle(cycle_of):
 
     # 整改 from the committee's 讲评 opinion on the sibling branch, once published.
     h.round_publish(c, q2)
+    # The quarter's 讲评报告 of the sibling branch, made by its job.
+    with c.capture(execute=True):
+        started = c.as_user("office").post(
+            reverse("reviews:report_start", kwargs={"pk": q2.pk, "organization_pk": d.sibling.pk})
+        )
+    job = Job.objects.get(pk=started["Location"].rstrip("/").rsplit("/", 1)[-1])
+    report = h.pdf_text(h.job_file(c.client, job))
+    assert f"{d.sibling.name}2010年第二季度季度讲评（党支部）讲评报告" in report
+    assert "综合得分75.00分，等次为一般" in report and "党员活动阵地的公示内容陈旧" in report
     item = h.rectify_from(
         c,
         "review_opinion",
