@@ -11,6 +11,7 @@ evaluators count only from three), and a member of staff of the community
 """
 
 import datetime as dt
+import io
 import re
 import subprocess
 from collections.abc import Callable, Iterable
@@ -102,8 +103,8 @@ def build(seed: str, monkeypatch, capture, today: dt.date) -> Cycle:
     third = OrganizationFactory(
         code="R-S1-C1-B3", name="第三党支部", parent=district.community, sector=sector()
     )
-    third.refresh_from_db()
-    for org in (district.branch, district.sibling, district.community, district.street):
+    # The insert renumbered the tree: every unit held here is read again.
+    for org in (third, *(v for v in vars(district).values() if isinstance(v, Organization))):
         org.refresh_from_db()
     third_member = MemberFactory(organization=third)
     users = dict(district.users)
@@ -113,7 +114,7 @@ def build(seed: str, monkeypatch, capture, today: dt.date) -> Cycle:
     grant(users["third_secretary"], Role.BRANCH_SECRETARY, third)
     for guidance in seed_data(seed)["sector_guidance"]:
         sector(guidance["sector"])
-    call_command("load_campaign", seed, "--root", district.root.code, stdout=_Sink())
+    call_command("load_campaign", seed, "--root", district.root.code, stdout=io.StringIO())
     campaign = Campaign.objects.get(organization=district.root)
     return Cycle(
         seed=seed,
@@ -125,14 +126,6 @@ def build(seed: str, monkeypatch, capture, today: dt.date) -> Cycle:
         third_member=third_member,
         users=users,
     )
-
-
-class _Sink:
-    def write(self, *_args: Any) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
 
 
 def messages_of(response) -> list[str]:
