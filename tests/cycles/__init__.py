@@ -1,0 +1,1 @@
+"""One test per seed campaign: the whole cycle through the services and pages."""
