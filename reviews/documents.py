@@ -223,6 +223,7 @@ def report_context(
         if scored
         else None,
         "opinions": opinions(([own] if own else []) + members, evaluators),
+        "heading": report_heading(round_),
         "min_evaluators": kind.min_evaluators,
         # The anonymous kinds this kind uses: the notes on 人数不足 name only those.
         "anonymous": "、".join(
@@ -232,7 +233,14 @@ def report_context(
 
 
 def report_title(round_: ReviewRound, organization: Organization) -> str:
-    return f"{organization.name}{round_.period}{round_.kind.name}讲评报告"
+    """第一党支部2010年第四季度党员民主评议讲评报告."""
+    return f"{organization.name}{report_heading(round_)}"
+
+
+def report_heading(round_: ReviewRound) -> str:
+    """The report's name after the organisation's: a round named as a 讲评 is not
+    said twice (2010年第二季度讲评（党支部）报告)."""
+    return f"{round_.name}{'报告' if '讲评' in round_.kind.name else '讲评报告'}"
 
 
 def render_report(round_: ReviewRound, organization: Organization, found, head) -> bytes:

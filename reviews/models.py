@@ -216,7 +216,17 @@ class ReviewRound(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.period}{self.kind}"
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The period and the kind, a word they share said once: 2010年第二季度
+        and 季度讲评（党支部） are 2010年第二季度讲评（党支部）."""
+        period, kind = self.period, self.kind.name
+        for word in ("季度", "年度"):
+            if period.endswith(word) and kind.startswith(word):
+                kind = kind[len(word) :]
+        return f"{period}{kind}"
 
     def clean(self) -> None:
         raise_problems(round_problems(self))

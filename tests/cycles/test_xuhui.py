@@ -132,7 +132,7 @@ def test_xuhui_cycle(cycle_of):
         )
     job = Job.objects.get(pk=started["Location"].rstrip("/").rsplit("/", 1)[-1])
     report = h.pdf_text(h.job_file(c.client, job))
-    assert f"{d.sibling.name}2010年第二季度季度讲评（党支部）讲评报告" in report
+    assert f"{d.sibling.name}2010年第二季度讲评（党支部）报告" in report
     assert "综合得分75.00分，等次为一般" in report and "党员活动阵地的公示内容陈旧" in report
     item = h.rectify_from(
         c,
