@@ -8,7 +8,8 @@
   or above it; a 公开 one by everyone (and on ``/jianbao/``); drafts and
   withdrawn ones by those who may write them.
 - **期数**: given at 发布, the next number of the issuing organisation's year
-  (per organisation and year, whatever the kind), taken under a lock on the
+  in the bulletin's kind (工作简报, 通报 and 检查通报 are each their own
+  series, as an office numbers them), taken under a lock on the
   organisation's row, so two publishers never print the same number; a
   unique constraint backs it.
 - **Body**: plain text (control characters stripped, line ends normalised,
@@ -285,10 +286,11 @@ def _next_year(bulletin: Bulletin) -> int:
 
 
 def _next_number(bulletin: Bulletin) -> int:
-    """The issuing organisation's next 期数 this year, under a lock on its row."""
+    """The issuing organisation's next 期数 this year in the bulletin's kind, under
+    a lock on the organisation's row."""
     Organization.objects.select_for_update().filter(pk=bulletin.organization_id).first()
     last = Bulletin.objects.filter(
-        organization_id=bulletin.organization_id, year=_next_year(bulletin)
+        organization_id=bulletin.organization_id, kind=bulletin.kind, year=_next_year(bulletin)
     ).aggregate(n=Max("number"))["n"]
     return (last or 0) + 1
 

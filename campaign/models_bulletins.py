@@ -91,11 +91,12 @@ class Bulletin(models.Model):
             models.Index(fields=["organization", "state"], name="bulletin_org_state"),
         ]
         constraints = [
-            # 第 n 期 once per issuing organisation and year.
+            # 第 n 期 once per issuing organisation, kind and year: 工作简报, 通报
+            # and 检查通报 are each their own series.
             models.UniqueConstraint(
-                fields=["organization", "year", "number"],
+                fields=["organization", "kind", "year", "number"],
                 condition=Q(number__isnull=False),
-                name="bulletin_number_per_org_year",
+                name="bulletin_number_per_org_kind_year",
             ),
             # One bulletin per source record (a round's 检查通报 lands once).
             models.UniqueConstraint(

@@ -53,21 +53,24 @@ def counts():
 # ------------------------------------------------------------------ writes
 
 
-def test_publishing_numbers_per_organisation_and_year_and_stamps_who(district, campaign):
+def test_publishing_numbers_per_organisation_kind_and_year_and_stamps_who(district, campaign):
     first = published(district, campaign)
     second = published(district, campaign, kind=Bulletin.Kind.NOTICE, title="通报")
+    again = published(district, campaign, title="第二期简报")
     other = bulletins.bulletin_publish(
         bulletin=make(district, campaign, by="office", org=district.root),
         user=district.users["office"],
     )
     year = timezone.localdate().year
-    assert (first.year, first.number, second.number, other.number) == (year, 1, 2, 1)
+    # 工作简报 and 通报 are each their own series; another organisation its own.
+    numbers = (first.number, again.number, second.number, other.number)
+    assert (first.year, *numbers) == (year, 1, 2, 1, 1)
     assert first.number_text == f"{year}年第1期"
     assert first.published_by == district.users["committee"] and first.published_at
     # Last year's numbers do not count toward this year's.
     Bulletin.objects.filter(pk=first.pk).update(year=year - 1, number=7)
     third = published(district, campaign, title="第三份")
-    assert third.number == 3
+    assert third.number == 3  # after 第2期 (again): last year's 第7期 is not counted
     verbs = AuditEntry.objects.filter(model="campaign.bulletin", object_id=str(second.pk))
     assert set(verbs.values_list("verb", flat=True)) == {"", "publish"}
 
