@@ -30,6 +30,7 @@ import http.client
 import os
 import queue
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -227,14 +228,20 @@ def web(survey, codes: list[str], args) -> None:
 
         threads = [threading.Thread(target=client) for _ in range(args.clients)]
         start = time.perf_counter()
+        own_cpu = time.process_time()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         took = time.perf_counter() - start
+        own_cpu = time.process_time() - own_cpu
     finally:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         server.terminate()
         server.wait()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # gunicorn's master reaps its workers, so its usage holds theirs.
+    server_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     responses = SurveyResponse.objects.filter(survey=survey).count()
     used = SurveyCode.objects.filter(batch__subject__survey=survey, used=True).count()
 
@@ -252,6 +259,11 @@ def web(survey, codes: list[str], args) -> None:
         f"(target p95 ≤ 100 ms)"
     )
     print(f"   outcomes: {statuses}")
+    if answers:
+        print(
+            f"   CPU per answer: gunicorn {server_cpu / len(answers) * 1000:.1f} ms, "
+            f"these clients {own_cpu / len(answers) * 1000:.1f} ms (PostgreSQL's not counted)"
+        )
     print(
         f"   responses {responses}, codes used {used}, answered 'done' {statuses.get('done', 0)}: "
         f"lost {max(0, used - responses)}, double {max(0, responses - used)}"
