@@ -1,0 +1,543 @@
+"""A fifth campaign, set up by the system administrator through the admin pages
+alone, then run through its whole cycle on the product's own pages.
+
+青石街道's “红色管家” campaign is none of the four seeds: a 街道党工委 as its
+root, two phases, its own rubrics (“三个好” for organisations, “三带头” for
+members), only the 街道社区 branches take part, its own plan sections, a
+contact point, a review kind scored by the community committee and the
+contact-point leader (70 : 30), and an award round with its categories, quotas
+and 评选条件. The tree, the members, the users and their grants are made in the
+admin too. Nothing is configured through a service or the ORM: the database is
+only read, to check what the pages did.
+
+Then each role does its part on its own pages: the branch files its plan and the
+community accepts it; the branch's pledge is approved and shown on the public
+board; the public answer a survey with the codes printed on the slips (read
+back from the PDF), which then closes; its opinion becomes a rectification,
+done and verified; a review round is opened, scored, closed and published; the
+award round goes from 推荐 through 层层推荐, 复审 and 公示 to 表彰, and the
+表彰决定 PDF names the awardees and carries the round's 文号.
+
+The product's clock (``django.utils.timezone.now``) is moved from day to day so
+that dates (deadlines, the survey's close, the end of 公示) pass as they would.
+"""
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from awards.models import Award, AwardCategory, AwardRound, EligibilityRule, Nomination, Quota
+from campaign.models import Campaign, ContactPoint, Plan, PlanSection, Rubric
+from core.models import AuditEntry, DocumentNumber, Job
+from orgs.models import Member, Organization, RoleGrant, Sector
+from pledges.models import Pledge
+from reviews.models import Review, ReviewKind, ReviewRound
+from reviews.models_rectify import Rectification
+from reviews.models_surveys import Survey, SurveyResponse, SurveySubject
+from tests.campaign.test_admin import read_form, rows
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+needs_poppler = pytest.mark.skipif(
+    not shutil.which("pdftotext"), reason="poppler-utils is not installed"
+)
+
+
+class Clock:
+    """The product's "now": a fixed morning in Shanghai, moved on by the test."""
+
+    def __init__(self, monkeypatch, day: dt.date):
+        self.set(day)
+        monkeypatch.setattr(timezone, "now", lambda: self.at)
+
+    def set(self, day: dt.date, hour: int = 9) -> None:
+        self.at = dt.datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI).astimezone(
+            dt.UTC
+        )
+
+
+class Admin:
+    """The system administrator at the admin pages: every form is read from its
+    page and posted back as a browser would, with the administrator's entries."""
+
+    def __init__(self, user, capture):
+        self.client = Client()
+        self.client.force_login(user)
+        self.capture = capture
+
+    def add(self, model: type, values: dict, inlines: dict | None = None):
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
+        return self._post(url, opts.model_name, values, inlines)
+
+    def change(self, obj, values: dict, inlines: dict | None = None):
+        opts = obj._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        return self._post(url, opts.model_name, values, inlines)
+
+    def _post(self, url, model_name, values, inlines):
+        data = read_form(self.client, url, model_name)
+        for key, value in values.items():
+            if isinstance(value, list | tuple):
+                data[key] = [str(v) for v in value]
+            else:
+                data[key] = str(value)
+        for prefix, items in (inlines or {}).items():
+            start = int(data.get(f"{prefix}-INITIAL_FORMS", "0"))
+            data.update(rows(prefix, items, start=start))
+        with self.capture(execute=True):
+            return self.client.post(url, data)
+
+    def made(self, response, model: type):
+        """The object a successful add made (the admin redirects to its list)."""
+        assert response.status_code == 302, _errors(response)
+        return model._default_manager.latest("pk")
+
+
+def _errors(response) -> str:
+    """The error lists of a refused admin page, for the assertion message."""
+    page = response.content.decode()
+    found = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', page, re.S)
+    return " | ".join(re.sub(r"<[^>]+>", "", f).strip() for f in found) or page[:3000]
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]] if response.context else []
+
+
+class Person:
+    """A user of the product on its pages (logged in afresh, since the clock moves)."""
+
+    def __init__(self, user, capture):
+        self.user, self.capture = user, capture
+
+    def client(self) -> Client:
+        client = Client()
+        client.force_login(self.user)
+        return client
+
+    def get(self, url, **params):
+        response = self.client().get(url, params)
+        assert response.status_code == 200, (url, response.status_code)
+        return response.content.decode()
+
+    def post(self, url, data=None, *, follow=True):
+        with self.capture(execute=True):
+            return self.client().post(url, data or {}, follow=follow)
+
+
+# ------------------------------------------------------------------ set-up in the admin
+
+
+def _sector(admin: Admin, name: str) -> Sector:
+    """The sector, added on its admin page if the data migration's rows are gone
+    (a transactional test run earlier flushes them)."""
+    found = Sector.objects.filter(name=name).first()
+    if found is not None:
+        return found
+    return admin.made(admin.add(Sector, {"name": name, "position": 0}), Sector)
+
+
+def _organization(admin: Admin, parent, code, name, kind, sector, **extra) -> Organization:
+    values = {
+        "code": code,
+        "name": name,
+        "kind": kind,
+        "sector": sector.pk,
+        "parent": parent.pk if parent else "",
+        "is_active": "on",
+        **extra,
+    }
+    response = admin.add(Organization, values)
+    assert response.status_code == 302, _errors(response)
+    return Organization.objects.get(code=code)
+
+
+def _member(admin: Admin, organization, number, name, **extra) -> Member:
+    values = {
+        "number": number,
+        "name": name,
+        "gender": "female",
+        "birth_date": "1980-05-01",
+        "joined_on": "2005-07-01",
+        "category": "full",
+        "organization": organization.pk,
+        **extra,
+    }
+    response = admin.add(Member, values)
+    assert response.status_code == 302, _errors(response)
+    return Member.objects.get(number=number)
+
+
+def _user(admin: Admin, username: str, grants=()):
+    response = admin.add(
+        get_user_model(),
+        {
+            "username": username,
+            "usable_password": "true",
+            "password1": "qingshi-2025-pw",
+            "password2": "qingshi-2025-pw",
+        },
+    )
+    assert response.status_code == 302, _errors(response)
+    user = get_user_model().objects.get(username=username)
+    for role, organization in grants:
+        response = admin.add(
+            RoleGrant, {"user": user.pk, "role": role, "organization": organization.pk}
+        )
+        assert response.status_code == 302, _errors(response)
+    return user
+
+
+class World:
+    """What the administrator set up, as read back from the database."""
+
+
+def _set_up_tree(admin: Admin) -> World:
+    """青石街道党工委 ─ 东湖社区党委 ─ 第一、第二党支部; 街道机关党支部 (机关, not taking part)."""
+    w = World()
+    street, office_sector = _sector(admin, "街道社区"), _sector(admin, "机关")
+    w.root = _organization(
+        admin,
+        None,
+        "QS",
+        "中共青石街道工作委员会",
+        "working_committee",
+        street,
+        short_name="青石街道党工委",
+        issuing_organ="中共青石街道工作委员会",
+        document_number_pattern="青工委〔{year}〕{number}号",
+    )
+    w.community = _organization(
+        admin, w.root, "QS-DH", "中共东湖社区委员会", "committee", street, short_name="东湖社区党委"
+    )
+    w.branch = _organization(admin, w.community, "QS-DH-1", "东湖社区第一党支部", "branch", street)
+    w.branch2 = _organization(admin, w.community, "QS-DH-2", "东湖社区第二党支部", "branch", street)
+    w.organ_branch = _organization(
+        admin, w.root, "QS-JG", "青石街道机关党支部", "branch", office_sector
+    )
+    w.hero = _member(admin, w.branch, "QS0001", "林晓梅", is_party_worker="on")
+    w.other = _member(admin, w.branch, "QS0002", "赵立新", category="probationary")
+    w.far = _member(admin, w.branch2, "QS0003", "孙建华")
+    w.cadre = _member(admin, w.organ_branch, "QS0004", "周文", gender="male")
+    w.office = _user(admin, "qs_office", [("campaign_office", w.root)])
+    w.committee = _user(admin, "qs_community", [("committee_staff", w.community)])
+    w.secretary = _user(admin, "qs_secretary", [("branch_secretary", w.branch)])
+    w.leader = _user(admin, "qs_leader")
+    return w
+
+
+def _set_up_campaign(admin: Admin, w: World) -> None:
+    """The campaign on its page with its inlines, its two rubrics on theirs, then 进行中."""
+    response = admin.add(
+        Campaign,
+        {
+            "organization": w.root.pk,
+            "name": "青石街道“红色管家”创先争优活动",
+            "status": "draft",
+            "document_number": "青工委〔2025〕3号",
+            "issuing_organ": "中共青石街道工作委员会",
+            "theme": "红色管家进小区，创先争优惠民生",
+            "start_date": "2025-03-01",
+            "end_date": "2025-12-31",
+            "description": "社区党支部领办“红色管家”，年底评选表彰。",
+            "participating_sectors": [Sector.objects.get(name="街道社区").pk],
+            "participating_kinds": ["branch"],
+        },
+        {
+            "phases": [
+                {
+                    "position": 1,
+                    "name": "创建推进",
+                    "start_date": "2025-03-01",
+                    "end_date": "2025-08-31",
+                    "focus": "领办红色管家项目",
+                },
+                {
+                    "position": 2,
+                    "name": "评选表彰",
+                    "start_date": "2025-09-01",
+                    "end_date": "2025-12-31",
+                    "focus": "评议、整改、表彰",
+                },
+            ],
+            "milestones": [
+                {"date": "2025-06-30", "name": "年中讲评", "kind": "review"},
+                {"date": "2025-09-30", "name": "国庆表彰", "kind": "award"},
+            ],
+            "plan_sections": [
+                {"position": 1, "field": "theme", "label": "创建目标", "required": "on"},
+                {"position": 2, "field": "measures", "label": "红色管家服务清单", "required": "on"},
+                {"position": 3, "field": "schedule", "label": "时间进度", "help_text": "按月列出"},
+            ],
+            "sector_guidance": [
+                {
+                    "sector": Sector.objects.get(name="街道社区").pk,
+                    "title": "红色管家先锋",
+                    "requirements": "党支部领办小区物业服务，每月收集居民诉求",
+                }
+            ],
+            "contact_points": [
+                {"leader": w.leader.pk, "organization": w.branch.pk, "note": "街道领导联系点"}
+            ],
+        },
+    )
+    w.campaign = admin.made(response, Campaign)
+    for name, subject, total, items in [
+        ("“三个好”", "organization", 100, [("服务好", 50), ("管理好", 30), ("群众满意", 20)]),
+        ("“三带头”", "member", 30, [("带头服务", 10), ("带头议事", 10), ("带头守纪", 10)]),
+    ]:
+        response = admin.add(
+            Rubric,
+            {"campaign": w.campaign.pk, "name": name, "subject": subject, "total_weight": total},
+            {
+                "criteria": [
+                    {"position": i, "code": f"S{i}", "title": t, "weight": wt, "max_score": 10}
+                    for i, (t, wt) in enumerate(items, start=1)
+                ]
+            },
+        )
+        assert response.status_code == 302, _errors(response)
+    w.org_rubric = Rubric.objects.get(campaign=w.campaign, subject="organization")
+    response = admin.add(
+        ReviewKind,
+        {
+            "campaign": w.campaign.pk,
+            "name": "党组织年中讲评",
+            "subject": "organization",
+            "rubric": w.org_rubric.pk,
+            "ballot": "scores",
+            "min_evaluators": 1,
+            "publication": "parent",
+            "round_days": 10,
+            "milestones": [w.campaign.milestones.get(kind="review").pk],
+            "position": 1,
+        },
+        {
+            "evaluators": [
+                {"evaluator": "parent", "weight": 70},
+                {"evaluator": "leader", "weight": 30},
+            ],
+            "grades": [
+                {"position": 1, "label": "好", "min_score": 85},
+                {"position": 2, "label": "较好", "min_score": 70},
+                {"position": 3, "label": "一般", "min_score": 0},
+            ],
+        },
+    )
+    w.kind = admin.made(response, ReviewKind)
+    response = admin.change(w.campaign, {"status": "active"})
+    assert response.status_code == 302, _errors(response)
+    w.campaign.refresh_from_db()
+
+
+@needs_poppler
+def test_a_campaign_set_up_in_the_admin_runs_its_whole_cycle(
+    monkeypatch, django_capture_on_commit_callbacks, django_user_model
+):
+    capture = django_capture_on_commit_callbacks
+    clock = Clock(monkeypatch, D(2025, 3, 3))
+    root_user = django_user_model.objects.create_superuser("sysadmin", password="x")
+    admin = Admin(root_user, capture)
+
+    w = _set_up_tree(admin)
+    _set_up_campaign(admin, w)
+    campaign = w.campaign
+    assert campaign.status == "active" and campaign.organization == w.root
+    assert [(p.name, p.start_date) for p in campaign.phases.all()] == [
+        ("创建推进", D(2025, 3, 1)),
+        ("评选表彰", D(2025, 9, 1)),
+    ]
+    assert list(campaign.plan_sections.values_list("field", "label", "required")) == [
+        ("theme", "创建目标", True),
+        ("measures", "红色管家服务清单", True),
+        ("schedule", "时间进度", False),
+    ]
+    assert campaign.participating_kinds == ["branch"]
+    assert ContactPoint.objects.get(campaign=campaign).organization == w.branch
+    assert [(e.evaluator, e.weight) for e in w.kind.evaluators.order_by("evaluator")] == [
+        ("leader", 30),
+        ("parent", 70),
+    ]
+    assert AuditEntry.objects.filter(model__in=["campaign.campaign", "campaign.phase"]).count() >= 3
+
+    people = {
+        name: Person(getattr(w, name), capture)
+        for name in ("office", "committee", "secretary", "leader")
+    }
+    _plans(w, people)
+    _pledge(w, people)
+    clock.set(D(2025, 6, 1))
+    subject, spare = _survey(w, people)
+    clock.set(D(2025, 6, 16))
+    _survey_closed_and_rectified(w, people, subject, spare, clock)
+
+
+def _plans(w: World, people: dict) -> None:
+    """The branch files its plan in the campaign's own sections; the community
+    accepts it. The 机关 branch is outside the 参加范围 and files none."""
+    secretary, committee, office = people["secretary"], people["committee"], people["office"]
+    args = {"campaign_pk": w.campaign.pk, "organization_pk": w.branch.pk}
+    page = secretary.get(reverse("campaign:plan_detail", kwargs=args))
+    assert "红色管家服务清单" in page and "时间进度" in page and "红色管家先锋" in page
+    assert "实践主题" not in page  # the default sections are not this campaign's
+    refused = secretary.post(
+        reverse("campaign:plan_submit", kwargs=args), {"theme": "小区治理有序"}
+    )
+    assert any("红色管家服务清单" in m for m in _messages(refused)), _messages(refused)
+    assert Plan.objects.get(organization=w.branch).state == "draft"
+    done = secretary.post(
+        reverse("campaign:plan_submit", kwargs=args),
+        {"theme": "小区治理有序", "measures": "楼道长制、居民议事会", "schedule": ""},
+    )
+    assert "方案已保存并报送上级党组织" in _messages(done)
+    missing = office.get(reverse("campaign:plan_list"), missing=1, campaign=w.campaign.pk)
+    assert "东湖社区第二党支部" in missing and "青石街道机关党支部" not in missing
+    assert "东湖社区第一党支部" not in missing
+    accepted = committee.post(reverse("campaign:plan_accept", kwargs=args))
+    assert "方案已备案" in _messages(accepted)
+    plan = Plan.objects.get(campaign=w.campaign, organization=w.branch)
+    assert (plan.state, plan.reviewed_by, plan.measures) == (
+        "accepted",
+        w.committee,
+        "楼道长制、居民议事会",
+    )
+
+
+def _pledge(w: World, people: dict) -> None:
+    """The branch pledges to the public; the community approves, and the
+    pledge appears on the login-free board."""
+    secretary, committee = people["secretary"], people["committee"]
+    response = secretary.post(
+        reverse("pledges:pledge_create") + f"?organization={w.branch.pk}",
+        {
+            "audience": "public",
+            "items-TOTAL_FORMS": "2",
+            "items-INITIAL_FORMS": "0",
+            "items-MIN_NUM_FORMS": "0",
+            "items-MAX_NUM_FORMS": "20",
+            "items-0-content": "每月召开一次小区议事会",
+            "items-0-due_date": "2025-08-31",
+            "items-0-verification": "会议记录",
+        },
+    )
+    pledge = Pledge.objects.get(campaign=w.campaign, organization=w.branch)
+    assert "承诺已保存为草稿，请提交审核" in _messages(response)
+    secretary.post(reverse("pledges:pledge_submit", args=[pledge.pk]))
+    approved = committee.post(reverse("pledges:pledge_approve", args=[pledge.pk]))
+    assert "已审核通过，可以公示" in _messages(approved)
+    published = secretary.post(reverse("pledges:pledge_publish", args=[pledge.pk]))
+    assert "已公示，群众可在公示栏查看" in _messages(published)
+    board = Client().get(reverse("board", args=[w.branch.code]))
+    assert board.status_code == 200
+    text = board.content.decode()
+    assert "每月召开一次小区议事会" in text and "青石街道“红色管家”创先争优活动" in text
+
+
+QUESTIONS = ["物业服务满不满意", "议事会开得好不好", "党员管家是否及时到场"]
+
+
+def _survey(w: World, people: dict) -> tuple[SurveySubject, str]:
+    """The office opens a 群众评议 of the units; the slips' codes, as printed in
+    the PDF, are answered on the public page, each once."""
+    office = people["office"]
+    created = office.post(
+        reverse("reviews:survey_new"),
+        {
+            "campaign": w.campaign.pk,
+            "organization": w.root.pk,
+            "title": "2025年年中群众评议",
+            "subject_kind": "organizations",
+            "opens_on": "2025-06-01",
+            "closes_on": "2025-06-15",
+            "target": "90",
+            "questions": "\n".join(QUESTIONS),
+        },
+    )
+    survey = Survey.objects.get(campaign=w.campaign)
+    assert "已建立群众评议，共 2 个评议对象；请为各评议对象发放评议码" in _messages(created)
+    assert set(survey.subjects.values_list("organization__code", flat=True)) == {
+        "QS-DH-1",
+        "QS-DH-2",
+    }
+    subject = survey.subjects.get(organization=w.branch)
+    issued = office.post(reverse("reviews:survey_issue", args=[subject.pk]), {"size": "4"})
+    job = Job.objects.get(kind="survey_slips")
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    codes = re.findall(r"[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{5}", _pdf_text(office, job))
+    codes = sorted(set(codes))
+    assert len(codes) == 4, codes
+    assert issued.status_code == 200
+    visitor = Client()
+    for code, answers, opinion in zip(
+        codes[:3],
+        [(0, 0, 0), (0, 1, 0), (1, 0, 0)],
+        ["", "三号楼楼道灯坏了一个月没人修", ""],
+        strict=True,
+    ):
+        url = reverse("survey_code", args=[code])
+        form = visitor.get(url).content.decode()
+        assert "东湖社区第一党支部" in form and QUESTIONS[0] in form
+        data = {f"q{i}": str(a) for i, a in enumerate(answers)} | {"opinion": opinion}
+        done = visitor.post(url, data)
+        assert "感谢您的参与" in done.content.decode()
+        again = visitor.post(url, data)
+        assert "已经使用过" in again.content.decode()
+    assert SurveyResponse.objects.filter(subject=subject).count() == 3
+    return subject, codes[3]
+
+
+def _pdf_text(person: Person, job: Job) -> str:
+    download = person.client().get(reverse("core:job_download", kwargs={"pk": job.pk}))
+    assert download.status_code == 200
+    content = b"".join(download.streaming_content)
+    assert content.startswith(b"%PDF")
+    done = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
+    )
+    return done.stdout.decode()
+
+
+def _survey_closed_and_rectified(
+    w: World, people: dict, subject: SurveySubject, spare: str, clock
+) -> None:
+    """Past its closing day the survey takes no answers; the community turns the
+    public's opinion into a rectification, which the branch completes with
+    evidence and the community verifies."""
+    committee, secretary = people["committee"], people["secretary"]
+    late = Client().post(reverse("survey_code", args=[spare]), {"q0": "2", "q1": "2", "q2": "2"})
+    assert "评议已于 2025-06-15 截止" in late.content.decode()
+    assert SurveyResponse.objects.filter(subject=subject).count() == 3
+    opinions = committee.get(reverse("reviews:survey_opinions", args=[subject.pk]))
+    assert "三号楼楼道灯坏了一个月没人修" in opinions
+    opened = committee.post(
+        reverse("reviews:rectify_open", args=["survey_opinion", subject.pk]),
+        {"description": "修复三号楼楼道灯，建立报修台账", "due_on": "2025-07-15"},
+    )
+    item = Rectification.objects.get(campaign=w.campaign)
+    assert "已向“东湖社区第一党支部”交办整改" in _messages(opened)
+    assert (item.organization, item.source_kind, item.state) == (
+        w.branch,
+        "survey_opinion",
+        "pending",
+    )
+    assert "三号楼楼道灯坏了一个月没人修" in item.source_text
+    secretary.post(reverse("reviews:rectify_start", args=[item.pk]))
+    done = secretary.post(
+        reverse("reviews:rectify_evidence", args=[item.pk]),
+        {"evidence": "楼道灯已修复，报修台账已建立", "complete": "1"},
+    )
+    assert "已报告整改完成，等待上级核验" in _messages(done)
+    clock.set(D(2025, 6, 20))
+    committee.post(reverse("reviews:rectify_verify", args=[item.pk]))
+    item.refresh_from_db()
+    assert (item.state, item.evidence) == ("verified", "楼道灯已修复，报修台账已建立")
