@@ -26,6 +26,7 @@ import datetime as dt
 import re
 import shutil
 import subprocess
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,14 +36,30 @@ from django.urls import reverse
 from django.utils import timezone
 
 from awards.models import Award, AwardCategory, AwardRound, EligibilityRule, Nomination, Quota
-from campaign.models import Campaign, ContactPoint, Plan, PlanSection, Rubric
+from campaign.models import (
+    Campaign,
+    ContactPoint,
+    Criterion,
+    Milestone,
+    Phase,
+    Plan,
+    PlanSection,
+    Rubric,
+)
 from core.models import AuditEntry, DocumentNumber, Job
 from orgs.models import Member, Organization, RoleGrant, Sector
 from pledges.models import Pledge
-from reviews.models import Review, ReviewKind, ReviewRound
+from reviews.models import (
+    GradeBand,
+    KindEvaluator,
+    Review,
+    ReviewKind,
+    ReviewRound,
+    ScoreSheet,
+)
 from reviews.models_rectify import Rectification
 from reviews.models_surveys import Survey, SurveyResponse, SurveySubject
-from tests.campaign.test_admin import read_form, rows
+from tests.campaign.test_admin import read_form
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -70,9 +87,7 @@ class Admin:
     page and posted back as a browser would, with the administrator's entries."""
 
     def __init__(self, user, capture):
-        self.client = Client()
-        self.client.force_login(user)
-        self.capture = capture
+        self.user, self.capture = user, capture
 
     def add(self, model: type, values: dict, inlines: dict | None = None):
         opts = model._meta
@@ -85,6 +100,8 @@ class Admin:
         return self._post(url, opts.model_name, values, inlines)
 
     def _post(self, url, model_name, values, inlines):
+        self.client = Client()  # logged in afresh: the clock may have moved on
+        self.client.force_login(self.user)
         data = read_form(self.client, url, model_name)
         for key, value in values.items():
             if isinstance(value, list | tuple):
@@ -93,7 +110,11 @@ class Admin:
                 data[key] = str(value)
         for prefix, items in (inlines or {}).items():
             start = int(data.get(f"{prefix}-INITIAL_FORMS", "0"))
-            data.update(rows(prefix, items, start=start))
+            for i, item in enumerate(items, start=start):
+                for key, value in item.items():
+                    name = f"{prefix}-{i}-{key}"
+                    data[name] = [str(v) for v in value] if isinstance(value, list) else str(value)
+            data[f"{prefix}-TOTAL_FORMS"] = str(start + len(items))
         with self.capture(execute=True):
             return self.client.post(url, data)
 
@@ -108,6 +129,20 @@ def _errors(response) -> str:
     page = response.content.decode()
     found = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', page, re.S)
     return " | ".join(re.sub(r"<[^>]+>", "", f).strip() for f in found) or page[:3000]
+
+
+def _refused(response, message: str, *models: type, before: dict | None = None) -> None:
+    """The admin page came back with ``message`` and wrote nothing: no row of
+    ``models`` and no audit entry more than ``before`` (the counts when the page
+    was posted; see ``_counts``)."""
+    assert response.status_code == 200, response.status_code
+    assert message in response.content.decode(), _errors(response)
+    if before is not None:
+        assert _counts(*models) == before
+
+
+def _counts(*models: type) -> dict:
+    return {m: m._default_manager.count() for m in (*models, AuditEntry)}
 
 
 def _messages(response) -> list[str]:
@@ -130,7 +165,9 @@ class Person:
         assert response.status_code == 200, (url, response.status_code)
         return response.content.decode()
 
-    def post(self, url, data=None, *, follow=True):
+    def post(self, url, data=None, *, follow=False):
+        """POST as the page's form does; ``follow`` to the page it redirects to
+        (where the message is shown), else the redirect alone."""
         with self.capture(execute=True):
             return self.client().post(url, data or {}, follow=follow)
 
@@ -206,6 +243,21 @@ def _set_up_tree(admin: Admin) -> World:
     """青石街道党工委 ─ 东湖社区党委 ─ 第一、第二党支部; 街道机关党支部 (机关, not taking part)."""
     w = World()
     street, office_sector = _sector(admin, "街道社区"), _sector(admin, "机关")
+    before = _counts(Organization)
+    response = admin.add(
+        Organization,
+        {
+            "code": "QS",
+            "name": "中共青石街道工作委员会",
+            "kind": "working_committee",
+            "sector": street.pk,
+            "is_active": "on",
+            "document_number_pattern": "青工委〔{year}〕号",
+        },
+    )
+    _refused(
+        response, "文号格式应含一个 {number}（顺序号），现有 0 个", Organization, before=before
+    )
     w.root = _organization(
         admin,
         None,
@@ -225,6 +277,20 @@ def _set_up_tree(admin: Admin) -> World:
     w.organ_branch = _organization(
         admin, w.root, "QS-JG", "青石街道机关党支部", "branch", office_sector
     )
+    before = _counts(Member)
+    response = admin.add(
+        Member,
+        {
+            "number": "QS0001",
+            "name": "林晓梅",
+            "gender": "female",
+            "birth_date": "1990-05-01",
+            "joined_on": "2005-07-01",
+            "category": "full",
+            "organization": w.branch.pk,
+        },
+    )
+    _refused(response, "入党时未满 18 周岁", Member, before=before)
     w.hero = _member(admin, w.branch, "QS0001", "林晓梅", is_party_worker="on")
     w.other = _member(admin, w.branch, "QS0002", "赵立新", category="probationary")
     w.far = _member(admin, w.branch2, "QS0003", "孙建华")
@@ -236,79 +302,82 @@ def _set_up_tree(admin: Admin) -> World:
     return w
 
 
-def _set_up_campaign(admin: Admin, w: World) -> None:
-    """The campaign on its page with its inlines, its two rubrics on theirs, then 进行中."""
-    response = admin.add(
-        Campaign,
+def _campaign_entries(w: World) -> tuple[dict, dict]:
+    """The campaign page's fields and its inline rows."""
+    values = {
+        "organization": w.root.pk,
+        "name": "青石街道“红色管家”创先争优活动",
+        "status": "draft",
+        "document_number": "青工委〔2025〕3号",
+        "issuing_organ": "中共青石街道工作委员会",
+        "theme": "红色管家进小区，创先争优惠民生",
+        "start_date": "2025-03-01",
+        "end_date": "2025-12-31",
+        "description": "社区党支部领办“红色管家”，年底评选表彰。",
+        "participating_sectors": [Sector.objects.get(name="街道社区").pk],
+        "participating_kinds": ["branch"],
+    }
+    inlines = {
+        "phases": [
+            {
+                "position": 1,
+                "name": "创建推进",
+                "start_date": "2025-03-01",
+                "end_date": "2025-08-31",
+                "focus": "领办红色管家项目",
+            },
+            {
+                "position": 2,
+                "name": "评选表彰",
+                "start_date": "2025-09-01",
+                "end_date": "2025-12-31",
+                "focus": "评议、整改、表彰",
+            },
+        ],
+        "milestones": [
+            {"date": "2025-06-30", "name": "年中讲评", "kind": "review"},
+            {"date": "2025-09-30", "name": "国庆表彰", "kind": "award"},
+        ],
+        "plan_sections": [
+            {"position": 1, "field": "theme", "label": "创建目标", "required": "on"},
+            {"position": 2, "field": "measures", "label": "红色管家服务清单", "required": "on"},
+            {"position": 3, "field": "schedule", "label": "时间进度", "help_text": "按月列出"},
+        ],
+        "sector_guidance": [
+            {
+                "sector": Sector.objects.get(name="街道社区").pk,
+                "title": "红色管家先锋",
+                "requirements": "党支部领办小区物业服务，每月收集居民诉求",
+            }
+        ],
+        "contact_points": [
+            {"leader": w.leader.pk, "organization": w.branch.pk, "note": "街道领导联系点"}
+        ],
+    }
+    return values, inlines
+
+
+RUBRICS = [
+    ("三个好", "organization", 100, [("服务好", 50), ("管理好", 30), ("群众满意", 20)]),
+    ("三带头", "member", 30, [("带头服务", 10), ("带头议事", 10), ("带头守纪", 10)]),
+]
+
+
+def _rubric(admin: Admin, w: World, name, subject, total, items):
+    return admin.add(
+        Rubric,
+        {"campaign": w.campaign.pk, "name": name, "subject": subject, "total_weight": total},
         {
-            "organization": w.root.pk,
-            "name": "青石街道“红色管家”创先争优活动",
-            "status": "draft",
-            "document_number": "青工委〔2025〕3号",
-            "issuing_organ": "中共青石街道工作委员会",
-            "theme": "红色管家进小区，创先争优惠民生",
-            "start_date": "2025-03-01",
-            "end_date": "2025-12-31",
-            "description": "社区党支部领办“红色管家”，年底评选表彰。",
-            "participating_sectors": [Sector.objects.get(name="街道社区").pk],
-            "participating_kinds": ["branch"],
-        },
-        {
-            "phases": [
-                {
-                    "position": 1,
-                    "name": "创建推进",
-                    "start_date": "2025-03-01",
-                    "end_date": "2025-08-31",
-                    "focus": "领办红色管家项目",
-                },
-                {
-                    "position": 2,
-                    "name": "评选表彰",
-                    "start_date": "2025-09-01",
-                    "end_date": "2025-12-31",
-                    "focus": "评议、整改、表彰",
-                },
-            ],
-            "milestones": [
-                {"date": "2025-06-30", "name": "年中讲评", "kind": "review"},
-                {"date": "2025-09-30", "name": "国庆表彰", "kind": "award"},
-            ],
-            "plan_sections": [
-                {"position": 1, "field": "theme", "label": "创建目标", "required": "on"},
-                {"position": 2, "field": "measures", "label": "红色管家服务清单", "required": "on"},
-                {"position": 3, "field": "schedule", "label": "时间进度", "help_text": "按月列出"},
-            ],
-            "sector_guidance": [
-                {
-                    "sector": Sector.objects.get(name="街道社区").pk,
-                    "title": "红色管家先锋",
-                    "requirements": "党支部领办小区物业服务，每月收集居民诉求",
-                }
-            ],
-            "contact_points": [
-                {"leader": w.leader.pk, "organization": w.branch.pk, "note": "街道领导联系点"}
-            ],
+            "criteria": [
+                {"position": i, "code": f"S{i}", "title": t, "weight": wt, "max_score": 10}
+                for i, (t, wt) in enumerate(items, start=1)
+            ]
         },
     )
-    w.campaign = admin.made(response, Campaign)
-    for name, subject, total, items in [
-        ("“三个好”", "organization", 100, [("服务好", 50), ("管理好", 30), ("群众满意", 20)]),
-        ("“三带头”", "member", 30, [("带头服务", 10), ("带头议事", 10), ("带头守纪", 10)]),
-    ]:
-        response = admin.add(
-            Rubric,
-            {"campaign": w.campaign.pk, "name": name, "subject": subject, "total_weight": total},
-            {
-                "criteria": [
-                    {"position": i, "code": f"S{i}", "title": t, "weight": wt, "max_score": 10}
-                    for i, (t, wt) in enumerate(items, start=1)
-                ]
-            },
-        )
-        assert response.status_code == 302, _errors(response)
-    w.org_rubric = Rubric.objects.get(campaign=w.campaign, subject="organization")
-    response = admin.add(
+
+
+def _review_kind(admin: Admin, w: World, evaluators: list[tuple[str, int]]):
+    return admin.add(
         ReviewKind,
         {
             "campaign": w.campaign.pk,
@@ -323,10 +392,7 @@ def _set_up_campaign(admin: Admin, w: World) -> None:
             "position": 1,
         },
         {
-            "evaluators": [
-                {"evaluator": "parent", "weight": 70},
-                {"evaluator": "leader", "weight": 30},
-            ],
+            "evaluators": [{"evaluator": e, "weight": n} for e, n in evaluators],
             "grades": [
                 {"position": 1, "label": "好", "min_score": 85},
                 {"position": 2, "label": "较好", "min_score": 70},
@@ -334,7 +400,58 @@ def _set_up_campaign(admin: Admin, w: World) -> None:
             ],
         },
     )
-    w.kind = admin.made(response, ReviewKind)
+
+
+def _set_up_campaign(admin: Admin, w: World) -> None:
+    """The campaign on its page with its inlines, its two rubrics on theirs, the
+    review kind on its own, then 进行中. Each page is first sent with a mistake,
+    which comes back named with nothing saved."""
+    values, inlines = _campaign_entries(w)
+    overlapping = dict(inlines, phases=[dict(inlines["phases"][0], end_date="2025-09-15")])
+    overlapping["phases"].append(inlines["phases"][1])
+    before = _counts(Campaign, Phase, Milestone, PlanSection, ContactPoint)
+    _refused(
+        admin.add(Campaign, values, overlapping),
+        "阶段“创建推进”（2025年3月1日至2025年9月15日）与阶段“评选表彰”"
+        "（2025年9月1日至2025年12月31日）日期重叠",
+        *before,
+        before=before,
+    )
+    w.campaign = admin.made(admin.add(Campaign, values, inlines), Campaign)
+
+    name, subject, total, items = RUBRICS[0]
+    before = _counts(Rubric, Criterion)
+    short = [("服务好", 50), ("管理好", 30), ("群众满意", 10)]
+    _refused(
+        _rubric(admin, w, name, subject, total, short),
+        "“三个好”各项权重合计 90，与总权重 100 不符（服务好 50、管理好 30、群众满意 10）",
+        Rubric,
+        Criterion,
+        before=before,
+    )
+    for rubric in RUBRICS:
+        response = _rubric(admin, w, *rubric)
+        assert response.status_code == 302, _errors(response)
+    w.org_rubric = Rubric.objects.get(campaign=w.campaign, subject="organization")
+
+    before = _counts(ReviewKind, KindEvaluator, GradeBand)
+    _refused(
+        _review_kind(admin, w, [("parent", 70), ("leader", 20)]),
+        "各评议主体权重合计 90，应为 100（上级党组织评议 70、领导点评 20）",
+        ReviewKind,
+        KindEvaluator,
+        GradeBand,
+        before=before,
+    )
+    _refused(
+        _review_kind(admin, w, [("branch", 70), ("leader", 30)]),
+        "评议主体“支部评议”不适用于评议党组织",
+        ReviewKind,
+        KindEvaluator,
+        GradeBand,
+        before=before,
+    )
+    w.kind = admin.made(_review_kind(admin, w, [("parent", 70), ("leader", 30)]), ReviewKind)
     response = admin.change(w.campaign, {"status": "active"})
     assert response.status_code == 302, _errors(response)
     w.campaign.refresh_from_db()
@@ -380,6 +497,10 @@ def test_a_campaign_set_up_in_the_admin_runs_its_whole_cycle(
     subject, spare = _survey(w, people)
     clock.set(D(2025, 6, 16))
     _survey_closed_and_rectified(w, people, subject, spare, clock)
+    w.round = _review_round(w, people, clock)
+    clock.set(D(2025, 9, 1))
+    _set_up_award_round(admin, w)
+    _award_flow(w, people, clock)
 
 
 def _plans(w: World, people: dict) -> None:
@@ -391,19 +512,20 @@ def _plans(w: World, people: dict) -> None:
     assert "红色管家服务清单" in page and "时间进度" in page and "红色管家先锋" in page
     assert "实践主题" not in page  # the default sections are not this campaign's
     refused = secretary.post(
-        reverse("campaign:plan_submit", kwargs=args), {"theme": "小区治理有序"}
+        reverse("campaign:plan_submit", kwargs=args), {"theme": "小区治理有序"}, follow=True
     )
     assert any("红色管家服务清单" in m for m in _messages(refused)), _messages(refused)
     assert Plan.objects.get(organization=w.branch).state == "draft"
     done = secretary.post(
         reverse("campaign:plan_submit", kwargs=args),
         {"theme": "小区治理有序", "measures": "楼道长制、居民议事会", "schedule": ""},
+        follow=True,
     )
     assert "方案已保存并报送上级党组织" in _messages(done)
     missing = office.get(reverse("campaign:plan_list"), missing=1, campaign=w.campaign.pk)
     assert "东湖社区第二党支部" in missing and "青石街道机关党支部" not in missing
     assert "东湖社区第一党支部" not in missing
-    accepted = committee.post(reverse("campaign:plan_accept", kwargs=args))
+    accepted = committee.post(reverse("campaign:plan_accept", kwargs=args), follow=True)
     assert "方案已备案" in _messages(accepted)
     plan = Plan.objects.get(campaign=w.campaign, organization=w.branch)
     assert (plan.state, plan.reviewed_by, plan.measures) == (
@@ -429,13 +551,14 @@ def _pledge(w: World, people: dict) -> None:
             "items-0-due_date": "2025-08-31",
             "items-0-verification": "会议记录",
         },
+        follow=True,
     )
     pledge = Pledge.objects.get(campaign=w.campaign, organization=w.branch)
     assert "承诺已保存为草稿，请提交审核" in _messages(response)
     secretary.post(reverse("pledges:pledge_submit", args=[pledge.pk]))
-    approved = committee.post(reverse("pledges:pledge_approve", args=[pledge.pk]))
+    approved = committee.post(reverse("pledges:pledge_approve", args=[pledge.pk]), follow=True)
     assert "已审核通过，可以公示" in _messages(approved)
-    published = secretary.post(reverse("pledges:pledge_publish", args=[pledge.pk]))
+    published = secretary.post(reverse("pledges:pledge_publish", args=[pledge.pk]), follow=True)
     assert "已公示，群众可在公示栏查看" in _messages(published)
     board = Client().get(reverse("board", args=[w.branch.code]))
     assert board.status_code == 200
@@ -462,6 +585,7 @@ def _survey(w: World, people: dict) -> tuple[SurveySubject, str]:
             "target": "90",
             "questions": "\n".join(QUESTIONS),
         },
+        follow=True,
     )
     survey = Survey.objects.get(campaign=w.campaign)
     assert "已建立群众评议，共 2 个评议对象；请为各评议对象发放评议码" in _messages(created)
@@ -476,7 +600,7 @@ def _survey(w: World, people: dict) -> tuple[SurveySubject, str]:
     codes = re.findall(r"[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{5}", _pdf_text(office, job))
     codes = sorted(set(codes))
     assert len(codes) == 4, codes
-    assert issued.status_code == 200
+    assert issued["Location"] == reverse("core:job_detail", kwargs={"pk": job.pk})
     visitor = Client()
     for code, answers, opinion in zip(
         codes[:3],
@@ -522,6 +646,7 @@ def _survey_closed_and_rectified(
     opened = committee.post(
         reverse("reviews:rectify_open", args=["survey_opinion", subject.pk]),
         {"description": "修复三号楼楼道灯，建立报修台账", "due_on": "2025-07-15"},
+        follow=True,
     )
     item = Rectification.objects.get(campaign=w.campaign)
     assert "已向“东湖社区第一党支部”交办整改" in _messages(opened)
@@ -535,9 +660,250 @@ def _survey_closed_and_rectified(
     done = secretary.post(
         reverse("reviews:rectify_evidence", args=[item.pk]),
         {"evidence": "楼道灯已修复，报修台账已建立", "complete": "1"},
+        follow=True,
     )
     assert "已报告整改完成，等待上级核验" in _messages(done)
     clock.set(D(2025, 6, 20))
     committee.post(reverse("reviews:rectify_verify", args=[item.pk]))
     item.refresh_from_db()
     assert (item.state, item.evidence) == ("verified", "楼道灯已修复，报修台账已建立")
+
+
+def _review_round(w: World, people: dict, clock) -> ReviewRound:
+    """The office holds the 年中讲评 on the street: the community scores both
+    branches on its grid, the contact-point leader comments on the branch; at
+    the close the composites are weighted 70 : 30 and graded by the kind's bands."""
+    office, committee, leader = people["office"], people["committee"], people["leader"]
+    created = office.post(
+        reverse("reviews:round_new"),
+        {
+            "kind": w.kind.pk,
+            "organization": w.root.pk,
+            "period": "2025年年中",
+            "opens_on": "2025-06-20",
+            "closes_on": "2025-06-30",
+        },
+        follow=True,
+    )
+    round_ = ReviewRound.objects.get(kind=w.kind)
+    assert "评议轮次已创建（筹备），开启后各评议对象即可评议" in _messages(created)
+    opened = office.post(reverse("reviews:round_open", args=[round_.pk]), follow=True)
+    assert "评议已开启" in _messages(opened)
+    reviews = {r.organization: r for r in Review.objects.filter(round=round_)}
+    assert set(reviews) == {w.branch, w.branch2}  # the 机关 branch takes no part
+
+    grid = reverse("reviews:grid", kwargs={"pk": round_.pk, "organization_pk": w.community.pk})
+    cells = re.findall(r'name="(s-(\d+)-(S\d))"', committee.get(grid))
+    assert len(cells) == 6, cells
+    parent_scores = {w.branch: {"S1": 9, "S2": 9, "S3": 9}, w.branch2: {"S1": 7, "S2": 7, "S3": 7}}
+    data = {"submit": "1"}
+    for name, review_pk, code in cells:
+        unit = next(u for u, r in reviews.items() if r.pk == int(review_pk))
+        data[name] = str(parent_scores[unit][code])
+    committee.post(grid, data)
+    assert ScoreSheet.objects.filter(review__round=round_, state="submitted").count() == 2
+
+    comment = reverse("reviews:comment", kwargs={"pk": round_.pk})
+    cells = re.findall(r'name="(s-(\d+)-(S\d))"', leader.get(comment))
+    assert {int(pk) for _n, pk, _c in cells} == {reviews[w.branch].pk}
+    data = {"submit": "1", f"o-{reviews[w.branch].pk}": "议事会常态化，居民认可"}
+    data |= {name: {"S1": "10", "S2": "10", "S3": "8"}[code] for name, _pk, code in cells}
+    commented = leader.post(comment, data, follow=True)
+    assert "已提交对 1 个单位的点评" in _messages(commented)
+
+    clock.set(D(2025, 7, 1))
+    closed = office.post(reverse("reviews:round_close", args=[round_.pk]), follow=True)
+    assert "评议已结束，评分已锁定" in _messages(closed)
+    published = office.post(reverse("reviews:round_publish", args=[round_.pk]), follow=True)
+    assert "评议结果已公布" in _messages(published)
+    results = {r.organization: (r.composite, r.grade) for r in Review.objects.filter(round=round_)}
+    # 服务好 50、管理好 30、群众满意 20 out of 10 each: the community's 9s are 90, the
+    # leader's 10/10/8 are 96; 70 : 30 gives 91.8. The second branch has no 点评.
+    assert results[w.branch] == (Decimal("91.80"), "好")
+    assert results[w.branch2] == (Decimal("70.00"), "较好")
+    page = committee.get(reverse("reviews:results", kwargs={"pk": round_.pk}))
+    assert "91.80" in page and "东湖社区第一党支部" in page
+    return ReviewRound.objects.get(pk=round_.pk)
+
+
+DEEDS = "林晓梅同志牵头组建红色管家服务队，一年来为居民解决急难愁盼问题三十余件。"
+UNIT_DEEDS = "第一党支部领办小区物业服务，建立楼道长制和居民议事会，群众满意率达到百分之百。"
+
+
+def _award_round_entries(w: World) -> tuple[dict, dict]:
+    values = {
+        "campaign": w.campaign.pk,
+        "milestone": w.campaign.milestones.get(kind="award").pk,
+        "name": "2025年国庆表彰",
+        "nomination_deadline": "2025-09-15",
+        "endorsement_deadline": "2025-09-20",
+        "review_deadline": "2025-09-25",
+        "publicity_days": 5,
+    }
+    categories = [
+        {
+            "position": 1,
+            "name": "先进基层党组织",
+            "subject": "organization",
+            "total_quota": 3,
+            "basis": "branches",
+            "minimum_per_child": 0,
+        },
+        {
+            "position": 2,
+            "name": "优秀党务工作者",
+            "subject": "party_worker",
+            "total_quota": 1,
+            "basis": "members",
+            "minimum_per_child": 0,
+        },
+    ]
+    return values, {"categories": categories}
+
+
+def _set_up_award_round(admin: Admin, w: World) -> None:
+    """The award round with two categories on its page; each category's 评选条件
+    on the category's page (the score rule names the review round just held).
+    Deadlines out of order and rules that do not fit are refused first."""
+    values, inlines = _award_round_entries(w)
+    before = _counts(AwardRound, AwardCategory)
+    _refused(
+        admin.add(AwardRound, dict(values, review_deadline="2025-09-18"), inlines),
+        "复审截止日期不能早于审核截止日期",
+        AwardRound,
+        AwardCategory,
+        before=before,
+    )
+    response = admin.add(AwardRound, values, inlines)
+    w.award_round = admin.made(response, AwardRound)
+    w.units_category = w.award_round.categories.get(subject="organization")
+    w.workers_category = w.award_round.categories.get(subject="party_worker")
+    before = _counts(EligibilityRule)
+    _refused(
+        admin.change(w.units_category, {}, {"rules": [{"position": 1, "kind": "score"}]}),
+        "“评议得分或等次”条件须选择至少一个评议轮次",
+        EligibilityRule,
+        before=before,
+    )
+    _refused(
+        admin.change(w.units_category, {}, {"rules": [{"position": 1, "kind": "full_member"}]}),
+        "“仅限正式党员”只适用于表彰党员的项目",
+        EligibilityRule,
+        before=before,
+    )
+    response = admin.change(
+        w.units_category,
+        {},
+        {
+            "rules": [
+                {"position": 1, "kind": "score", "review_rounds": [w.round.pk], "min_score": 85},
+                {"position": 2, "kind": "satisfaction", "min_percent": 90},
+                {"position": 3, "kind": "rectification"},
+            ]
+        },
+    )
+    assert response.status_code == 302, _errors(response)
+    response = admin.change(
+        w.workers_category, {}, {"rules": [{"position": 1, "kind": "full_member"}]}
+    )
+    assert response.status_code == 302, _errors(response)
+    assert list(w.units_category.rules.values_list("kind", flat=True)) == [
+        "score",
+        "satisfaction",
+        "rectification",
+    ]
+    assert list(EligibilityRule.objects.get(kind="score").review_rounds.all()) == [w.round]
+
+
+def _award_flow(w: World, people: dict, clock) -> None:
+    office, committee, secretary = people["office"], people["committee"], people["secretary"]
+    round_ = w.award_round
+    round_move = reverse("awards:round_move", args=[round_.pk])
+    opened = office.post(round_move, {"verb": "open"}, follow=True)
+    assert "评选表彰已更新" in _messages(opened), _messages(opened)
+
+    # 名额: the street hands both categories down; the community keeps its
+    # 先进基层党组织 places and hands the 优秀党务工作者 one down to the branch.
+    def quota(category, unit, action):
+        url = reverse(f"awards:{action}", kwargs={"pk": category.pk, "organization_pk": unit.pk})
+        return (office if unit == w.root else committee).post(url)
+
+    quota(w.units_category, w.root, "quota_allocate")
+    quota(w.workers_category, w.root, "quota_allocate")
+    quota(w.units_category, w.community, "quota_keep")
+    quota(w.workers_category, w.community, "quota_allocate")
+    amounts = dict(
+        Quota.objects.filter(category=w.units_category).values_list("organization__code", "amount")
+    )
+    assert amounts == {"QS": 3, "QS-DH": 2, "QS-JG": 1}  # two branches to one
+    amounts = dict(
+        Quota.objects.filter(category=w.workers_category).values_list(
+            "organization__code", "amount"
+        )
+    )
+    assert amounts["QS-DH"] == 1 and amounts["QS-DH-1"] == 1  # three members to one
+
+    # The community nominates its branch; the second branch fails the rules.
+    nominate = reverse(
+        "awards:nominate", kwargs={"pk": w.units_category.pk, "organization_pk": w.community.pk}
+    )
+    refused = committee.post(
+        nominate, {"subject": w.branch2.pk, "summary": "议事有序", "deeds": UNIT_DEEDS}, follow=True
+    )
+    assert refused.status_code == 400
+    assert "不符合评选条件" in refused.content.decode()
+    committee.post(
+        nominate, {"subject": w.branch.pk, "summary": "领办红色管家", "deeds": UNIT_DEEDS}
+    )
+    unit_nomination = Nomination.objects.get(category=w.units_category)
+    nominate = reverse(
+        "awards:nominate", kwargs={"pk": w.workers_category.pk, "organization_pk": w.branch.pk}
+    )
+    secretary.post(nominate, {"subject": w.hero.pk, "summary": "红色管家带头人", "deeds": DEEDS})
+    worker_nomination = Nomination.objects.get(category=w.workers_category)
+    assert (worker_nomination.member, unit_nomination.organization) == (w.hero, w.branch)
+
+    # 层层推荐 up to the street, then 组织复审.
+    clock.set(D(2025, 9, 18))
+    move = "awards:nomination_move"
+    committee.post(
+        reverse(move, args=[worker_nomination.pk]), {"verb": "endorse", "level": w.community.pk}
+    )
+    for nomination in (unit_nomination, worker_nomination):
+        office.post(reverse(move, args=[nomination.pk]), {"verb": "endorse", "level": w.root.pk})
+    clock.set(D(2025, 9, 22))
+    for nomination in (unit_nomination, worker_nomination):
+        office.post(reverse(move, args=[nomination.pk]), {"verb": "vet"})
+        nomination.refresh_from_db()
+        assert nomination.state == "vetted", nomination.state
+    published = office.post(round_move, {"verb": "publish"}, follow=True)
+    assert "评选表彰已更新" in _messages(published), _messages(published)
+    public = Client().get(reverse("award_public", args=[round_.pk])).content.decode()
+    assert "林晓梅" in public and "东湖社区第一党支部" in public and "红色管家带头人" in public
+    assert DEEDS not in public
+
+    # Too early: 公示 runs five days.
+    early = office.post(
+        round_move, {"verb": "finalise", "decision_date": "2025-09-25"}, follow=True
+    )
+    assert AwardRound.objects.get(pk=round_.pk).state == "publicity", _messages(early)
+    clock.set(D(2025, 9, 28))
+    office.post(round_move, {"verb": "finalise", "decision_date": "2025-09-28"})
+    round_.refresh_from_db()
+    assert round_.state == "finished" and round_.decision_date == D(2025, 9, 28)
+    assert round_.decision_number.startswith("青工委〔2025〕")
+    assert set(Award.objects.filter(round=round_).values_list("category__name", flat=True)) == {
+        "先进基层党组织",
+        "优秀党务工作者",
+    }
+
+    started = office.post(reverse("awards:round_document", args=[round_.pk]), {"kind": "decision"})
+    job = Job.objects.get(kind="award_decision")
+    assert started["Location"] == reverse("core:job_detail", kwargs={"pk": job.pk})
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    text = _pdf_text(office, job)
+    flat = re.sub(r"\s+", "", text)
+    assert round_.decision_number in flat
+    assert "林晓梅" in flat and "东湖社区第一党支部" in flat
+    assert "中共青石街道工作委员会" in flat and "2025年9月28日" in flat
+    assert DocumentNumber.objects.filter(text=round_.decision_number).count() == 1
