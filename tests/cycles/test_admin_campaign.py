@@ -851,7 +851,10 @@ def _award_flow(w: World, people: dict, clock) -> None:
         nominate, {"subject": w.branch2.pk, "summary": "议事有序", "deeds": UNIT_DEEDS}, follow=True
     )
     assert refused.status_code == 400
-    assert "不符合评选条件" in refused.content.decode()
+    assert (
+        "不符合评选条件：评议得分或等次——2025年年中党组织年中讲评70（较好），"
+        "未达到综合得分不低于 85；群众满意率——尚无群众满意率测评结果"
+    ) in refused.content.decode()
     committee.post(
         nominate, {"subject": w.branch.pk, "summary": "领办红色管家", "deeds": UNIT_DEEDS}
     )
@@ -886,7 +889,8 @@ def _award_flow(w: World, people: dict, clock) -> None:
     early = office.post(
         round_move, {"verb": "finalise", "decision_date": "2025-09-25"}, follow=True
     )
-    assert AwardRound.objects.get(pk=round_.pk).state == "publicity", _messages(early)
+    assert "公示期至 2025-09-27 09:00 结束，结束后才能表彰" in _messages(early)
+    assert AwardRound.objects.get(pk=round_.pk).state == "publicity"
     clock.set(D(2025, 9, 28))
     office.post(round_move, {"verb": "finalise", "decision_date": "2025-09-28"})
     round_.refresh_from_db()
