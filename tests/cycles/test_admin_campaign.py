@@ -461,7 +461,9 @@ def _set_up_campaign(admin: Admin, w: World) -> None:
         GradeBand,
         before=before,
     )
-    w.kind = admin.made(_review_kind(admin, w, [("parent", 70), ("leader", 30)]), ReviewKind)
+    w.kind = admin.made(
+        _review_kind(admin, w, [("parent", 50), ("leader", 20), ("public", 30)]), ReviewKind
+    )
     response = admin.change(w.campaign, {"status": "active"})
     assert response.status_code == 302, _errors(response)
     w.campaign.refresh_from_db()
@@ -492,8 +494,9 @@ def test_a_campaign_set_up_in_the_admin_runs_its_whole_cycle(
     assert campaign.participating_kinds == ["branch"]
     assert ContactPoint.objects.get(campaign=campaign).organization == w.branch
     assert [(e.evaluator, e.weight) for e in w.kind.evaluators.order_by("evaluator")] == [
-        ("leader", 30),
-        ("parent", 70),
+        ("leader", 20),
+        ("parent", 50),
+        ("public", 30),
     ]
     for model in (Organization, Member, RoleGrant, Campaign, Phase, Milestone, PlanSection):
         _all_added_in_the_admin(model)
@@ -507,10 +510,11 @@ def test_a_campaign_set_up_in_the_admin_runs_its_whole_cycle(
     _plans(w, people)
     _pledge(w, people)
     clock.set(D(2025, 6, 1))
+    w.round = _review_round_opened(w, people)
     subject, spare = _survey(w, people)
     clock.set(D(2025, 6, 16))
     _survey_closed_and_rectified(w, people, subject, spare, clock)
-    w.round = _review_round(w, people, clock)
+    _review_round_scored_and_closed(w, people, clock)
     clock.set(D(2025, 9, 1))
     _set_up_award_round(admin, w)
     _award_flow(w, people, clock)
@@ -593,6 +597,7 @@ def _survey(w: World, people: dict) -> tuple[SurveySubject, str]:
             "organization": w.root.pk,
             "title": "2025年年中群众评议",
             "subject_kind": "organizations",
+            "round": w.round.pk,
             "opens_on": "2025-06-01",
             "closes_on": "2025-06-15",
             "target": "90",
@@ -602,6 +607,7 @@ def _survey(w: World, people: dict) -> tuple[SurveySubject, str]:
     )
     survey = Survey.objects.get(campaign=w.campaign)
     assert "已建立群众评议，共 2 个评议对象；请为各评议对象发放评议码" in _messages(created)
+    assert survey.round == w.round and "计入评议轮次" in created.content.decode()
     assert set(survey.subjects.values_list("organization__code", flat=True)) == {
         "QS-DH-1",
         "QS-DH-2",
@@ -682,18 +688,17 @@ def _survey_closed_and_rectified(
     assert (item.state, item.evidence) == ("verified", "楼道灯已修复，报修台账已建立")
 
 
-def _review_round(w: World, people: dict, clock) -> ReviewRound:
-    """The office holds the 年中讲评 on the street: the community scores both
-    branches on its grid, the contact-point leader comments on the branch; at
-    the close the composites are weighted 70 : 30 and graded by the kind's bands."""
-    office, committee, leader = people["office"], people["committee"], people["leader"]
+def _review_round_opened(w: World, people: dict) -> ReviewRound:
+    """The office opens the 年中讲评 on the street: both 街道社区 branches are its
+    subjects, the 机关 branch takes no part."""
+    office = people["office"]
     created = office.post(
         reverse("reviews:round_new"),
         {
             "kind": w.kind.pk,
             "organization": w.root.pk,
             "period": "2025年年中",
-            "opens_on": "2025-06-20",
+            "opens_on": "2025-06-01",
             "closes_on": "2025-06-30",
         },
         follow=True,
@@ -702,8 +707,19 @@ def _review_round(w: World, people: dict, clock) -> ReviewRound:
     assert "评议轮次已创建（筹备），开启后各评议对象即可评议" in _messages(created)
     opened = office.post(reverse("reviews:round_open", args=[round_.pk]), follow=True)
     assert "评议已开启" in _messages(opened)
+    subjects = Review.objects.filter(round=round_).values_list("organization__code", flat=True)
+    assert set(subjects) == {"QS-DH-1", "QS-DH-2"}
+    return ReviewRound.objects.get(pk=round_.pk)
+
+
+def _review_round_scored_and_closed(w: World, people: dict, clock) -> None:
+    """The community scores both branches on its grid, the contact-point leader
+    comments on the branch; at the close the composites weigh the community,
+    the leader and the survey held for the round 50 : 20 : 30, graded by the
+    kind's bands."""
+    office, committee, leader = people["office"], people["committee"], people["leader"]
+    round_ = w.round
     reviews = {r.organization: r for r in Review.objects.filter(round=round_)}
-    assert set(reviews) == {w.branch, w.branch2}  # the 机关 branch takes no part
 
     grid = reverse("reviews:grid", kwargs={"pk": round_.pk, "organization_pk": w.community.pk})
     cells = re.findall(r'name="(s-(\d+)-(S\d))"', committee.get(grid))
@@ -729,14 +745,17 @@ def _review_round(w: World, people: dict, clock) -> ReviewRound:
     assert "评议已结束，评分已锁定" in _messages(closed)
     published = office.post(reverse("reviews:round_publish", args=[round_.pk]), follow=True)
     assert "评议结果已公布" in _messages(published)
-    results = {r.organization: (r.composite, r.grade) for r in Review.objects.filter(round=round_)}
-    # 服务好 50、管理好 30、群众满意 20 out of 10 each: the community's 9s are 90, the
-    # leader's 10/10/8 are 96; 70 : 30 gives 91.8. The second branch has no 点评.
-    assert results[w.branch] == (Decimal("91.80"), "好")
-    assert results[w.branch2] == (Decimal("70.00"), "较好")
+    done = {r.organization: r for r in Review.objects.filter(round=round_)}
+    # 服务好 50、管理好 30、群众满意 20, each out of 10: the community's 9s are 90,
+    # the leader's 10/10/8 are 96; the nine answers (满意 100 ×7, 基本满意 80 ×2)
+    # average 95.56; 50 : 20 : 30 gives 92.87. The second branch has neither a
+    # 点评 nor answers: its composite is the community's 70 alone.
+    public = done[w.branch].breakdown["public"]
+    assert public["n"] == 3 and Decimal(public["mean"]) == Decimal("95.56")  # 3 visitors
+    assert (done[w.branch].composite, done[w.branch].grade) == (Decimal("92.87"), "好")
+    assert (done[w.branch2].composite, done[w.branch2].grade) == (Decimal("70.00"), "较好")
     page = committee.get(reverse("reviews:results", kwargs={"pk": round_.pk}))
-    assert "91.80" in page and "东湖社区第一党支部" in page
-    return ReviewRound.objects.get(pk=round_.pk)
+    assert "92.87" in page and "东湖社区第一党支部" in page
 
 
 DEEDS = "林晓梅同志牵头组建红色管家服务队，一年来为居民解决急难愁盼问题三十余件。"
