@@ -431,6 +431,12 @@ def _set_up_campaign(admin: Admin, w: World) -> None:
         "时间节点“国庆表彰”（2026年1月15日）不在活动的起止日期（2025年3月1日至2025年12月31日）之内",
         before,
     )
+    twice = dict(inlines, contact_points=inlines["contact_points"] * 2)
+    twice["plan_sections"] = [*inlines["plan_sections"][:2], dict(inlines["plan_sections"][2])]
+    twice["plan_sections"][2]["field"] = "theme"
+    response = admin.add(Campaign, values, twice)
+    _refused(response, "“栏目”有重复，每行应各不相同，请修改", before)
+    _refused(response, "“联系领导”和“联系党组织”的组合有重复，每行应各不相同，请修改", before)
     w.campaign = admin.made(admin.add(Campaign, values, inlines), Campaign)
 
     name, subject, total, items = RUBRICS[0]
