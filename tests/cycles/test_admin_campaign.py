@@ -4,17 +4,20 @@ alone, then run through its whole cycle on the product's own pages.
 青石街道's “红色管家” campaign is none of the four seeds: a 街道党工委 as its
 root, two phases, its own rubrics (“三个好” for organisations, “三带头” for
 members), only the 街道社区 branches take part, its own plan sections, a
-contact point, a review kind scored by the community committee and the
-contact-point leader (70 : 30), and an award round with its categories, quotas
-and 评选条件. The tree, the members, the users and their grants are made in the
-admin too. Nothing is configured through a service or the ORM: the database is
-only read, to check what the pages did.
+contact point, a review kind scored by the community committee, the
+contact-point leader and the public's survey (50 : 20 : 30), and an award round
+with its categories, quotas and 评选条件. The tree, the members, the users and
+their grants are made in the admin too. Nothing is configured through a service
+or the ORM: the database is only read, to check what the pages did (the
+superuser who logs in to the admin is the one row made directly). Each admin
+page is first sent with a mistake, which comes back named with nothing written.
 
 Then each role does its part on its own pages: the branch files its plan and the
 community accepts it; the branch's pledge is approved and shown on the public
-board; the public answer a survey with the codes printed on the slips (read
-back from the PDF), which then closes; its opinion becomes a rectification,
-done and verified; a review round is opened, scored, closed and published; the
+board; a review round is opened, and the public answer the survey held for it
+with the codes printed on the slips (read back from the PDF), which then
+closes; its opinion becomes a rectification, done and verified; the round is
+scored, closed and published; the
 award round goes from 推荐 through 层层推荐, 复审 and 公示 to 表彰, and the
 表彰决定 PDF names the awardees and carries the round's 文号.
 
