@@ -8,11 +8,13 @@ from django.contrib import admin
 
 from awards import rules
 from awards.models import AwardCategory, AwardRound, EligibilityRule, Quota
+from campaign.admin import NamedRowsFormSet
 from core.admin import AuditedAdminMixin
 
 
 class AwardCategoryInline(admin.TabularInline):
     model = AwardCategory
+    formset = NamedRowsFormSet
     extra = 0
     fields = ["position", "name", "subject", "total_quota", "basis", "minimum_per_child"]
 
@@ -50,6 +52,7 @@ class EligibilityRuleForm(forms.ModelForm):
 
 class EligibilityRuleInline(admin.StackedInline):
     model = EligibilityRule
+    formset = NamedRowsFormSet
     form = EligibilityRuleForm
     extra = 0
     filter_horizontal = ["review_rounds"]

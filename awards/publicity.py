@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -82,7 +82,9 @@ def _finalise_check(round_: AwardRound, user: Any) -> None:
         raise RoundError(
             _("公示期至 %(end)s 结束，结束后才能表彰")
             % {
-                "end": timezone.localtime(round_.publicity_ends_at)
+                "end": formats.date_format(
+                    timezone.localtime(round_.publicity_ends_at), "SHORT_DATETIME_FORMAT"
+                )
                 if round_.publicity_ends_at
                 else "—"
             }

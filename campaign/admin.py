@@ -29,7 +29,26 @@ from core.admin import AuditedAdminMixin
 from orgs.models import Organization
 
 
-class RowsFormSet(forms.BaseInlineFormSet):
+class NamedRowsFormSet(forms.BaseInlineFormSet):
+    """Repeated rows are named by their columns' labels (栏目, 联系领导), not by
+    the attribute names Django's formset message would print (field, leader)."""
+
+    def get_unique_error_message(self, unique_check):
+        opts = self.form._meta.model._meta
+        labels = [  # the parent (the campaign, the round) is the same on every row
+            f"“{opts.get_field(name).verbose_name}”"
+            for name in unique_check
+            if name != self.fk.name
+        ]
+        if not labels:
+            return super().get_unique_error_message(unique_check)
+        if len(labels) == 1:
+            return _("%(field)s有重复，每行应各不相同，请修改") % {"field": labels[0]}
+        fields = "、".join(labels[:-1]) + _("和") + labels[-1]
+        return _("%(fields)s的组合有重复，每行应各不相同，请修改") % {"fields": fields}
+
+
+class RowsFormSet(NamedRowsFormSet):
     """An inline formset that hands its kept rows, as model instances, to ``problems``."""
 
     def kept_instances(self) -> list:
@@ -82,6 +101,7 @@ class PhaseInline(admin.TabularInline):
 
 
 class MilestoneInline(admin.TabularInline):
+    formset = NamedRowsFormSet
     model = Milestone
     extra = 0
     fields = ["date", "name", "kind", "description"]
@@ -89,12 +109,14 @@ class MilestoneInline(admin.TabularInline):
 
 
 class SectorGuidanceInline(admin.StackedInline):
+    formset = NamedRowsFormSet
     model = SectorGuidance
     extra = 0
     fields = ["sector", "title", "requirements"]
 
 
 class PlanSectionInline(admin.TabularInline):
+    formset = NamedRowsFormSet
     model = PlanSection
     extra = 0
     fields = ["position", "field", "label", "help_text", "required"]
@@ -118,6 +140,7 @@ class CampaignForm(forms.ModelForm):
 
 
 class ContactPointInline(admin.TabularInline):
+    formset = NamedRowsFormSet
     model = ContactPoint
     extra = 0
     fields = ["leader", "organization", "note"]

@@ -19,7 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from campaign.choices import CampaignStatus, PlanField, RubricSubject
-from campaign.rules import campaign_problems, contact_point_problems, phase_problems, raise_problems
+from campaign.rules import (
+    campaign_problems,
+    contact_point_problems,
+    milestone_problems,
+    phase_problems,
+    raise_problems,
+)
 from orgs.models import Organization, Sector
 
 
@@ -326,6 +332,9 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.date:%Y-%m-%d}）"
+
+    def clean(self) -> None:
+        raise_problems(milestone_problems(_parent(self, "campaign"), self))
 
 
 def _parent(obj: models.Model, field: str) -> Campaign | None:

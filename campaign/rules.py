@@ -12,6 +12,8 @@ exactly one place:
   phases together, both.
 - ``validate_rubric``: a rubric's criteria against its total weight.
 - ``contact_point_problems``: a contact point inside the campaign's tree.
+- ``milestone_problems``: a milestone within the campaign's dates (a review or
+  award moment outside them could not hold its round).
 - ``campaign_configuration_problems``: all of the above over what is saved.
 
 ``campaign.models`` imports this module, so it reads the models' choices from
@@ -32,7 +34,7 @@ from campaign.choices import CampaignStatus, RubricSubject
 from orgs.models import Organization
 
 if TYPE_CHECKING:
-    from campaign.models import Campaign, ContactPoint, Criterion, Phase, Rubric
+    from campaign.models import Campaign, ContactPoint, Criterion, Milestone, Phase, Rubric
 
 
 class Problem(str):
@@ -257,12 +259,32 @@ def contact_point_problems(campaign: Campaign | None, point: ContactPoint) -> li
     return []
 
 
+def milestone_problems(campaign: Campaign | None, milestone: Milestone) -> list[Problem]:
+    """A milestone lies within the campaign's dates: the rounds held at a review
+    or award milestone must fall inside the campaign, so one outside could never
+    be held."""
+    first, last = (campaign.start_date, campaign.end_date) if campaign else (None, None)
+    day = milestone.date
+    if first and last and day and not first <= day <= last:
+        return [
+            Problem(
+                _("时间节点“%(name)s”（%(day)s）不在活动的起止日期（%(campaign)s）之内")
+                % {"name": milestone.name, "day": date_text(day), "campaign": _span(first, last)},
+                "date",
+            )
+        ]
+    return []
+
+
 def campaign_configuration_problems(campaign: Campaign) -> list[Problem]:
-    """Every rule over the campaign as saved: fields, phases, each rubric, contact points."""
+    """Every rule over the campaign as saved: fields, phases, each rubric, contact
+    points, milestones."""
     problems = campaign_problems(campaign)
     problems += validate_phases(campaign, list(campaign.phases.all()))
     for rubric in campaign.rubrics.all():
         problems += validate_rubric(rubric, list(rubric.criteria.all()))
     for point in campaign.contact_points.select_related("organization"):
         problems += contact_point_problems(campaign, point)
+    for milestone in campaign.milestones.all():
+        problems += milestone_problems(campaign, milestone)
     return problems

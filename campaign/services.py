@@ -27,6 +27,7 @@ from campaign.models import (
 from campaign.rules import (
     campaign_configuration_problems,
     date_text,
+    milestone_problems,
     validate_phases,
     validate_rubric,
 )
@@ -233,6 +234,7 @@ def campaign_load(*, root: Organization, data: dict[str, Any]) -> LoadResult:
             item["date"] = _date(item["date"], f"时间节点“{item['name']}”")
             milestone = Milestone(campaign=campaign, **item)
             problems += _field_problems(milestone, f"时间节点“{milestone.name}”", ["campaign"])
+            problems += milestone_problems(campaign, milestone)
             milestones.append(milestone)
         problems += _repeated(
             ((m.name, m.date) for m in milestones),

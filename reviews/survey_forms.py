@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaign.models import Campaign
 from orgs.models import Organization
+from reviews.models import ReviewRound
 from reviews.models_surveys import Survey
 
 BIG = 10**9
@@ -30,6 +31,13 @@ class SurveyForm(forms.Form):
         required=False,
         empty_value=Survey.SubjectKind.ORGANIZATIONS,
         help_text=_("评议范围之下的各党组织，或其中的党员（全体党员或党员领导干部）"),
+    )
+    round = forms.ModelChoiceField(
+        label=_("计入评议轮次"),
+        queryset=ReviewRound.objects.none(),
+        required=False,
+        empty_label=_("不计入（单独的群众评议）"),
+        help_text=_("评议主体中有“群众评议”的轮次：本次评议的结果作为该轮的群众评议计入综合得分"),
     )
     opens_on = forms.DateField(
         label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -53,11 +61,16 @@ class SurveyForm(forms.Form):
         *args,
         campaigns: QuerySet[Campaign],
         organizations: QuerySet[Organization],
+        rounds: QuerySet[ReviewRound],
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["campaign"]).queryset = campaigns
         cast(forms.ModelChoiceField, self.fields["organization"]).queryset = organizations
+        if rounds.exists():
+            cast(forms.ModelChoiceField, self.fields["round"]).queryset = rounds
+        else:  # no round takes a 群众评议: nothing to choose
+            del self.fields["round"]
 
     def clean_questions(self) -> list[str]:
         lines = [line.strip() for line in self.cleaned_data["questions"].splitlines()]

@@ -20,6 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from campaign.selectors import campaigns_for
 from orgs import selectors
 from reviews import rectify, survey_results, surveys
+from reviews import selectors as review_selectors
+from reviews.choices import EvaluatorKind, RoundState
 from reviews.models_surveys import (
     DEFAULT_QUESTIONS,
     SurveyCodeBatch,
@@ -45,6 +47,19 @@ def survey_list(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/survey/list.html", {"surveys": rows})
 
 
+def _rounds_taking_surveys(request: HttpRequest):
+    """The rounds not yet closed that the user runs and whose kind counts a 群众评议."""
+    return (
+        review_selectors.rounds_for(request.user, selectors.REVIEW)
+        .filter(
+            state__in=[RoundState.DRAFT, RoundState.OPEN],
+            kind__evaluators__evaluator=EvaluatorKind.PUBLIC,
+        )
+        .distinct()
+        .order_by("-opens_on", "pk")
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def survey_new(request: HttpRequest) -> HttpResponse:
@@ -67,6 +82,7 @@ def survey_new(request: HttpRequest) -> HttpResponse:
         organizations=selectors.organizations_for(request.user, selectors.REVIEW).filter(
             pk__in=pks
         ),
+        rounds=_rounds_taking_surveys(request),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -81,6 +97,7 @@ def survey_new(request: HttpRequest) -> HttpResponse:
                 target=data["target"],
                 questions=data["questions"],
                 subject_kind=data["subject_kind"],
+                round_=data.get("round"),
             )
         except surveys.SurveyError as exc:
             form.add_error(None, str(exc))

@@ -226,6 +226,43 @@ def _questions_problems(questions: Sequence[str], choices: Sequence[dict]) -> li
     return problems
 
 
+def round_problems(
+    round_: Any, campaign: Campaign, organization: Organization, subject_kind: str
+) -> list[str]:
+    """Why a survey cannot count as a round's 群众评议 (empty when it can): the
+    round is of the same campaign, not yet closed, its kind has 群众评议 among its
+    evaluators and reviews the kind of subject the survey asks about, and the
+    survey's range lies within the round's."""
+    from reviews.choices import EvaluatorKind, RoundState
+
+    name = str(round_)
+    if round_.campaign_id != campaign.pk:
+        return [
+            _("评议轮次“%(round)s”不属于活动“%(campaign)s”")
+            % {"round": name, "campaign": campaign.name}
+        ]
+    problems = []
+    if round_.state not in (RoundState.DRAFT, RoundState.OPEN):
+        problems.append(_("评议轮次“%(round)s”已经结束") % {"round": name})
+    kind = round_.kind
+    if not kind.evaluators.filter(evaluator=EvaluatorKind.PUBLIC).exists():
+        problems.append(
+            _("评议轮次“%(round)s”的评议主体中没有“群众评议”，群众评议不能计入") % {"round": name}
+        )
+    of_members = subject_kind != Survey.SubjectKind.ORGANIZATIONS
+    if of_members != (kind.subject == kind.Subject.MEMBER):
+        problems.append(
+            _("评议轮次“%(round)s”评议的是%(subject)s，群众评议的对象应与之一致")
+            % {"round": name, "subject": kind.get_subject_display()}
+        )
+    if not selectors.contains(round_.organization, organization):
+        problems.append(
+            _("“%(unit)s”不在评议轮次“%(round)s”的范围（%(range)s）之内")
+            % {"unit": organization.name, "round": name, "range": round_.organization.name}
+        )
+    return problems
+
+
 def survey_create(
     *,
     user: Any,
@@ -273,6 +310,8 @@ def survey_create(
     if target is not None:
         survey.target = target
     problems = _questions_problems(survey.questions, survey.choices)
+    if round_ is not None:
+        problems += round_problems(round_, campaign, organization, subject_kind)
     if not survey.title:
         problems.append(_("请填写评议名称"))
     if closes_on < opens_on:

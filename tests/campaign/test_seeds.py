@@ -263,10 +263,16 @@ def test_a_bad_data_file_writes_nothing(district, tmp_path):
     data = seed_data("xinbei")
     data["phases"][1]["start_date"] = "2010-07-15"  # into the 动员部署 stage
     data["rubrics"][0]["criteria"][0]["weight"] = 25
+    data["milestones"][-1]["date"] = "2013-06-30"  # after the campaign
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     with pytest.raises(CommandError) as excinfo:
         call_command("load_campaign", str(path), "--root", district.root.code)
     message = str(excinfo.value)
     assert "阶段“动员部署阶段”（2010年5月1日至2010年7月31日）与阶段“全面推进阶段”" in message
+    last = data["milestones"][-1]["name"]
+    assert (
+        f"时间节点“{last}”（2013年6月30日）不在活动的起止日期（2010年5月1日至2012年11月7日）之内"
+        in message
+    )
     assert not Campaign.objects.exists() and not Phase.objects.exists()

@@ -300,3 +300,49 @@ def test_the_office_surveys_members_issues_every_subjects_codes_and_the_branch_t
         .status_code
         == 404
     )
+
+
+def test_the_new_survey_page_offers_the_rounds_that_count_a_public_review(
+    district, campaign, login
+):
+    """计入评议轮次: only running rounds whose kind has 群众评议 are offered; the
+    survey made for one says so on its page, and a round not offered is refused."""
+    import datetime as dt
+
+    from reviews import services
+    from reviews.models import ReviewKind
+    from reviews.models_surveys import Survey
+
+    def round_of(name):
+        return services.round_create(
+            user=district.users["office"],
+            campaign=campaign,
+            kind=ReviewKind.objects.get(campaign=campaign, name=name),
+            organization=district.community,
+            period="2010年",
+            opens_on=dt.date(2010, 12, 1),
+            closes_on=dt.date(2010, 12, 31),
+        )
+
+    members, units = round_of("党员民主评议"), round_of("党（工）委季度点评")
+    client = login(district.users["office"])
+    url = reverse("reviews:survey_new")
+    page = client.get(url).content.decode()
+    assert "计入评议轮次" in page
+    assert f'<option value="{members.pk}">' in page and f'<option value="{units.pk}">' not in page
+    data = {
+        "campaign": campaign.pk,
+        "organization": district.community.pk,
+        "title": "2026年党员群众评议",
+        "subject_kind": Survey.SubjectKind.MEMBERS,
+        "opens_on": "2026-12-01",
+        "closes_on": "2026-12-20",
+        "target": "90",
+        "questions": "党性观念强不强",
+    }
+    refused = client.post(url, data | {"round": units.pk})
+    assert refused.status_code == 400 and not Survey.objects.exists()
+    made = client.post(url, data | {"round": members.pk}, follow=True)
+    survey = Survey.objects.get()
+    assert survey.round == members
+    assert "计入评议轮次" in made.content.decode() and "2010年党员民主评议" in made.content.decode()

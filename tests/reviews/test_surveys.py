@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from core.models import AuditEntry, Job
 from reviews import surveys
+from reviews.models import ReviewRound
 from reviews.models_surveys import (
     DEFAULT_QUESTIONS,
     Survey,
@@ -652,3 +653,56 @@ def test_codes_for_every_subject_in_one_job_one_pdf_each_and_not_twice(
     with pytest.raises(SurveyError, match="都已发放"):
         surveys.batches_request(user=district.users["office"], survey=survey, size=4)
     assert SurveyCodeBatch.objects.count() == count
+
+
+def test_a_survey_counts_for_a_round_only_where_the_round_takes_one(district, campaign):
+    """A survey held for a round is the round's 群众评议: the round must be of the
+    campaign and still running, count 群众评议, review the same kind of subject,
+    and cover the survey's range. Each refusal names the round; nothing is written."""
+    from reviews import services
+    from reviews.models import ReviewKind
+
+    def round_of(name, organization=district.community):
+        return services.round_create(
+            user=district.users["office"],
+            campaign=campaign,
+            kind=ReviewKind.objects.get(campaign=campaign, name=name),
+            organization=organization,
+            period="2010年",
+            opens_on=dt.date(2010, 12, 1),
+            closes_on=dt.date(2010, 12, 31),
+        )
+
+    members = round_of("党员民主评议")
+    units = round_of("党（工）委季度点评")
+    members_kind = {"subject_kind": Survey.SubjectKind.MEMBERS}
+    cases = [
+        (
+            units,
+            {},
+            "评议轮次“2010年党（工）委季度点评”的评议主体中没有“群众评议”，群众评议不能计入",
+        ),
+        (members, {}, "评议轮次“2010年党员民主评议”评议的是党员，群众评议的对象应与之一致"),
+        (
+            members,
+            {"organization": district.street} | members_kind,
+            "“第一街道党工委”不在评议轮次“2010年党员民主评议”的范围（第一社区党委）之内",
+        ),
+    ]
+    for round_, values, message in cases:
+        values = {"organization": district.community} | values
+        with pytest.raises(SurveyError, match=message):
+            make_survey(district, campaign, round_=round_, **values)
+    ReviewRound.objects.filter(pk=members.pk).update(state="closed")
+    members.refresh_from_db()
+    with pytest.raises(SurveyError, match="评议轮次“2010年党员民主评议”已经结束"):
+        make_survey(
+            district, campaign, organization=district.community, round_=members, **members_kind
+        )
+    assert not Survey.objects.exists()
+    ReviewRound.objects.filter(pk=members.pk).update(state="open")
+    members.refresh_from_db()
+    survey = make_survey(
+        district, campaign, organization=district.community, round_=members, **members_kind
+    )
+    assert survey.round == members
