@@ -1,6 +1,7 @@
 """The award documents over plain rows: 表彰决定, 公示 notice, 荣誉证书 (PDF and ZIP), the list export."""
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -13,7 +14,9 @@ from pypdf import PdfReader
 
 from awards import documents
 from awards.documents import AwardeeRow, Contact, DecisionInfo, Subject
+from core import pdf
 from core.tabular import write_table
+from tests.pdf_pages import closing_problem, date_page, page_texts
 
 needs_poppler = pytest.mark.skipif(
     not shutil.which("pdftotext"), reason="poppler-utils is not installed"
@@ -318,3 +321,35 @@ def test_the_showcase_cards_show_name_unit_title_and_deeds_escaped():
     assert '<img src="/media/awards/1.jpg" alt="李秀英" loading="lazy">' in html
     assert 'class="initial"' not in html and 'class="deeds"' not in html
     assert "暂无获表彰对象" in render_to_string("awards/_showcase.html", {"groups": []})
+
+
+# With 5-11 one-line paragraphs the 附件说明, 署名 and 成文日期 do not fit under
+# the 正文 on page 1 (found once by trying 3-15).
+@needs_poppler
+@pytest.mark.parametrize("count", [5, 8])
+def test_the_decisions_closing_keeps_a_body_line_and_the_list_starts_its_own_page(count):
+    info = dataclasses.replace(INFO, paragraphs=tuple(f"正文第{i}段。" for i in range(count)))
+    data = documents.decision_pdf(info, ROWS)
+    assert closing_problem(data, signature=INFO.issuer, date="2011年6月28日") is None
+    page = date_page(data, "2011年6月28日")
+    pages = page_texts(data)
+    assert page == 2
+    assert "附件：" in pages[page - 1]
+    assert pages[page].split()[0] == "附件"  # the 名单 starts the next page
+    assert EXPECTED[0] not in pages[page - 1]
+
+
+@needs_poppler
+def test_without_its_rule_the_attachment_note_would_go_over_alone_with_the_closing(
+    monkeypatch,
+):
+    # So the test above is not passing on lengths where nothing was at stake.
+    original = pdf.html_to_pdf
+    off = "<style>.gw-body .attachment-note { break-before: auto; }</style></head>"
+    monkeypatch.setattr(pdf, "html_to_pdf", lambda html: original(html.replace("</head>", off)))
+    info = dataclasses.replace(INFO, paragraphs=tuple(f"正文第{i}段。" for i in range(8)))
+    problem = closing_problem(
+        documents.decision_pdf(info, ROWS), signature=INFO.issuer, date="2011年6月28日"
+    )
+    assert problem is not None
+    assert "附件：" in problem

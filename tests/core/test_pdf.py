@@ -1,6 +1,7 @@
 """PDF documents: GB/T 9704 layout, CJK fonts embedded, and WeasyPrint fetching nothing."""
 
 import datetime as dt
+import random
 import re
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ from django.conf import settings as django_settings
 from core import pdf
 from core.jobs import job_save_output
 from core.models import Job
+from tests.pdf_pages import closing_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 MM = 72 / 25.4  # points per millimetre
@@ -51,6 +53,32 @@ HEADINGS = (
 )
 
 
+# A body given as HTML, and CSS to add (the tests of the closing block).
+CLOSING = (
+    "{% extends 'pdf/base_gbt9704.html' %}"
+    "{% block extra_style %}{{ extra_style|safe }}{% endblock %}"
+    "{% block body %}{{ body|safe }}{% endblock %}"
+)
+# About twelve lines: what comes before the end of a body that is a list or table.
+OPENING = "<p>" + "正文" * 160 + "。</p>"
+
+
+def closing_body(kind: str, n: int) -> str:
+    """A body ending in ``kind`` whose length grows with ``n``; every line says 正文."""
+    if kind == "short paragraphs":  # n one-line paragraphs
+        return "".join(f"<p>正文第{i}段。</p>" for i in range(1, n + 1))
+    if kind == "long paragraph":  # the opening, then a last paragraph of n lines
+        return OPENING + "<p>" + "正文" * (13 + 14 * (n - 1) - 1) + "末段。</p>"
+    if kind == "list":
+        items = "".join(f"<li>正文事项{i}</li>" for i in range(1, n + 1))
+        return f"{OPENING}<ol>{items}</ol>"
+    if kind == "table":
+        rows = "".join(f"<tr><td>{i}</td><td>正文单位{i}</td></tr>" for i in range(1, n + 1))
+        head = "<thead><tr><th>序号</th><th>单位</th></tr></thead>"
+        return f"{OPENING}<table>{head}<tbody>{rows}</tbody></table>"
+    raise ValueError(kind)
+
+
 def embedded_fonts(data: bytes) -> set[str]:
     """Font families embedded in a PDF, as pdffonts names them, subset tags dropped."""
     lines = run(["pdffonts", "-"], data).splitlines()[2:]
@@ -74,7 +102,11 @@ def documents(settings):
                 "loaders": [
                     (
                         "django.template.loaders.locmem.Loader",
-                        {"test/decision.html": child, "test/headings.html": HEADINGS},
+                        {
+                            "test/decision.html": child,
+                            "test/headings.html": HEADINGS,
+                            "test/closing.html": CLOSING,
+                        },
                     ),
                     "django.template.loaders.filesystem.Loader",
                 ],
@@ -362,3 +394,54 @@ def test_output_from_an_open_file_is_copied_whole_in_chunks(settings, tmp_path):
     job.refresh_from_db()
     assert job.output_file.name.endswith(".zip")
     assert Path(job.output_file.path).read_bytes() == data
+
+
+# GB/T 9704 7.3.5: the 署名 and 成文日期 never stand alone at the top of a page;
+# when they do not fit under the 正文, its last lines go over with them. These
+# lengths put them at a page's foot (found once by trying 1-50 of each kind:
+# without the rule, paragraphs 9-12 and 31-34, a last paragraph of 18-21 lines,
+# list items 16-19 and 38-39, table rows 23-28 left the closing alone).
+CLOSING_AT_THE_FOOT = [
+    ("short paragraphs", 11),
+    ("short paragraphs", 32),
+    ("long paragraph", 19),
+    ("list", 17),
+    ("table", 25),
+]
+CLOSING_OFF = ".gw-closing { break-before: auto; }"
+ISSUED = "2011年6月28日"
+
+
+def render_closing(body: str, extra_style: str = "") -> bytes:
+    """A document of the base layout with ``body`` (needs the ``documents`` fixture)."""
+    return pdf.render_pdf(
+        "test/closing.html", {**DECISION, "body": body, "extra_style": extra_style}
+    )
+
+
+@needs_poppler
+@pytest.mark.parametrize(("kind", "n"), CLOSING_AT_THE_FOOT)
+def test_the_signature_and_date_keep_a_line_of_the_body_with_them(documents, kind, n):
+    data = render_closing(closing_body(kind, n))
+    assert closing_problem(data, signature=DECISION["issuer"], date=ISSUED) is None
+
+
+@needs_poppler
+@pytest.mark.parametrize(("kind", "n"), CLOSING_AT_THE_FOOT)
+def test_those_lengths_would_leave_the_closing_alone_without_the_rule(documents, kind, n):
+    # So the test above is not passing on lengths where nothing was at stake.
+    data = render_closing(closing_body(kind, n), CLOSING_OFF)
+    problem = closing_problem(data, signature=DECISION["issuer"], date=ISSUED)
+    assert problem is not None
+    assert "以署名开头" in problem
+
+
+@needs_poppler
+def test_the_signature_and_date_keep_the_body_with_them_at_random_lengths(documents):
+    for kind, n in [
+        (random.choice(["short paragraphs", "list", "table"]), random.randint(1, 45)),
+        ("long paragraph", random.randint(1, 30)),
+    ]:
+        data = render_closing(closing_body(kind, n))
+        problem = closing_problem(data, signature=DECISION["issuer"], date=ISSUED)
+        assert problem is None, (kind, n, problem)
