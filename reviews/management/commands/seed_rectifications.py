@@ -1,6 +1,8 @@
 """Demo 整改 for a district's running campaign: items opened from the spot checks'
 findings and by hand, in every state (some sent back once), some overdue,
-due around today."""
+due around today. The demo 支部书记s' branches each get a few (one sent back,
+one waiting to start, one verified), so those logins have 整改 in their 待办 and
+its notices."""
 
 import datetime as dt
 import random
@@ -11,7 +13,7 @@ from django.utils import timezone
 
 from campaign.models import Campaign
 from core import audit
-from orgs.models import Organization
+from orgs.models import Organization, Role, RoleGrant
 from reviews import rectify
 from reviews.models_rectify import Rectification
 from reviews.models_spotcheck import SpotCheck
@@ -37,6 +39,8 @@ PLAN = [
     ("redo", 15),  # sent back once, 整改中 again
     ("redo", -3),  # sent back after its due date: overdue
 ]
+# What each demo 支部书记's branch has: sent back once, waiting to start, verified.
+DEMO_PLAN = [("redo", 12), ("pending", 9), ("verified", -25)]
 
 
 class Command(BaseCommand):
@@ -83,6 +87,27 @@ class Command(BaseCommand):
             )
             if not units:
                 raise CommandError(f"“{root}”之下没有党支部")
+            demo_ids = set(
+                RoleGrant.objects.filter(role=Role.BRANCH_SECRETARY).values_list(
+                    "organization_id", flat=True
+                )
+            )
+            demo = [unit for unit in units if unit.pk in demo_ids]
+            for j, unit in enumerate(demo):
+                for k, (state, days) in enumerate(DEMO_PLAN):
+                    found, measure = ITEMS[(j + k) % len(ITEMS)]
+                    item = rectify.rectification_open(
+                        user=admin,
+                        campaign=campaign,
+                        organization=unit,
+                        description=measure,
+                        due_on=today + dt.timedelta(days=days),
+                        source_kind=Rectification.SourceKind.MANUAL,
+                        source_text=found,
+                    )
+                    self._walk(item, state, admin)
+                    made += 1
+            units = [unit for unit in units if unit.pk not in demo_ids]
             for i, unit in enumerate(rng.sample(units, min(count, len(units)))):
                 state, days = PLAN[i % len(PLAN)]
                 found, measure = ITEMS[i % len(ITEMS)]
