@@ -166,21 +166,25 @@ class Command(BaseCommand):
         )
 
     # ------------------------------------------------------------------ pledges
-    def _items(self, pool, n: int = 2) -> list[ItemInput]:
-        dues = self._due_dates()
+    def _items(self, pool, n: int = 2, *, ahead: bool = False) -> list[ItemInput]:
+        """Items with their deadlines; ``ahead``: a pledge still being written or
+        approved, whose deadlines are all still to come."""
+        dues = [d for d in self._due_dates() if d > self.today or not ahead] or [
+            self.campaign.end_date
+        ]
         return [
             ItemInput(content=c, due_date=self.rng.choice(dues), verification=v)
             for c, v in self.rng.sample(pool, n)
         ]
 
-    def _create(self, unit, member, audience, pool) -> Pledge:
+    def _create(self, unit, member, audience, pool, *, ahead: bool = False) -> Pledge:
         return services.pledge_create(
             campaign=self.campaign,
             user=self.admin,
             organization=unit,
             member=member,
             audience=audience,
-            items=self._items(pool),
+            items=self._items(pool, ahead=ahead),
             on_behalf=member is not None,
         )
 
@@ -244,7 +248,9 @@ class Command(BaseCommand):
         )
         returner = secretary.user if secretary else self.approver
         for member in Member.objects.filter(organization=unit, user__isnull=False):
-            pledge = self._create(unit, member, Pledge.Audience.ORGANIZATION, PARTY_ITEMS)
+            pledge = self._create(
+                unit, member, Pledge.Audience.ORGANIZATION, PARTY_ITEMS, ahead=True
+            )
             pledge = services.pledge_submit(pledge=pledge, user=self.admin)
             with audit.acting(returner, audit.Source.COMMAND):
                 services.pledge_return(pledge=pledge, user=returner, reason=RETURN_REASON)
@@ -252,12 +258,14 @@ class Command(BaseCommand):
         # Co-members' pledges to the branch: two waiting for the secretary, one a draft.
         others = unit.members.filter(user__isnull=True).order_by("number")[:3]
         for n, member in enumerate(others):
-            pledge = self._create(unit, member, Pledge.Audience.ORGANIZATION, PARTY_ITEMS)
+            pledge = self._create(
+                unit, member, Pledge.Audience.ORGANIZATION, PARTY_ITEMS, ahead=True
+            )
             if n < 2:
                 services.pledge_submit(pledge=pledge, user=self.admin)
             made += 1
         if unit.parent_id is not None:
-            pledge = self._create(unit, None, Pledge.Audience.PARENT, PARENT_ITEMS)
+            pledge = self._create(unit, None, Pledge.Audience.PARENT, PARENT_ITEMS, ahead=True)
             services.pledge_submit(pledge=pledge, user=self.admin)
             made += 1
         board = Pledge.objects.filter(

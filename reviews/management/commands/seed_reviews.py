@@ -94,7 +94,21 @@ class Command(BaseCommand):
                 self._score_branch(round_, branch, admin, rng, meeting=index % 7 != 6)
             round_ = services.round_close(round_=round_, user=admin)
         round_results(round_)  # as the job does at close; computed here so the demo has it at once
-        return services.round_publish(round_=round_, user=admin)
+        round_ = services.round_publish(round_=round_, user=admin)
+
+        # Opened, closed and published on its own dates, not the day the seed runs (a
+        # queryset update: the moves and their audit are done).
+        def at(day: dt.date, hour: int) -> dt.datetime:
+            return timezone.make_aware(dt.datetime.combine(min(day, today), dt.time(hour)))
+
+        ReviewRound.objects.filter(pk=round_.pk).update(
+            created_at=at(round_.opens_on - dt.timedelta(days=3), 10),
+            opened_at=at(round_.opens_on, 9),
+            closed_at=at(round_.closes_on + dt.timedelta(days=1), 9),
+            published_at=at(round_.closes_on + dt.timedelta(days=10), 15),
+        )
+        round_.refresh_from_db()
+        return round_
 
     def _score_branch(self, round_, branch, admin, rng, *, meeting: bool) -> None:
         """A branch's 讲评: its meeting, the branch's sheet of every member submitted,
