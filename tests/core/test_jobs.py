@@ -46,9 +46,11 @@ def test_without_a_broker_a_job_runs_inline_and_kombu_has_nothing_to_warn_about(
     from config.celery import app
 
     assert app.conf.task_always_eager
-    with caplog.at_level("WARNING", logger="kombu"):
-        with django_capture_on_commit_callbacks(execute=True):
-            job = jobs.job_start(kind="test-count", user=district.users["office"])
+    with (
+        caplog.at_level("WARNING", logger="kombu"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        job = jobs.job_start(kind="test-count", user=district.users["office"])
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED
     assert not [r for r in caplog.records if r.name.startswith("kombu")], caplog.text

@@ -74,7 +74,8 @@ class Command(BaseCommand):
                     user=admin,
                     check=check,
                     description=f"针对抽查发现的问题限期整改：{check.findings}",
-                    due_on=today + dt.timedelta(days=rng.choice([-7, 5, 14, 30])),
+                    # opened today from the round drawn today (seed_spotchecks): due ahead
+                    due_on=today + dt.timedelta(days=rng.choice([5, 14, 30])),
                 )
                 self._walk(item, rng.choice(PLAN)[0], admin)
                 made += 1
@@ -106,6 +107,7 @@ class Command(BaseCommand):
                         source_text=found,
                     )
                     self._walk(item, state, admin)
+                    self._date(item, campaign, today)
                     made += 1
             units = [unit for unit in units if unit.pk not in demo_ids]
             for i, unit in enumerate(rng.sample(units, min(count, len(units)))):
@@ -121,9 +123,28 @@ class Command(BaseCommand):
                     source_text=found,
                 )
                 self._walk(item, state, admin)
+                self._date(item, campaign, today)
                 made += 1
             flagged = rectify.rectification_flag_overdue()
         self.stdout.write(f"已生成整改事项 {made} 项，其中逾期 {flagged['flagged']} 项")
+
+    def _date(self, item: Rectification, campaign, today: dt.date) -> None:
+        """Stamp the item as opened about a month before its due date and moved on
+        the days after (none after today), through a queryset so that no workflow
+        or audit runs again: the seed runs today, the demo's 整改 has a history."""
+        item.refresh_from_db()
+        opened = max(campaign.start_date, min(today, item.due_on - dt.timedelta(days=30)))
+        left = (today - opened).days
+
+        def at(share: float, hour: int) -> dt.datetime:
+            day = opened + dt.timedelta(days=int(left * share))
+            return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+        stamps = {"created_at": at(0, 9)}
+        for field, share in (("started_at", 0.2), ("completed_at", 0.6), ("verified_at", 0.9)):
+            if getattr(item, field) is not None:
+                stamps[field] = at(share, 10 + int(share * 6))
+        Rectification.objects.filter(pk=item.pk).update(**stamps)
 
     def _walk(self, item: Rectification, state: str, user) -> None:
         """Take the item to ``state`` through the workflow (redo: done, sent back)."""
