@@ -14,6 +14,7 @@ from campaign import plans
 from campaign.models import Campaign, Plan
 from campaign.selectors import plan_units_q
 from core import audit
+from core.models import Notification
 from orgs import tallies
 from orgs.models import Organization, Role
 
@@ -133,3 +134,8 @@ class Command(BaseCommand):
         if state in (Plan.State.ACCEPTED, Plan.State.RETURNED):
             stamps["reviewed_at"] = at(decided)
         Plan.objects.filter(pk=plan.pk).update(**stamps)
+        # The 备案/退回 notice went out when it was decided; an old one has been read.
+        read = stamps["updated_at"] if state == Plan.State.ACCEPTED else None
+        Notification.objects.filter(about="campaign.plan", about_id=plan.pk).update(
+            created_at=stamps["updated_at"], read_at=read
+        )

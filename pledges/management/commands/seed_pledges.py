@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from campaign.models import Campaign, ContactPoint
 from core import audit
+from core.models import Notification
 from orgs import selectors
 from orgs.models import Member, Organization, Role, RoleGrant
 from orgs.selectors import tree_q
@@ -163,6 +164,10 @@ class Command(BaseCommand):
         )
         PledgeRevision.objects.filter(pledge=pledge).update(
             created_at=at - dt.timedelta(days=2), published_at=at
+        )
+        # Its 审核通过 notices went out then, and were read the next day.
+        Notification.objects.filter(about="pledges.pledge", about_id=pledge.pk).update(
+            created_at=at - dt.timedelta(days=1), read_at=at
         )
 
     # ------------------------------------------------------------------ pledges

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from campaign.models import Campaign
 from core import audit
+from core.models import Notification
 from orgs.models import Organization, Role, RoleGrant
 from reviews import rectify
 from reviews.models_rectify import Rectification
@@ -145,6 +146,10 @@ class Command(BaseCommand):
             if getattr(item, field) is not None:
                 stamps[field] = at(share, 10 + int(share * 6))
         Rectification.objects.filter(pk=item.pk).update(**stamps)
+        # Its 核验 / 重新整改 notice went out on the last of those days.
+        Notification.objects.filter(about="reviews.rectification", about_id=item.pk).update(
+            created_at=max(stamps.values())
+        )
 
     def _walk(self, item: Rectification, state: str, user) -> None:
         """Take the item to ``state`` through the workflow (redo: done, sent back)."""
