@@ -165,7 +165,10 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")) or "")
 # queues them (development and the SQLite test run).
 CELERY_TASK_ALWAYS_EAGER = not env_str("CELERY_BROKER_URL")
 # Without a broker nothing may leave the process (Celery's default is AMQP on localhost).
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://"
+# Eager tasks still take a producer from the pool (Celery 5.7 serialises their
+# arguments through it), so the in-process transport is named: a bare "memory://"
+# makes kombu warn "No hostname was supplied" on every job.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "memory://localhost/"
 # The queue web processes send to and workers read (`-Q` overrides it for a
 # worker): two deployments sharing one Redis database keep apart by name.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE") or "celery"

@@ -208,6 +208,14 @@ def test_the_demo_file_extends_the_licheng_document(district):
     assert data["contact_points"] == [
         {"leader": "leader", "organization": "MH-Z01", "remark": "区委领导联系点：第1镇党委"}
     ]
+    # The review kinds are the document's but for one thing: the demo publishes the
+    # 党员民主评议's results to the public, so that /pingyi/ has something to show.
+    base = seed_data("licheng")["review_kinds"]
+    assert [k["name"] for k in data["review_kinds"]] == [k["name"] for k in base]
+    for own, theirs in zip(data["review_kinds"], base, strict=True):
+        changed = {key for key in own.keys() | theirs.keys() if own.get(key) != theirs.get(key)}
+        assert changed == ({"publication"} if own["name"] == "党员民主评议" else set())
+    assert data["review_kinds"][2]["publication"] == "public"
 
 
 # ------------------------------------------------------------------ re-dating the demo

@@ -38,6 +38,25 @@ def test_a_job_runs_once_even_if_delivered_twice(
 
 
 @pytest.mark.django_db
+def test_without_a_broker_a_job_runs_inline_and_kombu_has_nothing_to_warn_about(
+    counting_job_kind, district, django_capture_on_commit_callbacks, caplog
+):
+    # Celery 5.7 takes an eager task's producer from the pool: with a bare
+    # "memory://" every job logged kombu's "No hostname was supplied" (issue 13).
+    from config.celery import app
+
+    assert app.conf.task_always_eager
+    with (
+        caplog.at_level("WARNING", logger="kombu"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        job = jobs.job_start(kind="test-count", user=district.users["office"])
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED
+    assert not [r for r in caplog.records if r.name.startswith("kombu")], caplog.text
+
+
+@pytest.mark.django_db
 def test_a_failing_job_ends_failed_with_a_visible_message(
     district, django_capture_on_commit_callbacks
 ):

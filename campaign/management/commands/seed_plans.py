@@ -1,13 +1,20 @@
-"""Demo plans (实施方案) in every state for a district's running campaign."""
+"""Demo plans (实施方案) in every state for a district's running campaign, dated
+as a campaign under way: the accepted ones filed in the first weeks, the returned
+ones sent back in the last days, the submitted ones waiting since recently."""
+
+import datetime as dt
+import random
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from campaign import plans
 from campaign.models import Campaign, Plan
 from campaign.selectors import plan_units_q
 from core import audit
+from core.models import Notification
 from orgs import tallies
 from orgs.models import Organization, Role
 
@@ -67,6 +74,8 @@ class Command(BaseCommand):
             "parent", "sector"
         )
         counts: dict[str, int] = {}
+        self.rng = random.Random(2010)
+        self.today = timezone.localdate()
         # The stored plan counts (orgs.tallies) move once, not once a move.
         with transaction.atomic(), audit.acting(admin, audit.Source.COMMAND), tallies.deferred():
             for n, unit in enumerate(units.order_by("lft")):
@@ -88,13 +97,45 @@ class Command(BaseCommand):
             user=writer,
             **{field: text.format(unit=name) for field, text in TEXT.items()},
         )
-        if state == Plan.State.DRAFT:
-            return
-        plan = plans.plan_submit(plan=plan, user=writer)
-        with audit.acting(reviewer, audit.Source.COMMAND):
-            if state == Plan.State.ACCEPTED:
-                plans.plan_accept(plan=plan, user=reviewer)
-            elif state == Plan.State.RETURNED:
-                plans.plan_return(
-                    plan=plan, user=reviewer, reason="承诺内容不够具体，请写明件数和完成时限"
-                )
+        if state != Plan.State.DRAFT:
+            plan = plans.plan_submit(plan=plan, user=writer)
+            with audit.acting(reviewer, audit.Source.COMMAND):
+                if state == Plan.State.ACCEPTED:
+                    plans.plan_accept(plan=plan, user=reviewer)
+                elif state == Plan.State.RETURNED:
+                    plans.plan_return(
+                        plan=plan, user=reviewer, reason="承诺内容不够具体，请写明件数和完成时限"
+                    )
+        self._date(plan, state, campaign)
+
+    def _date(self, plan, state, campaign) -> None:
+        """Stamp when the plan was written, filed and decided (the seed runs today),
+        through a queryset so that no workflow or audit runs again."""
+        start, today, rng = campaign.start_date, self.today, self.rng
+
+        def at(day: dt.date) -> dt.datetime:
+            day = min(today, max(start, day))
+            return timezone.make_aware(dt.datetime.combine(day, dt.time(rng.randint(9, 17))))
+
+        if state == Plan.State.ACCEPTED:
+            filed = start + dt.timedelta(days=rng.randint(15, 60))
+            decided = filed + dt.timedelta(days=rng.randint(3, 10))
+        elif state == Plan.State.RETURNED:
+            decided = today - dt.timedelta(days=rng.randint(1, 10))
+            filed = decided - dt.timedelta(days=rng.randint(3, 10))
+        elif state == Plan.State.SUBMITTED:
+            filed = decided = today - dt.timedelta(days=rng.randint(0, 14))
+        else:
+            filed = decided = today - dt.timedelta(days=rng.randint(0, 20))
+        written = filed - dt.timedelta(days=rng.randint(2, 7))
+        stamps = {"created_at": at(written), "updated_at": at(decided)}
+        if state != Plan.State.DRAFT:
+            stamps["submitted_at"] = at(filed)
+        if state in (Plan.State.ACCEPTED, Plan.State.RETURNED):
+            stamps["reviewed_at"] = at(decided)
+        Plan.objects.filter(pk=plan.pk).update(**stamps)
+        # The 备案/退回 notice went out when it was decided; an old one has been read.
+        read = stamps["updated_at"] if state == Plan.State.ACCEPTED else None
+        Notification.objects.filter(about="campaign.plan", about_id=plan.pk).update(
+            created_at=stamps["updated_at"], read_at=read
+        )

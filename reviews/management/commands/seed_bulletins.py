@@ -6,8 +6,11 @@ left a draft for the office to publish (发布为检查通报). Idempotent: what
 It lives in reviews because the 检查通报 comes from a spot-check round; the
 bulletins themselves are campaign's (``campaign.bulletins``)."""
 
+import datetime as dt
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from campaign import bulletins
 from campaign.models import Campaign
@@ -75,6 +78,7 @@ class Command(BaseCommand):
                 f"{top.name}创先争优活动工作简报",
                 WORK_BODY,
                 Bulletin.Audience.PUBLIC,
+                days_ago=18,
             )
             made += self._published(
                 committee,
@@ -84,6 +88,7 @@ class Command(BaseCommand):
                 "关于公开承诺公示情况的通报",
                 NOTICE_BODY,
                 Bulletin.Audience.SUBTREE,
+                days_ago=6,
             )
             made += self._spot_check(campaign, office)
         self.stdout.write(f"已生成工作简报 {made} 份（已有的保留不变）。")
@@ -97,7 +102,9 @@ class Command(BaseCommand):
         )
         return grant.user if grant else None
 
-    def _published(self, user, campaign, organization, kind, title, body, audience) -> int:
+    def _published(
+        self, user, campaign, organization, kind, title, body, audience, days_ago=0
+    ) -> int:
         if Bulletin.objects.filter(campaign=campaign, organization=organization, title=title):
             return 0
         bulletin = bulletins.bulletin_create(
@@ -110,6 +117,14 @@ class Command(BaseCommand):
             audience=audience,
         )
         bulletins.bulletin_publish(bulletin=bulletin, user=user)
+        if days_ago:
+            # Issued some days back (the seed runs today), through a queryset so that
+            # no workflow or audit runs again; never before the campaign began.
+            day = max(campaign.start_date, timezone.localdate() - dt.timedelta(days=days_ago))
+            at = timezone.make_aware(dt.datetime.combine(day, dt.time(10)))
+            Bulletin.objects.filter(pk=bulletin.pk).update(
+                created_at=at - dt.timedelta(days=1), published_at=at
+            )
         return 1
 
     def _spot_check(self, campaign, user) -> int:

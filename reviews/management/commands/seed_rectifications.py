@@ -1,6 +1,8 @@
 """Demo 整改 for a district's running campaign: items opened from the spot checks'
 findings and by hand, in every state (some sent back once), some overdue,
-due around today."""
+due around today. The demo 支部书记s' branches each get a few (one sent back,
+one waiting to start, one verified), so those logins have 整改 in their 待办 and
+its notices."""
 
 import datetime as dt
 import random
@@ -11,7 +13,8 @@ from django.utils import timezone
 
 from campaign.models import Campaign
 from core import audit
-from orgs.models import Organization
+from core.models import Notification
+from orgs.models import Organization, Role, RoleGrant
 from reviews import rectify
 from reviews.models_rectify import Rectification
 from reviews.models_spotcheck import SpotCheck
@@ -37,6 +40,8 @@ PLAN = [
     ("redo", 15),  # sent back once, 整改中 again
     ("redo", -3),  # sent back after its due date: overdue
 ]
+# What each demo 支部书记's branch has: sent back once, waiting to start, verified.
+DEMO_PLAN = [("redo", 12), ("pending", 9), ("verified", -25)]
 
 
 class Command(BaseCommand):
@@ -70,7 +75,8 @@ class Command(BaseCommand):
                     user=admin,
                     check=check,
                     description=f"针对抽查发现的问题限期整改：{check.findings}",
-                    due_on=today + dt.timedelta(days=rng.choice([-7, 5, 14, 30])),
+                    # opened today from the round drawn today (seed_spotchecks): due ahead
+                    due_on=today + dt.timedelta(days=rng.choice([5, 14, 30])),
                 )
                 self._walk(item, rng.choice(PLAN)[0], admin)
                 made += 1
@@ -83,6 +89,28 @@ class Command(BaseCommand):
             )
             if not units:
                 raise CommandError(f"“{root}”之下没有党支部")
+            demo_ids = set(
+                RoleGrant.objects.filter(role=Role.BRANCH_SECRETARY).values_list(
+                    "organization_id", flat=True
+                )
+            )
+            demo = [unit for unit in units if unit.pk in demo_ids]
+            for j, unit in enumerate(demo):
+                for k, (state, days) in enumerate(DEMO_PLAN):
+                    found, measure = ITEMS[(j + k) % len(ITEMS)]
+                    item = rectify.rectification_open(
+                        user=admin,
+                        campaign=campaign,
+                        organization=unit,
+                        description=measure,
+                        due_on=today + dt.timedelta(days=days),
+                        source_kind=Rectification.SourceKind.MANUAL,
+                        source_text=found,
+                    )
+                    self._walk(item, state, admin)
+                    self._date(item, campaign, today)
+                    made += 1
+            units = [unit for unit in units if unit.pk not in demo_ids]
             for i, unit in enumerate(rng.sample(units, min(count, len(units)))):
                 state, days = PLAN[i % len(PLAN)]
                 found, measure = ITEMS[i % len(ITEMS)]
@@ -96,9 +124,32 @@ class Command(BaseCommand):
                     source_text=found,
                 )
                 self._walk(item, state, admin)
+                self._date(item, campaign, today)
                 made += 1
             flagged = rectify.rectification_flag_overdue()
         self.stdout.write(f"已生成整改事项 {made} 项，其中逾期 {flagged['flagged']} 项")
+
+    def _date(self, item: Rectification, campaign, today: dt.date) -> None:
+        """Stamp the item as opened about a month before its due date and moved on
+        the days after (none after today), through a queryset so that no workflow
+        or audit runs again: the seed runs today, the demo's 整改 has a history."""
+        item.refresh_from_db()
+        opened = max(campaign.start_date, min(today, item.due_on - dt.timedelta(days=30)))
+        left = (today - opened).days
+
+        def at(share: float, hour: int) -> dt.datetime:
+            day = opened + dt.timedelta(days=int(left * share))
+            return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
+
+        stamps = {"created_at": at(0, 9)}
+        for field, share in (("started_at", 0.2), ("completed_at", 0.6), ("verified_at", 0.9)):
+            if getattr(item, field) is not None:
+                stamps[field] = at(share, 10 + int(share * 6))
+        Rectification.objects.filter(pk=item.pk).update(**stamps)
+        # Its 核验 / 重新整改 notice went out on the last of those days.
+        Notification.objects.filter(about="reviews.rectification", about_id=item.pk).update(
+            created_at=max(stamps.values())
+        )
 
     def _walk(self, item: Rectification, state: str, user) -> None:
         """Take the item to ``state`` through the workflow (redo: done, sent back)."""
