@@ -22,15 +22,17 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from awards import nominations
-from awards.models import AwardRound, Nomination, Objection
-from core import audit, public, workflow
+from awards.models import AwardRound, Endorsement, Nomination, Objection
+from core import audit, notify, public, workflow
 from core.documents import format_number
 from core.models import DocumentNumber, DocumentSequence
+from orgs import selectors
 
 RoundState = AwardRound.State
 TEXT_MAX = 1000
@@ -51,6 +53,15 @@ def publicity_open(round_: AwardRound) -> bool:
         and round_.publicity_ends_at is not None
         and now() < round_.publicity_ends_at
     )
+
+
+def last_day(round_: AwardRound) -> dt.date:
+    """The last day of the round's 公示 (local). 公示 ends at ``publicity_ends_at``;
+    one ending at midnight has the day before as its last."""
+    if round_.publicity_ends_at is None:
+        return timezone.localdate()
+    end = timezone.localtime(round_.publicity_ends_at)
+    return (end - dt.timedelta(seconds=1)).date()
 
 
 def listed(round_: AwardRound):
@@ -241,7 +252,47 @@ def objection_add(
         )
         # Filed under no organisation: the unit's 变更记录 does not show who objected.
         audit.record(objection, audit.Action.CREATE, organization_id=None, verb=_("提出异议"))
+        _objection_notify(objection)
     return objection
+
+
+def _objection_notify(objection: Objection) -> None:
+    """站内通知 of a new objection, in its transaction: the round's office (the
+    direct holders of ``REVIEW`` on the campaign root, to the objections page)
+    and the staff of each level below the root that endorsed the nominee in its
+    current cycle (to the nomination's page). The objector is anonymous public:
+    the notice carries neither the objection's text nor its contact, and does
+    not name the nominee (the staff page shows them to those who may see them)."""
+    round_ = objection.round
+    nomination = objection.nomination
+    root_id = round_.campaign.organization_id
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _("%(round)s：某候选人收到异议") % {"round": round_.name}
+    office = selectors.unit_holders([root_id], selectors.REVIEW)
+    notify.notify(
+        user_ids=office,
+        verb="objection",
+        text=text,
+        url=reverse("awards:objections", kwargs={"pk": round_.pk}),
+        about=objection,
+    )
+    levels = (
+        Endorsement.objects.filter(
+            nomination=nomination,
+            cycle=nomination.cycle,
+            decision=Endorsement.Decision.ENDORSED,
+        )
+        .exclude(organization_id=root_id)
+        .values_list("organization_id", flat=True)
+    )
+    committees = set(selectors.unit_holders(list(levels), selectors.REVIEW)) - set(office)
+    notify.notify(
+        user_ids=sorted(committees),
+        verb="objection",
+        text=text,
+        url=reverse("awards:nomination", kwargs={"pk": nomination.pk}),
+        about=objection,
+    )
 
 
 def _objection_locked(pk: Any) -> Objection:
