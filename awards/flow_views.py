@@ -255,7 +255,7 @@ def _office_round(request: HttpRequest, pk: int) -> AwardRound:
 @login_required
 @require_POST
 def round_move(request: HttpRequest, pk: int) -> HttpResponse:
-    """开始推荐 / 公示 / 表彰 (with the 成文日期) by the office."""
+    """开始推荐 / 公示 by the office; 表彰 (with the 成文日期) starts its job."""
     round_ = _office_round(request, pk)
     verb = request.POST.get("verb", "")
     decision_date = None
@@ -267,14 +267,38 @@ def round_move(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, _("成文日期“%(value)s”不是有效日期") % {"value": raw[:20]})
             return redirect("awards:round_detail", pk=pk)
     try:
-        publicity.round_move(
-            round_=round_, verb=verb, user=request.user, decision_date=decision_date
-        )
+        if verb == "finalise":
+            # 表彰 awards every vetted nomination (a district's 640 take 20 s): a job
+            _job, started = publicity.finalise_start(
+                round_=round_, user=request.user, decision_date=decision_date
+            )
+        else:
+            publicity.round_move(round_=round_, verb=verb, user=request.user)
     except publicity.RoundError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, _("评选表彰已更新"))
+        if verb != "finalise":
+            messages.success(request, _("评选表彰已更新"))
+        elif started:
+            messages.success(request, _("表彰已开始，在后台进行，完成后本页显示结果"))
+        else:
+            messages.info(request, _("表彰正在后台进行，无需重复提交"))
     return redirect("awards:round_detail", pk=pk)
+
+
+@login_required
+@require_GET
+def finalise_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The round page's 表彰 partial (its finalise job); htmx polls it while the
+    job runs and reloads the page once it has ended."""
+    round_ = _office_round(request, pk)
+    job = publicity.finalise_job_last(round_)
+    if job is None:
+        raise Http404
+    response = render(request, "awards/_finalise_job.html", {"round": round_, "job": job})
+    if job.is_finished and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required
