@@ -266,24 +266,37 @@ def round_move(request: HttpRequest, pk: int) -> HttpResponse:
         except ValueError:
             messages.error(request, _("成文日期“%(value)s”不是有效日期") % {"value": raw[:20]})
             return redirect("awards:round_detail", pk=pk)
+    if verb == "finalise":
+        return _finalise(request, round_, decision_date)
     try:
-        if verb == "finalise":
-            # 表彰 awards every vetted nomination (a district's 640 take 20 s): a job
-            _job, started = publicity.finalise_start(
-                round_=round_, user=request.user, decision_date=decision_date
-            )
-        else:
-            publicity.round_move(round_=round_, verb=verb, user=request.user)
+        publicity.round_move(round_=round_, verb=verb, user=request.user)
     except publicity.RoundError as error:
         messages.error(request, str(error))
     else:
-        if verb != "finalise":
-            messages.success(request, _("评选表彰已更新"))
-        elif started:
-            messages.success(request, _("表彰已开始，在后台进行，完成后本页显示结果"))
-        else:
-            messages.info(request, _("表彰正在后台进行，无需重复提交"))
+        messages.success(request, _("评选表彰已更新"))
     return redirect("awards:round_detail", pk=pk)
+
+
+def _finalise(request: HttpRequest, round_: AwardRound, decision_date: Any) -> HttpResponse:
+    """表彰 awards every vetted nomination (a district's 640 take 20 s): a job,
+    which the round page shows. Without a broker it has run by now."""
+    try:
+        job, started = publicity.finalise_start(
+            round_=round_, user=request.user, decision_date=decision_date
+        )
+    except publicity.RoundError as error:
+        messages.error(request, str(error))
+        return redirect("awards:round_detail", pk=round_.pk)
+    job.refresh_from_db()
+    if not started:
+        messages.info(request, _("表彰正在后台进行，无需重复提交"))
+    elif job.status == Job.Status.SUCCEEDED:
+        messages.success(request, _("表彰已完成"))
+    elif job.status == Job.Status.FAILED:
+        messages.error(request, _("表彰未完成，原因见本页“表彰”"))
+    else:
+        messages.success(request, _("表彰已开始，在后台进行，完成后本页显示结果"))
+    return redirect("awards:round_detail", pk=round_.pk)
 
 
 @login_required
