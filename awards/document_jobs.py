@@ -9,7 +9,6 @@ file when run twice. The 表彰决定 carries the 文号 and 成文日期 the ro
 given when it was finalised (``awards.publicity``); the 公示 notice has none.
 """
 
-import datetime as dt
 import io
 import tempfile
 import zipfile
@@ -181,14 +180,6 @@ def notice_info(round_: AwardRound) -> documents.DecisionInfo:
     )
 
 
-def _ends_on(round_: AwardRound) -> dt.date:
-    if round_.publicity_ends_at is None:
-        return timezone.localdate()
-    # 公示 ends at the start of that day's midnight: the last full day is the one before.
-    end = timezone.localtime(round_.publicity_ends_at)
-    return (end - dt.timedelta(seconds=1)).date()
-
-
 def _office_only(user: Any) -> bool:
     return selectors.can_anywhere(user, selectors.REVIEW)
 
@@ -221,7 +212,7 @@ def run_notice(job: Job, report: Any) -> None:
         office=_("%(organ)s创先争优活动领导小组办公室") % {"organ": organ.name},
         url=job.params.get("url", ""),
     )
-    data = documents.publicity_notice_pdf(info, rows, _ends_on(round_), contact)
+    data = documents.publicity_notice_pdf(info, rows, publicity.last_day(round_), contact)
     job_save_output(job, core_documents.file_name("公示通知", code=organ.code, ext="pdf"), data)
     job.result = {"round": round_.pk, "nominees": len(rows)}
     job.save(update_fields=["result"])

@@ -1,7 +1,10 @@
 """What awards plugs into the lower apps: the home page's 待办 (a quota received
 and neither handed down nor kept; places left to nominate; nominations waiting
-for a level's endorsement, the office's 复审 and objections; returned ones) and
-the 推荐 deadline's reminder."""
+for a level's endorsement, the office's 复审 and objections; returned ones), the
+站内通知 of the moves that concern a nominating unit (同意推荐 by a level, 复审通过,
+退回) and of an objection lodged (``objection_notice``, called by
+``publicity.objection_add``), and the reminders of the 推荐 deadline and of 公示
+ending."""
 
 import datetime as dt
 from collections.abc import Iterator
@@ -10,7 +13,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from core import reminders, todo
+from core import notify, reminders, todo
 
 
 @todo.register("awards.quota")
@@ -123,36 +126,188 @@ def nominations_waiting(user: Any) -> list[todo.Todo]:
 
 @reminders.register("awards.nomination_deadline")
 def nominations_due(today: dt.date) -> Iterator[reminders.Due]:
-    """Award rounds whose 推荐 deadline is within the lead days: the editors of
-    each unit holding a quota in them."""
-    from awards.models import Quota
+    """Rounds open for 推荐 whose deadline is within the lead days: the editors
+    of each unit holding a quota in them, once per user and deadline (a user
+    answering for several such units hears of them in one reminder)."""
+    from awards.models import AwardRound, Quota
     from orgs.selectors import holders_by_unit
 
     quotas = list(
         Quota.objects.filter(
             amount__gt=0,
+            category__round__state=AwardRound.State.NOMINATING,
             category__round__nomination_deadline__range=reminders.lead_window(today),
         )
         .select_related("category__round", "organization")
-        .order_by("category__round_id", "organization_id", "category_id")
+        .order_by("category__round_id", "organization__tree_id", "organization__lft", "category_id")
     )
     holders = holders_by_unit({quota.organization_id for quota in quotas})
-    seen: set[tuple[int, int]] = set()
+    # per round, per user: the units they answer for, in tree order, each once
+    found: dict[Any, dict[int, dict[int, Any]]] = {}
     for quota in quotas:
-        round_ = quota.category.round
-        key = (round_.pk, quota.organization_id)
-        if key in seen or quota.organization_id not in holders:
+        per_user = found.setdefault(quota.category.round, {})
+        for user_id in holders.get(quota.organization_id, []):
+            per_user.setdefault(user_id, {}).setdefault(quota.organization_id, quota)
+    for round_, per_user in found.items():
+        for user_id, units in per_user.items():
+            first = next(iter(units.values()))
+            text = _("%(unit)s：%(round)s推荐将于 %(day)s 截止") % {
+                "unit": "、".join(quota.organization.name for quota in units.values()),
+                "round": round_.name,
+                "day": round_.nomination_deadline.isoformat(),
+            }
+            url = reverse(
+                "awards:quota",
+                kwargs={"pk": first.category_id, "organization_pk": first.organization_id},
+            )
+            yield reminders.Due([user_id], round_, round_.nomination_deadline, text, url)
+
+
+def _publicity_rounds() -> list[Any]:
+    from awards.models import AwardRound
+
+    return list(
+        AwardRound.objects.filter(
+            state=AwardRound.State.PUBLICITY, publicity_ends_at__isnull=False
+        ).select_related("campaign__organization")
+    )
+
+
+def _office_of(rounds: list[Any]) -> dict[int, list[int]]:
+    """The office of each round's campaign root: its direct ``REVIEW`` holders."""
+    from orgs import selectors
+
+    return selectors.holders_by_unit(
+        {round_.campaign.organization_id for round_ in rounds}, selectors.REVIEW
+    )
+
+
+def _open_objections(rounds: list[Any]) -> dict[int, int]:
+    from django.db.models import Count
+
+    from awards.models import Objection
+
+    return dict(
+        Objection.objects.filter(round__in=rounds, state=Objection.State.OPEN)
+        .order_by()
+        .values("round_id")
+        .annotate(n=Count("pk"))
+        .values_list("round_id", "n")
+    )
+
+
+@reminders.register("awards.publicity_ending")
+def publicity_ending(today: dt.date) -> Iterator[reminders.Due]:
+    """A round in 公示 whose last day is ``AWARD_PUBLICITY_REMINDER_DAYS`` days
+    away or nearer (from that day until the day before the last): its office,
+    once per user and last day (the objections still open are counted in)."""
+    from django.conf import settings
+
+    from awards import publicity
+
+    days = settings.AWARD_PUBLICITY_REMINDER_DAYS
+    rounds = []
+    for round_ in _publicity_rounds():
+        last = publicity.last_day(round_)
+        # N days before the last day, up to the day before it (0: on the day)
+        until = last - dt.timedelta(days=1) if days else last
+        if last - dt.timedelta(days=days) <= today <= until:
+            rounds.append(round_)
+    office = _office_of(rounds)
+    waiting = _open_objections(rounds)
+    for round_ in rounds:
+        users = office.get(round_.campaign.organization_id)
+        if not users:
             continue
-        seen.add(key)
-        text = _("%(unit)s：%(round)s推荐将于 %(day)s 截止") % {
-            "unit": quota.organization.name,
+        last = publicity.last_day(round_)
+        text = _("%(round)s公示将于 %(day)s 结束") % {"round": round_.name, "day": last.isoformat()}
+        if waiting.get(round_.pk):
+            text += _("，还有 %(n)s 条异议待处理") % {"n": waiting[round_.pk]}
+        url = reverse("awards:round_detail", kwargs={"pk": round_.pk})
+        yield reminders.Due(users, round_, last, text, url)
+
+
+@reminders.register("awards.publicity_objections")
+def publicity_objections_open(today: dt.date) -> Iterator[reminders.Due]:
+    """On the last day of a round's 公示 (or later, while the round waits in 公示),
+    objections still open: its office, once per user and last day, to the
+    objections page (表彰 waits until each is resolved)."""
+    from awards import publicity
+
+    rounds = [round_ for round_ in _publicity_rounds() if publicity.last_day(round_) <= today]
+    waiting = _open_objections(rounds)
+    rounds = [round_ for round_ in rounds if waiting.get(round_.pk)]
+    office = _office_of(rounds)
+    for round_ in rounds:
+        users = office.get(round_.campaign.organization_id)
+        if not users:
+            continue
+        last = publicity.last_day(round_)
+        text = _("%(round)s公示期至 %(day)s 结束，还有 %(n)s 条异议未处理，处理完毕后才能表彰") % {
             "round": round_.name,
-            "day": round_.nomination_deadline.isoformat(),
+            "day": last.isoformat(),
+            "n": waiting[round_.pk],
         }
-        url = reverse(
-            "awards:quota",
-            kwargs={"pk": quota.category_id, "organization_pk": quota.organization_id},
+        url = reverse("awards:objections", kwargs={"pk": round_.pk})
+        yield reminders.Due(users, round_, last, text, url)
+
+
+# ------------------------------------------------------------------ 站内通知
+
+
+def _nomination_url(nomination: Any) -> str:
+    return reverse("awards:nomination", kwargs={"pk": nomination.pk})
+
+
+def _unit_notice(nomination: Any, text: str) -> notify.Notice:
+    """The nominating unit's own staff (its direct holders), nobody above or beside it."""
+    from orgs.selectors import unit_holders
+
+    return notify.Notice(unit_holders([nomination.unit_id]), text, _nomination_url(nomination))
+
+
+def _named(nomination: Any) -> dict[str, str]:
+    return {
+        "unit": nomination.unit.name,
+        "name": nomination.subject_name,
+        "category": nomination.category.name,
+    }
+
+
+@notify.register("awards.nomination", "endorse")
+def nomination_endorsed(nomination: Any, actor: Any, reason: str) -> notify.Notice:
+    """The unit hears which level agreed to recommend its nominee (层层推荐)."""
+    from awards.models import Endorsement
+
+    level = (
+        Endorsement.objects.filter(
+            nomination=nomination,
+            cycle=nomination.cycle,
+            decision=Endorsement.Decision.ENDORSED,
         )
-        yield reminders.Due(
-            holders[quota.organization_id], round_, round_.nomination_deadline, text, url
-        )
+        .select_related("organization")
+        .order_by("-pk")
+        .first()
+    )
+    text = _("%(unit)s推荐的%(name)s（%(category)s）已由%(level)s同意推荐") % {
+        **_named(nomination),
+        "level": level.organization.name if level is not None else "—",
+    }
+    return _unit_notice(nomination, text)
+
+
+@notify.register("awards.nomination", "vet")
+def nomination_vetted(nomination: Any, actor: Any, reason: str) -> notify.Notice:
+    """The unit hears that the office passed its nominee at 组织复审."""
+    text = _("%(unit)s推荐的%(name)s（%(category)s）已通过组织复审") % _named(nomination)
+    return _unit_notice(nomination, text)
+
+
+@notify.register("awards.nomination", "return")
+def nomination_returned(nomination: Any, actor: Any, reason: str) -> notify.Notice:
+    """The unit hears that the office returned its nominee, and why."""
+    text = _("%(unit)s推荐的%(name)s（%(category)s）被退回：%(reason)s") % {
+        **_named(nomination),
+        "reason": reason,
+    }
+    return _unit_notice(nomination, text)

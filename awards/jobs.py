@@ -1,15 +1,29 @@
-"""The ranking job of 组织复审: the nominees of a category (待组织复审 and
+"""The award jobs that are no documents.
+
+``award_ranking`` (组织复审): the nominees of a category (待组织复审 and
 复审通过) ranked by the facts its rules read, evaluated again now in bulk
 (``awards.eligibility``): first those still meeting every rule, then by each
 rule's figure in the category's order (评议得分, 满意率, 兑现率 …), higher first,
-a missing figure last. Idempotent: a re-run replaces its result."""
+a missing figure last. Idempotent: a re-run replaces its result.
 
+``award_finalise`` (表彰): the round's ``finalise`` move (``awards.publicity``:
+the 文号, every vetted nomination's ``award`` and its ``Award`` row) in one
+transaction, so a failure midway leaves no award and no number drawn; the round
+read again through the starter's scope when it runs. Safe to run twice: a round
+already 已表彰 by this job is its result, any other state fails it."""
+
+import datetime as dt
 from typing import Any
 
+from django.db import transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from awards import eligibility, nominations
-from awards.models import AwardCategory, Nomination
+from awards import eligibility, nominations, publicity
+from awards.document_jobs import readable
+from awards.models import AwardCategory, AwardRound, Nomination
+from core import documents as core_documents
+from core import workflow
 from core.jobs import JobError, register
 from core.models import Job
 from orgs import selectors
@@ -68,3 +82,64 @@ def run_ranking(job: Job, report: Any) -> None:
     job.result = {"category": category.pk, "rows": rank(category)}
     job.save(update_fields=["result"])
     report(100, _("排序完成"))
+
+
+def _decision_date(job: Job) -> dt.date | None:
+    raw = job.params.get("decision_date") or ""
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except (TypeError, ValueError):
+        raise JobError(
+            gettext("成文日期“%(value)s”不是有效日期") % {"value": str(raw)[:20]}
+        ) from None
+
+
+@register(
+    publicity.FINALISE,
+    _("表彰"),
+    allowed=lambda user: selectors.can_anywhere(user, selectors.REVIEW),
+)
+def run_finalise(job: Job, report: Any) -> None:
+    """表彰 of the job's round as its starter (see the module)."""
+    round_ = core_documents.recheck(
+        job,
+        lambda user: readable(user, job.params.get("round")),
+        missing=gettext("评选表彰不存在，或不在您可查看的范围内"),
+    )
+    if round_.state == AwardRound.State.FINISHED and job.result.get("round") == round_.pk:
+        report(100, gettext("表彰已完成"))  # a run cut off after its commit
+        return
+    if round_.state != AwardRound.State.PUBLICITY:
+        raise JobError(
+            gettext("“%(round)s”现为%(state)s，不能表彰")
+            % {"round": round_.name, "state": round_.get_state_display()}
+        )
+    decided = _decision_date(job)
+    total = round_.nominations.filter(state=Nomination.State.VETTED).count()
+    report(2, gettext("正在表彰：0 / %(n)s") % {"n": total})
+
+    def progress(done: int, of: int) -> None:
+        report(
+            2 + 96 * done // max(1, of),
+            gettext("正在表彰：%(done)s / %(n)s") % {"done": done, "n": of},
+        )
+
+    try:
+        with transaction.atomic():
+            done = publicity.round_move(
+                round_=round_,
+                verb="finalise",
+                user=job.created_by,
+                decision_date=decided,
+                progress=progress,
+            )
+            job.result = {
+                "round": done.pk,
+                "awards": done.awards.count(),
+                "document_number": done.decision_number,
+                "decision_date": done.decision_date.isoformat() if done.decision_date else "",
+            }
+            job.save(update_fields=["result"])
+    except workflow.DomainError as exc:
+        raise JobError(str(exc)) from None
+    report(100, gettext("表彰已完成"))

@@ -8,29 +8,38 @@
   the decision gets its 文号 from the campaign root's ``DocumentSequence``
   (``core.documents``: numbered under the counter's lock, rolled back with the
   rest) and its 成文日期; every vetted nomination is awarded (its own
-  ``award`` move, which makes the ``Award`` row later rounds read).
+  ``award`` move, which makes the ``Award`` row later rounds read). A
+  district's hundreds of awards take seconds, so the round page asks for it
+  through ``finalise_start``: the ``award_finalise`` job (``awards.jobs``),
+  one per round.
 
 Objections (``objection_add``): anyone, no login, about one nominee on the
 public list, while 公示 runs; text capped, contact optional, rate-limited per
 address through ``core.public`` (the limit holds for posts racing each other).
-The office resolves each: 属实 (``uphold``: the nomination is withdrawn) or
-不属实 (``dismiss``, with a reason).
+Each one lodged is told (站内通知) to the office and to the levels that endorsed
+the nominee, without what it says or who sent it. The office resolves each:
+属实 (``uphold``: the nomination is withdrawn) or 不属实 (``dismiss``, with a
+reason).
 """
 
 import datetime as dt
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import formats, timezone
+from django.urls import reverse
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from awards import nominations
-from awards.models import AwardRound, Nomination, Objection
-from core import audit, public, workflow
+from awards.models import AwardRound, Endorsement, Nomination, Objection
+from core import audit, jobs, notify, public, workflow
 from core.documents import format_number
-from core.models import DocumentNumber, DocumentSequence
+from core.models import DocumentNumber, DocumentSequence, Job
+from orgs import selectors
 
 RoundState = AwardRound.State
 TEXT_MAX = 1000
@@ -51,6 +60,15 @@ def publicity_open(round_: AwardRound) -> bool:
         and round_.publicity_ends_at is not None
         and now() < round_.publicity_ends_at
     )
+
+
+def last_day(round_: AwardRound) -> dt.date:
+    """The last day of the round's 公示 (local). 公示 ends at ``publicity_ends_at``;
+    one ending at midnight has the day before as its last."""
+    if round_.publicity_ends_at is None:
+        return timezone.localdate()
+    end = timezone.localtime(round_.publicity_ends_at)
+    return (end - dt.timedelta(seconds=1)).date()
 
 
 def listed(round_: AwardRound):
@@ -122,9 +140,20 @@ def _decision_number(round_: AwardRound) -> str:
     return text
 
 
+# Who hears how far finalising has got (done, total): the finalise job's
+# progress, set by ``round_move`` for the move it makes.
+_progress: ContextVar[Callable[[int, int], None] | None] = ContextVar(
+    "award_finalise_progress", default=None
+)
+
+
 def _award_all(round_: AwardRound, user: Any) -> None:
-    for nomination in round_.nominations.filter(state=Nomination.State.VETTED).order_by("pk"):
+    vetted = list(round_.nominations.filter(state=Nomination.State.VETTED).order_by("pk"))
+    tell = _progress.get()
+    for done, nomination in enumerate(vetted, start=1):
         workflow.apply(nominations.WORKFLOW, "award", obj=nomination, user=user)
+        if tell is not None and (done % 20 == 0 or done == len(vetted)):
+            tell(done, len(vetted))
 
 
 def _locked(pk: Any) -> AwardRound:
@@ -189,20 +218,71 @@ ROUND_WORKFLOW = workflow.declare(
 )
 
 
-def round_move(*, round_: AwardRound, verb: str, user: Any, decision_date: Any = None):
+def round_move(
+    *,
+    round_: AwardRound,
+    verb: str,
+    user: Any,
+    decision_date: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+):
+    """One of the round's moves, in one transaction. ``finalise`` is made by the
+    ``award_finalise`` job (``finalise_start``), which passes ``progress``
+    (called with the nominations awarded so far and their total)."""
     if verb not in ROUND_WORKFLOW.moves:
         raise RoundError(_("未知的操作"))
-    values = {}
-    if verb == "finalise" and decision_date:
-        values["decision_date"] = decision_date
-    if values:
-        # the 成文日期 is set before the number is drawn (its year counts)
-        with transaction.atomic():
-            fresh = _locked(round_.pk)
-            if fresh.state == RoundState.PUBLICITY and not fresh.decision_number:
-                AwardRound.objects.filter(pk=fresh.pk).update(decision_date=decision_date)
-            return workflow.apply(ROUND_WORKFLOW, verb, obj=fresh, user=user)
-    return workflow.apply(ROUND_WORKFLOW, verb, obj=round_, user=user)
+    token = _progress.set(progress)
+    try:
+        if verb == "finalise" and decision_date:
+            # the 成文日期 is set before the number is drawn (its year counts)
+            with transaction.atomic():
+                fresh = _locked(round_.pk)
+                if fresh.state == RoundState.PUBLICITY and not fresh.decision_number:
+                    AwardRound.objects.filter(pk=fresh.pk).update(decision_date=decision_date)
+                return workflow.apply(ROUND_WORKFLOW, verb, obj=fresh, user=user)
+        return workflow.apply(ROUND_WORKFLOW, verb, obj=round_, user=user)
+    finally:
+        _progress.reset(token)
+
+
+# ------------------------------------------------------------------ 表彰 as a job
+
+FINALISE = "award_finalise"  # the job kind (``awards.jobs.run_finalise``)
+
+
+def finalising_job(round_: AwardRound) -> Job | None:
+    """The job finalising the round, while it waits or runs (a lost one is not)."""
+    return jobs.pending_jobs(FINALISE).filter(params__round=round_.pk).first()
+
+
+def finalise_job_last(round_: AwardRound) -> Job | None:
+    """The round's latest finalise job, whoever started it (the round page shows it)."""
+    return Job.objects.filter(kind=FINALISE, params__round=round_.pk).order_by("-pk").first()
+
+
+def finalise_start(
+    *, round_: AwardRound, user: Any, decision_date: dt.date | None = None
+) -> tuple[Job, bool]:
+    """表彰 as the round page asks for it: a refusal (state, right, 公示 not over,
+    objections open, nothing to award) is raised at once, before any work; else
+    the ``award_finalise`` job, one per round. The round row is locked while the
+    waiting job is looked for and the new one recorded, so two clicks (two
+    requests racing) start one job: the second gets the first's. Returns the
+    job and whether this call started it."""
+    with transaction.atomic():
+        fresh = _locked(round_.pk)
+        why = workflow.refusal(ROUND_WORKFLOW, "finalise", obj=fresh, user=user)
+        if why:
+            raise RoundError(why)
+        running = finalising_job(fresh)
+        if running is not None:
+            return running, False
+        _finalise_check(fresh, user)
+        params = {
+            "round": fresh.pk,
+            "decision_date": decision_date.isoformat() if decision_date else "",
+        }
+        return jobs.job_start(kind=FINALISE, user=user, params=params), True
 
 
 # ------------------------------------------------------------------ objections
@@ -243,7 +323,47 @@ def objection_add(
         )
         # Filed under no organisation: the unit's 变更记录 does not show who objected.
         audit.record(objection, audit.Action.CREATE, organization_id=None, verb=_("提出异议"))
+        _objection_notify(objection)
     return objection
+
+
+def _objection_notify(objection: Objection) -> None:
+    """站内通知 of a new objection, in its transaction: the round's office (the
+    direct holders of ``REVIEW`` on the campaign root, to the objections page)
+    and the staff of each level below the root that endorsed the nominee in its
+    current cycle (to the nomination's page). The objector is anonymous public:
+    the notice carries neither the objection's text nor its contact, and does
+    not name the nominee (the staff page shows them to those who may see them)."""
+    round_ = objection.round
+    nomination = objection.nomination
+    root_id = round_.campaign.organization_id
+    with translation.override(settings.LANGUAGE_CODE):
+        text = _("%(round)s：某候选人收到异议") % {"round": round_.name}
+    office = selectors.unit_holders([root_id], selectors.REVIEW)
+    notify.notify(
+        user_ids=office,
+        verb="objection",
+        text=text,
+        url=reverse("awards:objections", kwargs={"pk": round_.pk}),
+        about=objection,
+    )
+    levels = (
+        Endorsement.objects.filter(
+            nomination=nomination,
+            cycle=nomination.cycle,
+            decision=Endorsement.Decision.ENDORSED,
+        )
+        .exclude(organization_id=root_id)
+        .values_list("organization_id", flat=True)
+    )
+    committees = set(selectors.unit_holders(list(levels), selectors.REVIEW)) - set(office)
+    notify.notify(
+        user_ids=sorted(committees),
+        verb="objection",
+        text=text,
+        url=reverse("awards:nomination", kwargs={"pk": nomination.pk}),
+        about=objection,
+    )
 
 
 def _objection_locked(pk: Any) -> Objection:

@@ -24,6 +24,7 @@ urlpatterns = [
         name="quota_keep",
     ),
     path("<int:pk>/move/", flow_views.round_move, name="round_move"),
+    path("<int:pk>/finalise/progress/", flow_views.finalise_progress, name="finalise_progress"),
     path("<int:pk>/documents/", views.round_document, name="round_document"),
     path("<int:pk>/nominations/", flow_views.nomination_list, name="nominations"),
     path("<int:pk>/objections/", flow_views.objection_list, name="objections"),

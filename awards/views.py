@@ -59,10 +59,14 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .annotate(n=Count("pk"))
         .values_list("state", "n")
     )
+    is_office = nominations.is_office(request.user, round_)
+    finalise_job = publicity.finalise_job_last(round_) if is_office else None
     context = {
         "round": round_,
         "rows": rows,
-        "is_office": nominations.is_office(request.user, round_),
+        "is_office": is_office,
+        "finalise_job": finalise_job,
+        "finalising": is_office and publicity.finalising_job(round_) is not None,
         "counts": [(label, counts.get(value, 0)) for value, label in Nomination.State.choices],
         "objections_open": publicity.objections_open(round_),
         "publicity_open": publicity.publicity_open(round_),

@@ -386,3 +386,6 @@ if set(NOTIFY_CHANNELS) - {"email", "sms"}:
 # Deadline reminders (core.reminders) go out this many days before a deadline
 # (and once more when a 整改 item is overdue).
 REMINDER_LEAD_DAYS = env_int("REMINDER_LEAD_DAYS", 3, minimum=0)
+# The office of an award round in 公示 is reminded this many days before its
+# last day (awards.publicity_ending; 0: on the last day itself).
+AWARD_PUBLICITY_REMINDER_DAYS = env_int("AWARD_PUBLICITY_REMINDER_DAYS", 2, minimum=0)

@@ -493,6 +493,18 @@ def award_flow(d, *, round_state="nominating", nomination_state="endorsing", pub
     return d.award_flow
 
 
+def award_finalising(d):
+    """The flow's round with a 表彰 job waiting (the round page's partial shows it)."""
+    from core.models import Job
+
+    world = award_flow(d)
+    if getattr(d, "award_finalise_job", None) is None:
+        d.award_finalise_job = Job.objects.create(
+            kind="award_finalise", created_by=d.users["office"], params={"round": world.round.pk}
+        )
+    return world.round
+
+
 def award_nomination(d, client):
     from awards.models import Nomination
 
@@ -1308,6 +1320,10 @@ RULES = {
         lambda d: {"pk": award_flow(d, round_state="draft").round.pk},
         data=lambda d: {"verb": "open"},
         probe=award_round_state,
+    ),
+    "awards:finalise_progress": get(
+        expect(default=404, office=200, admin=200),
+        lambda d: {"pk": award_finalising(d).pk},
     ),
     "awards:ranking": get(
         expect(default=404, office=200, admin=200),

@@ -98,9 +98,14 @@ def test_the_flow_through_its_pages(client, district, campaign, django_capture_o
         reverse("awards:objection_resolve", args=[objection.pk]),
         {"decision": "dismiss", "reason": "经核实事迹属实"},
     )
-    client.post(round_move, {"verb": "finalise", "decision_date": "2011-06-28"})
+    # 表彰 is a job (run inline on commit here, as without a broker); the round
+    # page shows its result.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(round_move, {"verb": "finalise", "decision_date": "2011-06-28"})
     finished = AwardRound.objects.get()
     assert finished.state == "finished" and finished.decision_date == dt.date(2011, 6, 28)
+    page = client.get(reverse("awards:round_detail", args=[world.round.pk])).content.decode()
+    assert f"表彰完成：共表彰 1 个，表彰决定文号 {finished.decision_number}" in page
     client.logout()
     body = client.get(public).content.decode()
     assert finished.decision_number in body and "提出异议" not in body

@@ -338,6 +338,7 @@ def test_nomination_deadline_reminds_the_units_holding_a_quota(district, campaig
         nomination_deadline=dt.date(2011, 6, 1),
         endorsement_deadline=dt.date(2011, 6, 10),
         review_deadline=dt.date(2011, 6, 20),
+        state=AwardRound.State.NOMINATING,
     )
     category = AwardCategory.objects.create(
         round=round_,
@@ -356,6 +357,41 @@ def test_nomination_deadline_reminds_the_units_holding_a_quota(district, campaig
     assert texts(district.users["committee"]) == [
         "第一街道党工委：七一表彰推荐将于 2011-06-01 截止"
     ]
+    again = reminders.reminders_send(
+        today=dt.date(2011, 5, 31), kinds=["awards.nomination_deadline"]
+    )
+    assert again == {"awards.nomination_deadline": 0}
+
+
+def test_nomination_deadline_once_per_user_naming_each_of_their_units(district, campaign):
+    """A user answering for two units holding a quota hears of both in one
+    reminder (the deadline is the round's, once per user); a round still 筹备
+    (nominations not open) reminds nobody."""
+    from awards.models import AwardRound, Quota
+    from tests.awards.builders import award_world
+    from tests.factories import grant
+
+    world = award_world(district, campaign)
+    committee = district.users["committee"]
+    grant(committee, "committee_staff", district.street2)
+    draft = award_world(district, campaign, round_state="draft", name="筹备中的表彰")
+    assert Quota.objects.filter(category=draft.category).exists()
+    today = dt.date(2010, 6, 28)  # the rounds' 推荐 deadline is 2010-06-30
+    sent = reminders.reminders_send(today=today, kinds=["awards.nomination_deadline"])
+    # the committee (two streets), the branch's secretary, the office (the root's quota)
+    assert sent == {"awards.nomination_deadline": 3}
+    assert texts(committee) == [
+        "第一街道党工委、第二街道党工委：2011年“七一”表彰推荐将于 2010-06-30 截止"
+    ]
+    assert texts(district.users["secretary"]) == [
+        "第一党支部：2011年“七一”表彰推荐将于 2010-06-30 截止"
+    ]
+    assert texts(district.users["sibling_secretary"]) == []  # no quota of its own
+    assert set(Reminder.objects.values_list("about_id", flat=True)) == {world.round.pk}
+    assert reminders.reminders_send(
+        today=today + dt.timedelta(days=1), kinds=["awards.nomination_deadline"]
+    ) == {"awards.nomination_deadline": 0}
+    assert AwardRound.objects.get(pk=draft.round.pk).state == "draft"
 
 
 def test_the_beat_and_the_command_send_the_same_reminders(district, campaign):
@@ -434,3 +470,313 @@ def test_two_workers_at_once_send_a_reminder_once(postgres_only, racing_world, m
     assert Reminder.objects.count() == 1
     assert Notification.objects.filter(verb="remind").count() == 1
     assert len(mail.outbox) == 1
+
+
+# ------------------------------------------------------------------ awards (issue 12)
+
+
+@pytest.fixture
+def award_people(district):
+    """Beside the district's users: a second secretary of the branch, the
+    community's own staff, a second office user, and the other street's staff."""
+    from tests.factories import UserFactory, grant
+
+    people = dict(district.users)
+    people["deputy"] = UserFactory(username="deputy")
+    grant(people["deputy"], "branch_secretary", district.branch)
+    people["community_staff"] = UserFactory(username="community_staff")
+    grant(people["community_staff"], "committee_staff", district.community)
+    people["office2"] = UserFactory(username="office2")
+    grant(people["office2"], "campaign_office", district.root)
+    people["street2_staff"] = UserFactory(username="street2_staff")
+    grant(people["street2_staff"], "committee_staff", district.street2)
+    return people
+
+
+@pytest.fixture
+def nominated(district, campaign, monkeypatch):
+    """The branch's nomination of its member, waiting for the community."""
+    from awards import nominations
+    from tests.awards.builders import DEEDS, TODAY, award_world
+
+    monkeypatch.setattr("awards.nominations.today", lambda: TODAY)
+    world = award_world(district, campaign)
+    world.nomination = nominations.nomination_create(
+        user=district.users["secretary"],
+        category=world.category,
+        unit=district.branch,
+        subject=district.member,
+        summary="带头走访群众",
+        deeds=DEEDS,
+    )
+    return world
+
+
+def _endorse(world, user, level):
+    from awards import nominations
+
+    world.nomination = nominations.move(
+        nomination=world.nomination, verb="endorse", user=user, as_level=level.pk
+    )
+    return world.nomination
+
+
+def notified() -> dict[str, list[str]]:
+    """Every notification written, by username."""
+    found: dict[str, list[str]] = {}
+    for username, text in Notification.objects.order_by("pk").values_list("user__username", "text"):
+        found.setdefault(username, []).append(text)
+    return found
+
+
+def test_each_endorsement_and_the_vetting_tell_the_nominating_units_staff_only(
+    district, award_people, nominated
+):
+    from awards import nominations
+
+    name = district.member.name
+    committee, office = award_people["committee"], award_people["office"]
+    _endorse(nominated, committee, district.community)
+    told = f"第一党支部推荐的{name}（优秀共产党员）已由第一社区党委同意推荐"
+    assert notified() == {"secretary": [told], "deputy": [told]}
+    _endorse(nominated, committee, district.street)
+    _endorse(nominated, office, district.root)
+    made = nominations.move(nomination=nominated.nomination, verb="vet", user=office)
+    assert made.state == "vetted"
+    expected = [
+        told,
+        f"第一党支部推荐的{name}（优秀共产党员）已由第一街道党工委同意推荐",
+        f"第一党支部推荐的{name}（优秀共产党员）已由中共测试区委同意推荐",
+        f"第一党支部推荐的{name}（优秀共产党员）已通过组织复审",
+    ]
+    # The levels above, the office, the sibling and the other street hear nothing.
+    assert notified() == {"secretary": expected, "deputy": expected}
+    url = reverse("awards:nomination", kwargs={"pk": made.pk})
+    assert set(Notification.objects.values_list("url", "about", "about_id")) == {
+        (url, "awards.nomination", made.pk)
+    }
+    assert set(Notification.objects.values_list("verb", flat=True)) == {"endorse", "vet"}
+
+
+def test_a_returned_nomination_tells_the_unit_why(district, award_people, nominated, login):
+    from awards import nominations
+
+    for user, level in (
+        (award_people["committee"], district.community),
+        (award_people["committee"], district.street),
+        (award_people["office"], district.root),
+    ):
+        _endorse(nominated, user, level)
+    Notification.objects.all().delete()
+    nominations.move(
+        nomination=nominated.nomination,
+        verb="return",
+        user=award_people["office2"],
+        reason="事迹材料不够具体，100%需补充",
+    )
+    text = (
+        f"第一党支部推荐的{district.member.name}（优秀共产党员）被退回："
+        "事迹材料不够具体，100%需补充"
+    )
+    assert notified() == {"secretary": [text], "deputy": [text]}
+    page = login(award_people["secretary"]).get(reverse("core:notification_list"))
+    assert text in page.content.decode()
+    # The notice's link is a page the secretary may open.
+    url = Notification.objects.filter(user=award_people["secretary"]).get().url
+    assert login(award_people["secretary"]).get(url).status_code == 200
+
+
+def test_a_refused_nomination_move_tells_nobody(district, award_people, nominated):
+    from awards import nominations
+
+    with pytest.raises(nominations.NominationError):
+        _endorse(nominated, award_people["sibling_secretary"], district.community)
+    with pytest.raises(nominations.NominationError):
+        nominations.move(nomination=nominated.nomination, verb="vet", user=award_people["office"])
+    assert not Notification.objects.exists()
+
+
+def test_an_objection_tells_the_office_and_the_committees_that_endorsed_never_what_it_says(
+    district, award_people, nominated, login
+):
+    from awards import nominations, publicity
+    from tests.awards.builders import in_publicity
+
+    office = award_people["office"]
+    for user, level in (
+        (award_people["committee"], district.community),
+        (award_people["committee"], district.street),
+        (office, district.root),
+    ):
+        _endorse(nominated, user, level)
+    nominations.move(nomination=nominated.nomination, verb="vet", user=office)
+    in_publicity(nominated)
+    Notification.objects.all().delete()
+    objection = publicity.objection_add(
+        round_=nominated.round,
+        nomination_pk=nominated.nomination.pk,
+        text="该同志走访次数与实际不符",
+        contact="13700000000 王某",
+        address="192.0.2.7",
+    )
+    text = "2011年“七一”表彰：某候选人收到异议"
+    # The office (both of its staff) and the staff of the levels below the root
+    # that endorsed (the community's own, the street's); not the branch, not
+    # the sibling, not the other street.
+    assert notified() == {
+        "office": [text],
+        "office2": [text],
+        "committee": [text],
+        "community_staff": [text],
+    }
+    for row in Notification.objects.all():
+        assert row.verb == "objection" and (row.about, row.about_id) == (
+            "awards.objection",
+            objection.pk,
+        )
+        assert "不符" not in row.text and "1370" not in row.text and "王某" not in row.text
+        assert district.member.name not in row.text
+    objections_page = reverse("awards:objections", kwargs={"pk": nominated.round.pk})
+    nomination_page = reverse("awards:nomination", kwargs={"pk": nominated.nomination.pk})
+    urls = dict(Notification.objects.values_list("user__username", "url"))
+    assert urls == {
+        "office": objections_page,
+        "office2": objections_page,
+        "committee": nomination_page,
+        "community_staff": nomination_page,
+    }
+    # Each link opens for its reader; the committee's page does not show the text.
+    page = login(office).get(objections_page)
+    assert page.status_code == 200 and "走访次数与实际不符" in page.content.decode()
+    page = login(award_people["committee"]).get(nomination_page)
+    assert page.status_code == 200 and "走访次数与实际不符" not in page.content.decode()
+
+
+def test_a_refused_objection_tells_nobody(district, award_people, nominated):
+    from awards import publicity
+    from tests.awards.builders import in_publicity
+
+    in_publicity(nominated, ended=True)
+    with pytest.raises(publicity.RoundError):
+        publicity.objection_add(
+            round_=nominated.round,
+            nomination_pk=nominated.nomination.pk,
+            text="异议",
+            contact="",
+            address="192.0.2.7",
+        )
+    assert not Notification.objects.exists()
+
+
+def _publicity_round(district, campaign, *, ends, objections=0):
+    """A round in 公示 ending at ``ends`` (local), with open objections."""
+    from django.utils import timezone
+
+    from awards.models import AwardRound, Objection
+    from tests.awards.builders import award_world
+
+    world = award_world(district, campaign, nomination_state="vetted")
+    ends_at = timezone.make_aware(ends)
+    AwardRound.objects.filter(pk=world.round.pk).update(
+        state="publicity",
+        publicity_starts_at=ends_at - dt.timedelta(days=7),
+        publicity_ends_at=ends_at,
+    )
+    world.round.refresh_from_db()
+    for n in range(objections):
+        Objection.objects.create(
+            round=world.round, nomination=world.nomination, text=f"异议{n}", address_hash="x" * 64
+        )
+    return world
+
+
+PUBLICITY_KINDS = ["awards.publicity_ending", "awards.publicity_objections"]
+
+
+def test_publicity_ending_reminds_the_office_two_days_before_once(district, campaign, award_people):
+    world = _publicity_round(district, campaign, ends=dt.datetime(2011, 6, 10, 15, 0))
+
+    def run(day):
+        return reminders.reminders_send(today=dt.date(2011, 6, day), kinds=PUBLICITY_KINDS)
+
+    assert run(7) == {"awards.publicity_ending": 0, "awards.publicity_objections": 0}
+    assert run(8) == {"awards.publicity_ending": 2, "awards.publicity_objections": 0}
+    assert run(8) == {"awards.publicity_ending": 0, "awards.publicity_objections": 0}
+    assert run(9) == {"awards.publicity_ending": 0, "awards.publicity_objections": 0}
+    # No objection open: nothing on the last day either.
+    assert run(10) == {"awards.publicity_ending": 0, "awards.publicity_objections": 0}
+    text = "2011年“七一”表彰公示将于 2011-06-10 结束"
+    assert notified() == {"office": [text], "office2": [text]}
+    assert set(Reminder.objects.values_list("kind", "about", "about_id", "deadline")) == {
+        ("awards.publicity_ending", "awards.awardround", world.round.pk, dt.date(2011, 6, 10))
+    }
+    assert set(Notification.objects.values_list("url", flat=True)) == {
+        reverse("awards:round_detail", kwargs={"pk": world.round.pk})
+    }
+
+
+def test_on_the_last_day_open_objections_remind_the_office_once(district, campaign, award_people):
+    world = _publicity_round(district, campaign, ends=dt.datetime(2011, 6, 10, 15, 0), objections=2)
+
+    def run(day):
+        return reminders.reminders_send(today=dt.date(2011, 6, day), kinds=PUBLICITY_KINDS)
+
+    assert run(8) == {"awards.publicity_ending": 2, "awards.publicity_objections": 0}
+    assert run(9) == {"awards.publicity_ending": 0, "awards.publicity_objections": 0}
+    assert run(10) == {"awards.publicity_ending": 0, "awards.publicity_objections": 2}
+    assert run(10) == {"awards.publicity_ending": 0, "awards.publicity_objections": 0}
+    # Still waiting the day after (the beat missed nothing): the same deadline, not again.
+    assert run(11) == {"awards.publicity_ending": 0, "awards.publicity_objections": 0}
+    soon = "2011年“七一”表彰公示将于 2011-06-10 结束，还有 2 条异议待处理"
+    last = "2011年“七一”表彰公示期至 2011-06-10 结束，还有 2 条异议未处理，处理完毕后才能表彰"
+    assert notified() == {"office": [soon, last], "office2": [soon, last]}
+    objections_page = reverse("awards:objections", kwargs={"pk": world.round.pk})
+    assert set(Notification.objects.filter(text=last).values_list("url", flat=True)) == {
+        objections_page
+    }
+
+
+def test_a_missed_last_day_is_reminded_the_day_after(district, campaign, award_people):
+    """The beat did not run on the last day: the objections still open are
+    reminded of the next day, once."""
+    _publicity_round(district, campaign, ends=dt.datetime(2011, 6, 10, 15, 0), objections=1)
+    sent = reminders.reminders_send(today=dt.date(2011, 6, 12), kinds=PUBLICITY_KINDS)
+    assert sent == {"awards.publicity_ending": 0, "awards.publicity_objections": 2}
+
+
+def test_publicity_reminder_days_is_a_setting(district, campaign, award_people, settings):
+    # 公示 ending at midnight: its last day is the day before.
+    _publicity_round(district, campaign, ends=dt.datetime(2011, 6, 11, 0, 0))
+    settings.AWARD_PUBLICITY_REMINDER_DAYS = 5
+    assert reminders.reminders_send(
+        today=dt.date(2011, 6, 4), kinds=["awards.publicity_ending"]
+    ) == {"awards.publicity_ending": 0}
+    assert reminders.reminders_send(
+        today=dt.date(2011, 6, 5), kinds=["awards.publicity_ending"]
+    ) == {"awards.publicity_ending": 2}
+    assert texts(award_people["office"]) == ["2011年“七一”表彰公示将于 2011-06-10 结束"]
+
+
+def test_publicity_reminder_on_the_day_itself_with_zero_days(
+    district, campaign, award_people, settings
+):
+    settings.AWARD_PUBLICITY_REMINDER_DAYS = 0
+    _publicity_round(district, campaign, ends=dt.datetime(2011, 6, 10, 15, 0))
+    kinds = ["awards.publicity_ending"]
+    assert reminders.reminders_send(today=dt.date(2011, 6, 9), kinds=kinds) == {
+        "awards.publicity_ending": 0
+    }
+    assert reminders.reminders_send(today=dt.date(2011, 6, 10), kinds=kinds) == {
+        "awards.publicity_ending": 2
+    }
+
+
+def test_a_round_no_longer_in_publicity_is_not_reminded(district, campaign, award_people):
+    from awards.models import AwardRound
+
+    world = _publicity_round(district, campaign, ends=dt.datetime(2011, 6, 10, 15, 0), objections=1)
+    AwardRound.objects.filter(pk=world.round.pk).update(state="finished")
+    for day in (8, 10):
+        sent = reminders.reminders_send(today=dt.date(2011, 6, day), kinds=PUBLICITY_KINDS)
+        assert sent == {"awards.publicity_ending": 0, "awards.publicity_objections": 0}
+    assert not Notification.objects.exists()

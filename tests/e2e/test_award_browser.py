@@ -57,7 +57,8 @@ def test_office_allocates_a_quota(live_server, page, viewport, screenshot):
 def test_the_flow_from_nomination_to_award(live_server, page, viewport, screenshot, monkeypatch):
     """A branch nominates, the committee endorses for its two levels, the office
     endorses, vets and publishes; a visitor objects on the public page without a
-    login; the office dismisses the objection and, once 公示 is over, finalises."""
+    login; the office dismisses the objection and, once 公示 is over, finalises
+    (the 表彰 job, its result on the round page)."""
     from awards.models import AwardRound, Nomination
     from tests.awards.builders import DEEDS, TODAY, award_world, in_publicity
 
@@ -114,11 +115,15 @@ def test_the_flow_from_nomination_to_award(live_server, page, viewport, screensh
     in_publicity(world, ended=True)
     page.goto(f"{base}/awards/{world.round.pk}/")
     page.get_by_label("成文日期").fill("2011-06-28")
+    # 表彰 is a background job (inline here, without a broker): the round page
+    # shows its result once it has ended.
     page.get_by_role("button", name="表彰（发布表彰决定）").click()
     expect(page.get_by_text("已表彰").first).to_be_visible()
+    number = AwardRound.objects.get().decision_number
+    assert number
+    expect(page.get_by_text(f"表彰完成：共表彰 1 个，表彰决定文号 {number}。")).to_be_visible()
     screenshot(page, "finished")
     assert_no_sideways_scroll(page)
-    assert AwardRound.objects.get().decision_number
     # The office downloads the 表彰决定 from the round page's 文件.
     page.get_by_role("button", name="表彰决定（PDF）").click()
     link = page.get_by_role("link", name="下载文件")

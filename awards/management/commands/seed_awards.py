@@ -21,7 +21,8 @@ from awards import document_jobs, nominations, publicity, quotas
 from awards.models import AwardCategory, AwardRound, Nomination
 from campaign.models import Campaign, Milestone
 from core import audit
-from core.jobs import job_start
+from core.jobs import job_run, job_start
+from core.models import Job
 from orgs import selectors
 
 CATEGORIES = [
@@ -111,7 +112,7 @@ class Command(BaseCommand):
 
     def finish(self, round_: AwardRound, admin, decided: dt.date) -> None:
         """The objection dismissed, 公示 moved back so it is over, the round
-        finalised on ``decided``, and its documents made by their jobs."""
+        finalised on ``decided`` by its job, and its documents made by theirs."""
         for objection in round_.objections.filter(state="open"):
             publicity.objection_resolve(
                 objection=objection, user=admin, upheld=False, reason="经核实，数字与记录相符"
@@ -125,7 +126,16 @@ class Command(BaseCommand):
             publicity_ends_at=ends,
         )
         round_.refresh_from_db()
-        publicity.round_move(round_=round_, verb="finalise", user=admin, decision_date=decided)
+        # 表彰 is a job, as from the round page; with a broker it may still be
+        # queued, so it runs here (the worker's delivery then finds it taken).
+        with transaction.atomic():
+            job, _started = publicity.finalise_start(
+                round_=round_, user=admin, decision_date=decided
+            )
+        job_run(job.pk)
+        job.refresh_from_db()
+        if job.status != Job.Status.SUCCEEDED:
+            raise CommandError(f"“{round_}”表彰未完成：{job.error or job.get_status_display()}")
         round_.refresh_from_db()
         for kind, params in (
             (document_jobs.DECISION, {}),
