@@ -42,7 +42,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from awards.models import AwardCategory, Quota
+from awards.models import AwardCategory, AwardRound, Quota
 from core import audit, bulk, workflow
 from core.models import AuditEntry
 from orgs import selectors
@@ -200,8 +200,22 @@ def quota_children(category: AwardCategory, organization: Organization) -> list[
 # ------------------------------------------------------------------ writes
 
 
+# Quotas are handed down while the round is being prepared or nominated for;
+# from 公示 on the list is fixed.
+ALLOCATING = (AwardRound.State.DRAFT, AwardRound.State.NOMINATING)
+
+
+def _still_allocating(round_: AwardRound) -> None:
+    if round_.state not in ALLOCATING:
+        raise QuotaError(
+            _("%(round)s%(state)s，名额不能再分配或调整")
+            % {"round": round_.name, "state": round_.get_state_display()}
+        )
+
+
 def _may_allocate(user: Any, category: AwardCategory, organization: Organization) -> None:
     root_id = category.round.campaign.organization_id
+    _still_allocating(category.round)
     if organization.tree_id != category.round.campaign.organization.tree_id:
         raise QuotaError(_("%(unit)s不在本活动范围内") % {"unit": organization.name})
     if not selectors.can(user, selectors.REVIEW, organization):
@@ -341,6 +355,7 @@ def quota_override(
     in the same change) by the allocating level, with a reason. The children's
     quotas must still add up to the parent's; otherwise nothing is changed."""
     reason = (reason or "").strip()
+    _still_allocating(quota.category.round)
     unit = quota.organization
     parent_org = unit.parent
     if parent_org is None:
@@ -395,7 +410,8 @@ def quota_override(
 @transaction.atomic
 def quota_keep(*, user: Any, quota: Quota) -> Quota:
     """The unit keeps its quota (its own nominations use it) instead of handing it down."""
-    quota = Quota.objects.select_for_update().get(pk=quota.pk)
+    quota = Quota.objects.select_for_update().select_related("category__round").get(pk=quota.pk)
+    _still_allocating(quota.category.round)
     if not selectors.can(user, selectors.REVIEW, quota.organization):
         raise QuotaError(_("只有%(unit)s或其上级可以确认") % {"unit": quota.organization.name})
     if quota.allocated:
@@ -418,7 +434,12 @@ def waiting_quotas(user: Any):
     them directly) that are neither handed down nor kept: the 待办."""
     units = selectors.own_units(user, selectors.REVIEW)
     return (
-        Quota.objects.filter(organization__in=units, allocated=False, kept=False)
+        Quota.objects.filter(
+            organization__in=units,
+            allocated=False,
+            kept=False,
+            category__round__state__in=ALLOCATING,
+        )
         .exclude(source=Quota.Source.OFFICE)
         .select_related("category__round", "organization")
     )

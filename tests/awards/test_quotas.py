@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from awards import quotas
-from awards.models import AwardCategory, Quota
+from awards.models import AwardCategory, AwardRound, Quota
 from awards.quotas import QuotaError, hamilton
 from core.models import AuditEntry
 from tests.factories import MemberFactory
@@ -193,6 +193,26 @@ def test_keeping_a_quota(district, category):
     assert list(quotas.waiting_quotas(committee)) == []
     with pytest.raises(QuotaError):
         quotas.quota_keep(user=committee, quota=Quota.objects.get(organization=district.street2))
+
+
+def test_from_publicity_on_quotas_are_fixed_and_no_longer_waiting(district, category):
+    office, committee = district.users["office"], district.users["committee"]
+    quotas.quota_allocate(user=office, category=category, organization=district.root)
+    street = Quota.objects.get(category=category, organization=district.street)
+    before = amounts(category)
+    for state in (AwardRound.State.PUBLICITY, AwardRound.State.FINISHED):
+        AwardRound.objects.filter(pk=category.round_id).update(state=state)
+        category.round.refresh_from_db()
+        assert list(quotas.waiting_quotas(committee)) == []
+        label = AwardRound.State(state).label
+        with pytest.raises(QuotaError, match=f"{category.round.name}{label}，名额不能再分配或调整"):
+            quotas.quota_allocate(user=office, category=category, organization=district.root)
+        with pytest.raises(QuotaError, match="不能再分配"):
+            quotas.quota_keep(user=committee, quota=street)
+        with pytest.raises(QuotaError, match="不能再分配"):
+            quotas.quota_override(user=office, quota=street, amount=1, reason="情况有变化需要调整")
+        assert amounts(category) == before
+    assert not Quota.objects.filter(kept=True).exists()
 
 
 # ------------------------------------------------------------------ configuration
