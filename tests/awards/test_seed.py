@@ -37,7 +37,8 @@ def test_seed_awards_also_finishes_a_past_round_with_its_documents(
     district, campaign, django_capture_on_commit_callbacks
 ):
     """With the campaign running today (as the demo's), a 七一 round before today
-    is finalised with its 文号 and its documents made, the next one is in 公示."""
+    is finalised with its 文号 and its documents made, this year's is in 公示 and
+    the award moment's round ahead is open, its nominations waiting to be endorsed."""
     import datetime as dt
 
     from django.utils import timezone
@@ -52,14 +53,23 @@ def test_seed_awards_also_finishes_a_past_round_with_its_documents(
     )
     campaign.milestones.filter(kind="award").delete()
     campaign.milestones.create(kind="award", name="下一次表彰", date=today + dt.timedelta(days=120))
-    for _ in range(3):
+    for _ in range(6):
         MemberFactory(organization=district.branch)
     UserFactory(username="root", is_superuser=True, is_staff=True)
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_awards", "--root", district.root.code, stdout=io.StringIO())
-    done, next_ = AwardRound.objects.order_by("nomination_deadline")
+    done, shown, open_ = AwardRound.objects.order_by("nomination_deadline")
     assert done.state == "finished" and done.decision_number and done.name.endswith("“七一”表彰")
     assert Award.objects.filter(round=done).exists()
-    assert next_.state == "publicity"
+    assert shown.state == "publicity" and shown.review_deadline < today
+    assert shown.objections.filter(state="open").count() == 1
+    assert open_.state == "nominating" and open_.nomination_deadline > today
+    states = sorted(open_.nominations.values_list("state", flat=True))
+    assert "endorsed" in states and "endorsing" in states
+    kinds = set(open_.nominations.values_list("category__subject", flat=True))
+    assert kinds == {"member", "organization"}
+    # Each round names other people.
+    named = [set(r.nominations.values_list("member_id", flat=True)) - {None} for r in (done, shown)]
+    assert named[0] and named[1] and not named[0] & named[1]
     jobs = Job.objects.filter(kind__in=["award_decision", "award_certificates", "award_list"])
     assert sorted(jobs.values_list("status", flat=True)) == ["succeeded"] * 3

@@ -7,7 +7,11 @@ vets most, returns one and rejects one, publishes the list (公示 from now) and
 a visitor's objection waits. Before it, a round of the campaign's first half
 year (xxxx年“七一”表彰, before today) went the whole way: nominated, endorsed,
 vetted, 公示 over, finalised with its 文号, and its 表彰决定, 荣誉证书 and list
-made by their jobs. Skipped when the campaign already has a round."""
+made by their jobs. When the campaign is under way and its award moment still
+ahead, the round in 公示 is this year's (its deadlines in the weeks before
+today) and the moment's round is open for 推荐: members and organisations
+nominated, most waiting for the committee to endorse, one for the office's 复审.
+Each round names other people. Skipped when the campaign already has a round."""
 
 import datetime as dt
 from unittest import mock
@@ -66,10 +70,25 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"已生成评选表彰：{done}（推荐对象 {made} 个，已表彰，文号 {done.decision_number}）"
                 )
-            with transaction.atomic():
-                name = milestone.name if milestone else "创先争优表彰"
-                round_ = self._round(campaign, milestone, name, moment, admin, first)
-                made = self.flow(round_, admin, first)
+            name = milestone.name if milestone else "创先争优表彰"
+            if campaign.start_date + dt.timedelta(days=30) <= today and moment > today:
+                # A campaign under way: a round in 公示 now (its deadlines in the
+                # weeks before), and the moment's round still open for 推荐.
+                with transaction.atomic():
+                    shown = self._round(
+                        campaign, None, f"{today.year}年度创先争优表彰", today, admin, first
+                    )
+                    made = self.flow(shown, admin, first, skip=2)
+                self.stdout.write(
+                    f"已生成评选表彰：{shown}（推荐对象 {made} 个，{shown.get_state_display()}）"
+                )
+                with transaction.atomic():
+                    round_ = self._round(campaign, milestone, name, moment, admin, first)
+                    made = self.nominating(round_, admin, first, skip=4)
+            else:
+                with transaction.atomic():
+                    round_ = self._round(campaign, milestone, name, moment, admin, first)
+                    made = self.flow(round_, admin, first)
         self.stdout.write(
             f"已生成评选表彰：{round_}（{len(CATEGORIES)} 个表彰项目，名额已分配；"
             f"推荐对象 {made} 个，{round_.get_state_display()}）"
@@ -145,41 +164,74 @@ class Command(BaseCommand):
             with transaction.atomic():
                 job_start(kind=kind, user=admin, params={"round": round_.pk, **params})
 
-    def flow(self, round_: AwardRound, admin, first) -> int:
+    def _units(self, category: AwardCategory, first) -> list:
+        return [
+            q.organization
+            for q in category.quotas.filter(organization__parent=first, amount__gt=0)
+            .select_related("organization")
+            .order_by("organization__lft")[:4]
+        ]
+
+    def _nominate(self, admin, category: AwardCategory, units, skip: int, per_unit: int) -> list:
+        """Each unit's nominations: candidates ``skip`` on (so two rounds name
+        different people), through the same service as the page."""
+        made: list[Nomination] = []
+        for unit in units:
+            for subject in nominations.candidates(category, unit)[skip : skip + per_unit]:
+                name = subject.name
+                if category.subject != AwardCategory.Subject.ORGANIZATION:
+                    name += "同志"
+                try:
+                    made.append(
+                        nominations.nomination_create(
+                            user=admin,
+                            category=category,
+                            unit=unit,
+                            subject=subject,
+                            summary=f"{name}立足岗位、带头践诺，群众评价好",
+                            deeds=(
+                                f"{name}在创先争优活动中立足本职、争创一流，"
+                                "带头公开承诺并逐项兑现，帮助群众解决实际困难，"
+                                "所在党组织和群众评价较高。"
+                            ),
+                        )
+                    )
+                except nominations.NominationError:
+                    continue
+        return made
+
+    def nominating(self, round_: AwardRound, admin, first, skip: int) -> int:
+        """The round open for 推荐 as of today: members and organisations
+        nominated by the first child's units, most waiting for the first
+        child's committee to endorse, one endorsed up to the office's 复审."""
+        if first is None:
+            return 0
+        publicity.round_move(round_=round_, verb="open", user=admin)
+        round_.refresh_from_db()
+        made: list[Nomination] = []
+        # Organisations: none was nominated before, so the first ones.
+        for subject, offset in (
+            (AwardCategory.Subject.MEMBER, skip),
+            (AwardCategory.Subject.ORGANIZATION, 0),
+        ):
+            category = round_.categories.get(subject=subject)
+            made += self._nominate(admin, category, self._units(category, first), offset, 1)
+        if made:
+            n = made[0]
+            while n.state == Nomination.State.ENDORSING:
+                n = nominations.move(nomination=n, verb="endorse", user=admin, reason="同意")
+        return len(made)
+
+    def flow(self, round_: AwardRound, admin, first, skip: int = 0) -> int:
         """Nominations in several states and the round in 公示 (see the module)."""
         if first is None:
             return 0
         publicity.round_move(round_=round_, verb="open", user=admin)
         round_.refresh_from_db()
         category = round_.categories.get(subject=AwardCategory.Subject.MEMBER)
-        units = [
-            q.organization
-            for q in category.quotas.filter(organization__parent=first, amount__gt=0)
-            .select_related("organization")
-            .order_by("organization__lft")[:4]
-        ]
-        made: list[Nomination] = []
-        # As of the deadline: the demo campaign's dates are in the past.
+        # As of the deadline: the round's dates are in the past.
         with mock.patch.object(nominations, "today", lambda: round_.nomination_deadline):
-            for unit in units:
-                for member in nominations.candidates(category, unit)[:2]:
-                    try:
-                        made.append(
-                            nominations.nomination_create(
-                                user=admin,
-                                category=category,
-                                unit=unit,
-                                subject=member,
-                                summary=f"{member.name}同志立足岗位、带头践诺，群众评价好",
-                                deeds=(
-                                    f"{member.name}同志在创先争优活动中立足本职、争创一流，"
-                                    "带头公开承诺并逐项兑现，帮助群众解决实际困难，"
-                                    "所在党组织和群众评价较高。"
-                                ),
-                            )
-                        )
-                    except nominations.NominationError:
-                        continue
+            made = self._nominate(admin, category, self._units(category, first), skip, 2)
             for n in made:
                 while n.state == Nomination.State.ENDORSING:
                     n = nominations.move(nomination=n, verb="endorse", user=admin, reason="同意")
