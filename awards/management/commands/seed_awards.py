@@ -28,6 +28,7 @@ from core import audit
 from core.jobs import job_run, job_start
 from core.models import Job
 from orgs import selectors
+from orgs.models import Role, RoleGrant
 
 CATEGORIES = [
     ("先进基层党组织", AwardCategory.Subject.ORGANIZATION, 40, AwardCategory.Basis.BRANCHES),
@@ -55,7 +56,13 @@ class Command(BaseCommand):
         milestone = campaign.milestones.filter(kind=Milestone.Kind.AWARD).order_by("date").first()
         moment = milestone.date if milestone else campaign.start_date + dt.timedelta(days=90)
         district = campaign.organization
-        first = selectors.children(district).filter(is_active=True).first()
+        # The child whose committee has staff (the demo's 街道党工委 login), so its
+        # units nominate and its committee has 推荐 to endorse; else the first.
+        children = selectors.children(district).filter(is_active=True)
+        staffed = children.filter(
+            pk__in=RoleGrant.objects.filter(role=Role.COMMITTEE_STAFF).values("organization")
+        )
+        first = staffed.first() or children.first()
         today = timezone.localdate()
         past = dt.date(today.year, 6, 30)
         past = past if past < today else dt.date(today.year - 1, 6, 30)
