@@ -11,7 +11,8 @@
 
   function option(chart) {
     var many = chart.categories.length > 6;
-    var horizontal = narrow() && many; // long lists of children read better as rows on a phone
+    // long lists of children read better as rows on a phone; quarters stay a timeline
+    var horizontal = narrow() && many && !chart.line;
     var categoryAxis = {
       type: "category",
       data: chart.categories,
@@ -26,7 +27,10 @@
       axisLabel: { formatter: chart.percent ? "{value}%" : "{value}" },
     };
     var series = chart.series.map(function (s, i) {
-      var one = { name: s.name, type: "bar", data: s.data, barMaxWidth: 28 };
+      var one = chart.line
+        ? { name: s.name, type: "line", data: s.data, connectNulls: false, symbolSize: 7 }
+        : { name: s.name, type: "bar", data: s.data, barMaxWidth: 28 };
+      if (chart.stacked) one.stack = "all";
       if (i === 0 && chart.target !== null && chart.target !== undefined) {
         one.markLine = {
           symbol: "none",
@@ -67,7 +71,7 @@
     charts.forEach(function (chart) {
       var box = document.querySelector('[data-chart="' + chart.key + '"]');
       if (!box) return;
-      if (narrow() && chart.categories.length > 6) {
+      if (narrow() && chart.categories.length > 6 && !chart.line) {
         box.style.height = Math.max(240, chart.categories.length * 28 + 60) + "px";
       }
       var instance = window.echarts.init(box, null, { renderer: "canvas" });
