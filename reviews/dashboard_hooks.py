@@ -118,20 +118,49 @@ def rectify_charts(found: Progress, campaign: Campaign, organization: Organizati
 def satisfaction_charts(
     found: Progress, campaign: Campaign, organization: Organization
 ) -> list[Chart]:
-    """满意率 by child against the target line; none when nothing was answered."""
-    if not found.children or not found.total.counts.get(SATISFACTION, {}).get(VALID, 0):
+    """满意率 by child and by quarter against the target; none when nothing was
+    answered. Two queries: the target, the organisation's quarter figures."""
+    if not found.total.counts.get(SATISFACTION, {}).get(VALID, 0):
         return []
     line = float(target(campaign))
-    return [
+    drawn = []
+    if found.children:
+        drawn.append(
+            Chart(
+                "satisfaction",
+                _("群众满意率（按下级组织，目标 %(t)s%%）") % {"t": f"{line:g}"},
+                [row.label for row in found.children],
+                [(_("满意率"), [rate(row.counts) for row in found.children])],
+                percent=True,
+                target=line,
+            )
+        )
+    # the answers given in each quarter of the campaign over the subtree
+    codes, (satisfied, valid) = trends.read(
+        campaign,
+        organization,
+        [trends.Series(SATISFACTION, SATISFIED, ""), trends.Series(SATISFACTION, VALID, "")],
+    )
+    drawn.append(
         Chart(
-            "satisfaction",
-            _("群众满意率（按下级组织，目标 %(t)s%%）") % {"t": f"{line:g}"},
-            [row.label for row in found.children],
-            [(_("满意率"), [rate(row.counts) for row in found.children])],
+            "satisfaction-trend",
+            _("群众满意率（按季度，目标 %(t)s%%）") % {"t": f"{line:g}"},
+            [trends.quarter_label(code) for code in codes],
+            [
+                (
+                    _("满意率"),
+                    [
+                        round(100.0 * s / v, 2) if v else None
+                        for s, v in zip(satisfied, valid, strict=True)
+                    ],
+                )
+            ],
             percent=True,
             target=line,
+            line=True,
         )
-    ]
+    )
+    return drawn
 
 
 def latest_rounds(campaign: Campaign, organization: Organization) -> list[list[Any]]:
@@ -223,44 +252,9 @@ def grade_charts(found: Progress, campaign: Campaign, organization: Organization
     return drawn
 
 
-def satisfaction_trend(
-    found: Progress, campaign: Campaign, organization: Organization
-) -> list[Chart]:
-    """满意率 of the answers given in each quarter of the campaign over the
-    subtree, against the target: one query (and the target's)."""
-    if not found.total.counts.get(SATISFACTION, {}).get(VALID, 0):
-        return []
-    codes, (satisfied, valid) = trends.read(
-        campaign,
-        organization,
-        [trends.Series(SATISFACTION, SATISFIED, ""), trends.Series(SATISFACTION, VALID, "")],
-    )
-    line = float(target(campaign))
-    return [
-        Chart(
-            "satisfaction-trend",
-            _("群众满意率（按季度，目标 %(t)s%%）") % {"t": f"{line:g}"},
-            [trends.quarter_label(code) for code in codes],
-            [
-                (
-                    _("满意率"),
-                    [
-                        round(100.0 * s / v, 2) if v else None
-                        for s, v in zip(satisfied, valid, strict=True)
-                    ],
-                )
-            ],
-            percent=True,
-            target=line,
-            line=True,
-        )
-    ]
-
-
 register_charts("reviews.rectify", rectify_charts)
 register_charts("reviews.grades", grade_charts)
 register_charts("reviews.satisfaction", satisfaction_charts)
-register_charts("reviews.satisfaction_trend", satisfaction_trend)
 trends.register("rectify.opened", trends.Series(RECTIFY, OPENED, gettext_lazy("整改交办")))
 trends.register("rectify.verified", trends.Series(RECTIFY, VERIFIED, gettext_lazy("整改核验")))
 # Awards (nominations, awards) add their columns and charts the same way, from
