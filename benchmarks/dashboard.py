@@ -122,7 +122,9 @@ def worker_load(spec: dict) -> dict:
             )
         )
     SurveyTally.objects.bulk_create(paper, batch_size=5000)
-    tallies.recount(["rectify", "grades", "satisfaction"])  # a bulk path keeps the stored counts
+    _spread_dates(campaign)
+    # a bulk path keeps the stored counts (plans and pledges again: their dates moved)
+    tallies.recount(["plans", "pledges", "rectify", "grades", "satisfaction"])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return loaded | {
@@ -131,6 +133,40 @@ def worker_load(spec: dict) -> dict:
         "tallies": len(paper),
         "review_seconds": time.perf_counter() - started,
     }
+
+
+def _spread_dates(campaign) -> None:
+    """Spread the dates the quarterly trends read over the campaign's days (the
+    bulk loads left them empty or at today): 备案, 公示, 评诺, 交办, 核验, and the
+    paper tallies' days over the survey's."""
+    from django.db import connection
+
+    from campaign.models import Plan
+    from pledges.models import Pledge
+    from reviews.models_rectify import Rectification
+    from reviews.models_surveys import SurveyTally
+
+    start = f"{campaign.start_date.isoformat()} 09:00+08"
+    days = max(1, (campaign.end_date - campaign.start_date).days)
+    updates = [
+        (Plan, "reviewed_at", "state = 'accepted'", 0),
+        (Pledge, "published_at", "published_revision > 0", 0),
+        (Pledge, "outcome_at", "outcome = 'honoured'", 60),
+        (Rectification, "created_at", "TRUE", 0),
+        (Rectification, "verified_at", "state = 'verified'", 45),
+    ]
+    with connection.cursor() as cursor:
+        for model, column, where, later in updates:
+            cursor.execute(
+                f"UPDATE {model._meta.db_table} SET {column} = %s::timestamptz"
+                f" + (LEAST(id %% %s + %s, %s)) * interval '1 day' WHERE {where}",
+                [start, days, later, days],
+            )
+        cursor.execute(
+            f"UPDATE {SurveyTally._meta.db_table} t SET held_on = s.opens_on + (t.id % 20)::int"
+            " FROM reviews_surveysubject j JOIN reviews_survey s ON s.id = j.survey_id"
+            " WHERE j.id = t.subject_id AND s.opens_on + (t.id % 20)::int <= s.closes_on"
+        )
 
 
 def worker_measure(spec: dict) -> dict:

@@ -33,6 +33,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from campaign import trends
 from campaign.models import Campaign, Plan
 from campaign.plans import TALLY as PLANS
 from campaign.plans import tally_key
@@ -129,6 +130,8 @@ class Chart:
     percent: bool = False
     target: float | None = None  # a line across (满意率's 90 %)
     note: str = ""
+    line: bool = False  # lines, not bars (trends by quarter)
+    stacked: bool = False  # the series' bars stacked (grades per child)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -138,6 +141,8 @@ class Chart:
             "series": [{"name": name, "data": data} for name, data in self.series],
             "percent": self.percent,
             "target": self.target,
+            "line": self.line,
+            "stacked": self.stacked,
         }
 
     @property
@@ -207,8 +212,27 @@ def charts(found: "Progress", campaign: Campaign, organization: Organization) ->
         )
     for source in _charts.values():
         drawn.extend(source(found, campaign, organization))
+    drawn.extend(trend_charts(campaign, organization))
     # A chart of nothing but zeros says nothing (its figures stay in the tables).
     return [c for c in drawn if any(v for _name, data in c.series for v in data)]
+
+
+def trend_charts(campaign: Campaign, organization: Organization) -> list[Chart]:
+    """The registered series by quarter of the campaign (``campaign.trends``):
+    one query, the organisation's own stored rows."""
+    series = trends.registered()
+    if not series:
+        return []
+    codes, values = trends.read(campaign, organization, series)
+    return [
+        Chart(
+            "trend",
+            _("各季度进展（当季新增）"),
+            [trends.quarter_label(code) for code in codes],
+            [(str(s.label), v) for s, v in zip(series, values, strict=True)],
+            line=True,
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -499,7 +523,8 @@ def export_rows(
     found: Progress, drawn: list[Chart], organization: Organization
 ) -> tuple[list[str], list[list[Any]]]:
     """The page's figures as one table: 合计, each child, each sector, with the
-    registered columns and the series of the charts drawn by child."""
+    registered columns and the series of the charts drawn by child; then each
+    other chart (by grade, by quarter) as a small table of its own."""
     columns = [column for group in _groups.values() for column in group.columns]
     labels = [row.label for row in found.children]
     by_child = [c for c in drawn if c.categories == labels and c.key != "plans"]
@@ -534,6 +559,16 @@ def export_rows(
     rows = [line(str(_("合计")), found.total, None, organization.name)]
     rows += [line(str(_("下级组织")), row, i) for i, row in enumerate(found.children)]
     rows += [line(str(_("领域")), row, None) for row in found.sectors]
+    # The other charts (等次 over the subtree, the quarters) below, each its own
+    # small table: a blank line, its title and series, a line per category.
+    for chart in drawn:
+        if chart in by_child or chart.key == "plans":
+            continue
+        rows.append([])
+        rows.append([chart.title, *[str(name) for name, _data in chart.series]])
+        rows += [
+            [category, *["" if v is None else v for v in values]] for category, values in chart.rows
+        ]
     return headers, rows
 
 

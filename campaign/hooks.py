@@ -12,11 +12,12 @@ from typing import Any
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
+from campaign import trends
 from campaign.bulletins import drafts_for
 from campaign.models import Campaign, Phase, Plan
-from campaign.plans import TALLY, tally_key
+from campaign.plans import ACCEPTED_IN, TALLY, tally_key
 from campaign.selectors import filed_plans, own_plans, plan_units_q, plans_to_review
 from core import notify, reminders, todo
 from orgs import tallies
@@ -32,6 +33,15 @@ def plans_per_unit() -> Iterator[tuple[int, str, int]]:
     rows = Plan.objects.order_by().values_list("organization_id", "campaign_id", "state")
     for organization_id, campaign_id, state, n in rows.annotate(n=Count("pk")):
         yield organization_id, tally_key(campaign_id, state), n
+    yield from trends.recounted(
+        Plan.objects.filter(state=Plan.State.ACCEPTED),
+        TALLY,
+        "reviewed_at",
+        ACCEPTED_IN,
+    )
+
+
+trends.register("plans.accepted", trends.Series(TALLY, ACCEPTED_IN, gettext_lazy("方案备案")))
 
 
 @todo.register("campaign.review")

@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from campaign import trends
 from campaign.choices import PlanField
 from campaign.models import Campaign, Plan, PlanAttachment
 from campaign.selectors import takes_part
@@ -89,9 +90,21 @@ def tally_key(campaign_id: int, state: str) -> str:
     return f"{TALLY}.{campaign_id}.{state}"
 
 
+ACCEPTED_IN = "accepted"  # the quarter figure (campaign.trends): plans 备案 in the quarter
+
+
 def _counted(plan: Plan) -> list[tuple[int, str]]:
-    """Where a plan counts: its unit, under its campaign and state."""
-    return [(plan.organization_id, tally_key(plan.campaign_id, plan.state))]
+    """Where a plan counts: its unit, under its campaign and state, and once
+    accepted under the quarter of its 备案."""
+    found = [(plan.organization_id, tally_key(plan.campaign_id, plan.state))]
+    if plan.state == Plan.State.ACCEPTED and plan.reviewed_at is not None:
+        found.append(
+            (
+                plan.organization_id,
+                trends.quarter_key(TALLY, plan.campaign_id, plan.reviewed_at, ACCEPTED_IN),
+            )
+        )
+    return found
 
 
 def _state_changed(before: Plan, after: Plan) -> None:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from campaign import trends
 from campaign.dashboard import Chart, Column, Progress, register_charts, register_columns
 from campaign.models import Campaign
 from campaign.selectors import running_campaign
@@ -109,6 +110,16 @@ def pledges_per_organization() -> Iterator[tuple[int, str, int]]:
     for organization_id, campaign_id, made, published, honoured in rows:
         for figure, n in ((PLEDGED, made), (PUBLISHED, published), (HONOURED, honoured)):
             yield organization_id, tally_key(campaign_id, figure), n
+    yield from trends.recounted(
+        Pledge.objects.filter(published_revision__gt=0), TALLY, "published_at", PUBLISHED
+    )
+    yield from trends.recounted(
+        Pledge.objects.filter(outcome=Pledge.Outcome.HONOURED), TALLY, "outcome_at", HONOURED
+    )
+
+
+trends.register("pledges.published", trends.Series(TALLY, PUBLISHED, _("承诺公示")))
+trends.register("pledges.honoured", trends.Series(TALLY, HONOURED, _("承诺兑现")))
 
 
 register_columns(

@@ -20,6 +20,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from campaign import trends
 from campaign.models import Campaign, Criterion, Phase, Rubric
 from core import audit, public, uploads, workflow
 from core.models import AuditEntry
@@ -53,13 +54,23 @@ def tally_key(campaign_id: int, figure: str) -> str:
 
 
 def counted(pledge: Pledge) -> list[tuple[int, str]]:
-    """The figures a pledge counts in: made, once published, honoured."""
+    """The figures a pledge counts in: made, once published, honoured; and the
+    quarter (``campaign.trends``) of its last 公示 and of its 评诺 as honoured."""
     figures = [PLEDGED]
     if pledge.published_revision:
         figures.append(PUBLISHED)
     if pledge.outcome == Pledge.Outcome.HONOURED:
         figures.append(HONOURED)
-    return [(pledge.organization_id, tally_key(pledge.campaign_id, f)) for f in figures]
+    found = [(pledge.organization_id, tally_key(pledge.campaign_id, f)) for f in figures]
+    for figure, when in ((PUBLISHED, pledge.published_at), (HONOURED, pledge.outcome_at)):
+        if figure in figures and when is not None:
+            found.append(
+                (
+                    pledge.organization_id,
+                    trends.quarter_key(TALLY, pledge.campaign_id, when, figure),
+                )
+            )
+    return found
 
 
 def _figures_changed(before: Pledge, after: Pledge) -> None:

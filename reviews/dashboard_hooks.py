@@ -16,12 +16,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from campaign import trends
 from campaign.dashboard import Chart, Column, Progress, register_charts, register_columns
 from campaign.models import Campaign
 from orgs import selectors
 from orgs.models import Organization, OrganizationTally
 from reviews.tallying import (
     OPEN,
+    OPENED,
     OVERDUE,
     RECTIFY,
     SATISFACTION,
@@ -116,20 +118,49 @@ def rectify_charts(found: Progress, campaign: Campaign, organization: Organizati
 def satisfaction_charts(
     found: Progress, campaign: Campaign, organization: Organization
 ) -> list[Chart]:
-    """满意率 by child against the target line; none when nothing was answered."""
-    if not found.children or not found.total.counts.get(SATISFACTION, {}).get(VALID, 0):
+    """满意率 by child and by quarter against the target; none when nothing was
+    answered. Two queries: the target, the organisation's quarter figures."""
+    if not found.total.counts.get(SATISFACTION, {}).get(VALID, 0):
         return []
     line = float(target(campaign))
-    return [
+    drawn = []
+    if found.children:
+        drawn.append(
+            Chart(
+                "satisfaction",
+                _("群众满意率（按下级组织，目标 %(t)s%%）") % {"t": f"{line:g}"},
+                [row.label for row in found.children],
+                [(_("满意率"), [rate(row.counts) for row in found.children])],
+                percent=True,
+                target=line,
+            )
+        )
+    # the answers given in each quarter of the campaign over the subtree
+    codes, (satisfied, valid) = trends.read(
+        campaign,
+        organization,
+        [trends.Series(SATISFACTION, SATISFIED, ""), trends.Series(SATISFACTION, VALID, "")],
+    )
+    drawn.append(
         Chart(
-            "satisfaction",
-            _("群众满意率（按下级组织，目标 %(t)s%%）") % {"t": f"{line:g}"},
-            [row.label for row in found.children],
-            [(_("满意率"), [rate(row.counts) for row in found.children])],
+            "satisfaction-trend",
+            _("群众满意率（按季度，目标 %(t)s%%）") % {"t": f"{line:g}"},
+            [trends.quarter_label(code) for code in codes],
+            [
+                (
+                    _("满意率"),
+                    [
+                        round(100.0 * s / v, 2) if v else None
+                        for s, v in zip(satisfied, valid, strict=True)
+                    ],
+                )
+            ],
             percent=True,
             target=line,
+            line=True,
         )
-    ]
+    )
+    return drawn
 
 
 def latest_rounds(campaign: Campaign, organization: Organization) -> list[list[Any]]:
@@ -159,8 +190,9 @@ def latest_rounds(campaign: Campaign, organization: Organization) -> list[list[A
 
 
 def grade_charts(found: Progress, campaign: Campaign, organization: Organization) -> list[Chart]:
-    """等次 distribution over the subtree of each kind's latest closed round:
-    three queries (rounds, grade bands, the organisation's stored counts)."""
+    """等次 distribution of each kind's latest closed round, over the subtree and
+    stacked per child: three queries (rounds, grade bands, the stored counts of
+    the organisation and its children)."""
     from reviews.models import GradeBand
 
     groups = latest_rounds(campaign, organization)
@@ -180,32 +212,51 @@ def grade_charts(found: Progress, campaign: Campaign, organization: Organization
         for round_ in group
         for band, _label in bands.get(round_.kind_id, [])
     }
-    counts: dict[tuple[int, int], int] = {}
-    for key, n in OrganizationTally.objects.filter(
-        organization_id=organization.pk, key__in=list(keys)
-    ).values_list("key", "subtree"):
-        counts[keys[key]] = counts.get(keys[key], 0) + n
+    children = [row.organization.pk for row in found.children if row.organization is not None]
+    # (organisation, kind, band) → graded subjects in the organisation's subtree
+    counts: dict[tuple[int, int, int], int] = {}
+    for organization_id, key, n in OrganizationTally.objects.filter(
+        organization_id__in=[organization.pk, *children], key__in=list(keys)
+    ).values_list("organization_id", "key", "subtree"):
+        at = (organization_id, *keys[key])
+        counts[at] = counts.get(at, 0) + n
     drawn = []
     for group in groups:
         kind = group[0].kind
         labels = bands.get(kind.pk, [])
-        values = [counts.get((kind.pk, band), 0) for band, _label in labels]
+        values = [counts.get((organization.pk, kind.pk, band), 0) for band, _label in labels]
         if not any(values):
             continue
+        names = {"period": group[0].period, "kind": kind.name}
         drawn.append(
             Chart(
                 f"grades-{kind.pk}",
-                _("%(period)s%(kind)s等次分布") % {"period": group[0].period, "kind": kind.name},
+                _("%(period)s%(kind)s等次分布") % names,
                 [label for _band, label in labels],
                 [(_("评议对象数"), values)],
             )
         )
+        if children:
+            drawn.append(
+                Chart(
+                    f"grades-{kind.pk}-children",
+                    _("%(period)s%(kind)s等次（按下级组织）") % names,
+                    [row.label for row in found.children],
+                    [
+                        (label, [counts.get((pk, kind.pk, band), 0) for pk in children])
+                        for band, label in labels
+                    ],
+                    stacked=True,
+                )
+            )
     return drawn
 
 
 register_charts("reviews.rectify", rectify_charts)
 register_charts("reviews.grades", grade_charts)
 register_charts("reviews.satisfaction", satisfaction_charts)
+trends.register("rectify.opened", trends.Series(RECTIFY, OPENED, gettext_lazy("整改交办")))
+trends.register("rectify.verified", trends.Series(RECTIFY, VERIFIED, gettext_lazy("整改核验")))
 # Awards (nominations, awards) add their columns and charts the same way, from
 # awards' own hooks: register_columns("awards", …) over a tally counter kept in
 # awards' services, and register_charts("awards", …).

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 __all__ = [
@@ -339,6 +340,8 @@ class SurveyFigureDelta(models.Model):
     campaign_id = models.IntegerField()
     satisfied = models.IntegerField()
     valid = models.IntegerField()
+    # The answer's day (its SurveyResponse.day): the quarter it counts in.
+    day = models.DateField(default=timezone.localdate)
 
     class Meta:
         verbose_name = _("待汇总的网上评议")

@@ -48,7 +48,7 @@ from orgs.models import Organization
 from reviews.models import ReviewRound
 from reviews.models_rectify import Rectification, RectificationFile
 from reviews.models_spotcheck import SpotCheck
-from reviews.tallying import rectify_changed, rectify_counted
+from reviews.tallying import rectify_changed, rectify_counted, rectify_overdue
 
 State = Rectification.State
 SourceKind = Rectification.SourceKind
@@ -115,13 +115,13 @@ def rectification_flag_overdue(on: dt.date | None = None) -> dict[str, int]:
             before = audit.snapshot(item)
             item.overdue = True
             item.save(update_fields=["overdue", "updated_at"])
-            tallies.follow([], rectify_counted(item)[1:])  # the dashboard's overdue figure
+            tallies.follow([], rectify_overdue(item))  # the dashboard's overdue figure
             audit.record(item, audit.Action.UPDATE, before, organization_id=item.organization_id)
             flagged += 1
         back = Rectification.objects.select_for_update().filter(overdue=True).exclude(overdue_q(on))
         for item in back:
             before = audit.snapshot(item)
-            tallies.follow(rectify_counted(item)[1:], [])
+            tallies.follow(rectify_overdue(item), [])
             item.overdue = False
             item.save(update_fields=["overdue", "updated_at"])
             audit.record(item, audit.Action.UPDATE, before, organization_id=item.organization_id)

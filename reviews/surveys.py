@@ -749,14 +749,15 @@ def answer(
             return CodeCheck(
                 "used", _("这个评议码已经使用过，每个评议码只能评议一次。感谢您的参与！"), subject
             )
+        day = timezone.localdate()
         SurveyResponse.objects.create(
             survey=survey,
             subject=subject,
             answers=list(answers),
             opinion=opinion,
-            day=timezone.localdate(),
+            day=day,
         )
-        satisfaction_pending(subject, survey, *answer_figures(survey, list(answers)))
+        satisfaction_pending(subject, survey, *answer_figures(survey, list(answers)), day)
     return CodeCheck("done", _("评议已提交，感谢您的参与！"), subject)
 
 
@@ -828,7 +829,7 @@ def tally_save(
             if tally is None:
                 raise SurveyError(_("这份纸质评议记录不存在或不属于这个评议对象"))
         before = audit.snapshot(tally) if tally else None
-        was = tally_figures(survey, tally.counts) if tally else (0, 0)
+        was = (*tally_figures(survey, tally.counts), tally.held_on) if tally else None
         tally = tally or SurveyTally(subject=subject)
         tally.attendees = attendees
         tally.forms = forms
@@ -836,8 +837,7 @@ def tally_save(
         tally.held_on = held_on
         tally.entered_by = user if getattr(user, "is_authenticated", False) else None
         tally.save()
-        now = tally_figures(survey, tally.counts)
-        satisfaction_adjust(subject, survey, now[0] - was[0], now[1] - was[1])
+        satisfaction_adjust(subject, survey, was, (*tally_figures(survey, tally.counts), held_on))
         audit.record(
             tally,
             audit.Action.UPDATE if before else audit.Action.CREATE,

@@ -17,6 +17,7 @@ of the write that changes it and recountable by ``recount``/``check_tallies``:
   ``surveys.tally_save``.
 """
 
+import datetime as dt
 from collections import Counter as Multiset
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -24,10 +25,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Q
 
+from campaign.trends import quarter_key, recounted
 from orgs import tallies
 
 RECTIFY = "rectify"
 OPEN, OVERDUE, VERIFIED = "open", "overdue", "verified"
+OPENED = "opened"  # by quarter only: rectifications 交办 in the quarter
 GRADES = "grades"
 SATISFACTION = "satisfaction"
 SATISFIED, VALID = "satisfied", "valid"
@@ -39,11 +42,29 @@ def rectify_key(campaign_id: int, figure: str) -> str:
 
 def rectify_counted(item: Any) -> list[tuple[int, str]]:
     """The figures a rectification counts in: open until verified, overdue while
-    flagged, verified."""
+    flagged, verified; and by quarter (``campaign.trends``) opened in the
+    quarter it was 交办, verified in that of its 核验."""
     figures = [VERIFIED if item.state == "verified" else OPEN]
     if item.overdue:
         figures.append(OVERDUE)
-    return [(item.organization_id, rectify_key(item.campaign_id, f)) for f in figures]
+    found = [(item.organization_id, rectify_key(item.campaign_id, f)) for f in figures]
+    if item.created_at is not None:
+        found.append(
+            (item.organization_id, quarter_key(RECTIFY, item.campaign_id, item.created_at, OPENED))
+        )
+    if item.state == "verified" and item.verified_at is not None:
+        found.append(
+            (
+                item.organization_id,
+                quarter_key(RECTIFY, item.campaign_id, item.verified_at, VERIFIED),
+            )
+        )
+    return found
+
+
+def rectify_overdue(item: Any) -> list[tuple[int, str]]:
+    """The overdue figure alone (the daily job flags and clears it)."""
+    return [(item.organization_id, rectify_key(item.campaign_id, OVERDUE))]
 
 
 def rectify_changed(before: Any, after: Any) -> None:
@@ -67,6 +88,10 @@ def rectifications_per_organization() -> Iterator[tuple[int, str, int]]:
     for organization_id, campaign_id, open_n, overdue, verified in rows:
         for figure, n in ((OPEN, open_n), (OVERDUE, overdue), (VERIFIED, verified)):
             yield organization_id, rectify_key(campaign_id, figure), n
+    yield from recounted(Rectification.objects.all(), RECTIFY, "created_at", OPENED)
+    yield from recounted(
+        Rectification.objects.filter(state="verified"), RECTIFY, "verified_at", VERIFIED
+    )
 
 
 # ------------------------------------------------------------------ grades
@@ -172,21 +197,40 @@ def tally_figures(survey: Any, counts: Iterable[Sequence[int]]) -> tuple[int, in
     return satisfied, valid
 
 
-def satisfaction_adjust(subject: Any, survey: Any, satisfied: int, valid: int) -> None:
-    """Add a subject's answers to its unit's figures (surveys of organisations only:
-    the 满意率 of a unit is the public's judgement of the unit)."""
+Figures = tuple[int, int, Any]  # (satisfied, valid, the day they were given)
+
+
+def _satisfaction_deltas(
+    organization_id: int, campaign_id: int, figures: Figures | None
+) -> Multiset[tuple[int, str]]:
+    """A unit's satisfied and valid answers, in total and in their day's quarter."""
+    found: Multiset[tuple[int, str]] = Multiset()
+    if figures is None:
+        return found
+    satisfied, valid, day = figures
+    for figure, n in ((SATISFIED, satisfied), (VALID, valid)):
+        found[(organization_id, satisfaction_key(campaign_id, figure))] += n
+        found[(organization_id, quarter_key(SATISFACTION, campaign_id, day, figure))] += n
+    return found
+
+
+def satisfaction_adjust(
+    subject: Any, survey: Any, was: Figures | None, now: Figures | None
+) -> None:
+    """A subject's answers changed from ``was`` to ``now`` (a paper tally entered
+    or corrected, its date perhaps moved): its unit's figures follow (surveys of
+    organisations only: the 满意率 of a unit is the public's judgement of the unit)."""
     if subject.member_id is not None:
         return
     pk, campaign = subject.organization_id, survey.campaign_id
-    tallies.adjust(
-        {
-            (pk, satisfaction_key(campaign, SATISFIED)): satisfied,
-            (pk, satisfaction_key(campaign, VALID)): valid,
-        }
-    )
+    deltas = _satisfaction_deltas(pk, campaign, now)
+    deltas.subtract(_satisfaction_deltas(pk, campaign, was))
+    tallies.adjust(dict(deltas))
 
 
-def satisfaction_pending(subject: Any, survey: Any, satisfied: int, valid: int) -> None:
+def satisfaction_pending(
+    subject: Any, survey: Any, satisfied: int, valid: int, day: dt.date
+) -> None:
     """A web answer's figures, waiting for ``fold_satisfaction`` (one INSERT, no
     lock: answers come by the hundred a second)."""
     from reviews.models_surveys import SurveyFigureDelta
@@ -198,6 +242,7 @@ def satisfaction_pending(subject: Any, survey: Any, satisfied: int, valid: int) 
         campaign_id=survey.campaign_id,
         satisfied=satisfied,
         valid=valid,
+        day=day,
     )
 
 
@@ -214,14 +259,17 @@ def fold_satisfaction() -> int:
         rows = list(
             SurveyFigureDelta.objects.select_for_update(skip_locked=True)
             .order_by("pk")
-            .values_list("pk", "organization_id", "campaign_id", "satisfied", "valid")[:FOLD_BATCH]
+            .values_list("pk", "organization_id", "campaign_id", "satisfied", "valid", "day")[
+                :FOLD_BATCH
+            ]
         )
         if not rows:
             return 0
         deltas: Multiset[tuple[int, str]] = Multiset()
-        for _pk, organization_id, campaign_id, satisfied, valid in rows:
-            deltas[(organization_id, satisfaction_key(campaign_id, SATISFIED))] += satisfied
-            deltas[(organization_id, satisfaction_key(campaign_id, VALID))] += valid
+        for _pk, organization_id, campaign_id, satisfied, valid, day in rows:
+            deltas.update(
+                _satisfaction_deltas(organization_id, campaign_id, (satisfied, valid, day))
+            )
         tallies.adjust(dict(deltas))
         SurveyFigureDelta.objects.filter(pk__in=[r[0] for r in rows]).delete()
     return len(rows)
@@ -234,32 +282,25 @@ def satisfaction_per_organization() -> Iterator[tuple[int, str, int]]:
     from reviews.models_surveys import Survey, SurveyFigureDelta, SurveyResponse, SurveyTally
 
     surveys = {s.pk: s for s in Survey.objects.all()}
-    sums: dict[tuple[int, int], list[int]] = {}
+    sums: Multiset[tuple[int, str]] = Multiset()
     responses = SurveyResponse.objects.filter(subject__member__isnull=True).values_list(
-        "survey_id", "subject__organization_id", "answers"
+        "survey_id", "subject__organization_id", "answers", "day"
     )
-    for survey_id, organization_id, answers in responses.iterator(chunk_size=5000):
+    for survey_id, organization_id, answers, day in responses.iterator(chunk_size=5000):
         survey = surveys[survey_id]
-        s, v = answer_figures(survey, answers)
-        row = sums.setdefault((organization_id, survey.campaign_id), [0, 0])
-        row[0] += s
-        row[1] += v
+        figures = (*answer_figures(survey, answers), day)
+        sums.update(_satisfaction_deltas(organization_id, survey.campaign_id, figures))
     paper = SurveyTally.objects.filter(subject__member__isnull=True).values_list(
-        "subject__survey_id", "subject__organization_id", "counts"
+        "subject__survey_id", "subject__organization_id", "counts", "held_on"
     )
-    for survey_id, organization_id, counts in paper.iterator(chunk_size=5000):
+    for survey_id, organization_id, counts, day in paper.iterator(chunk_size=5000):
         survey = surveys[survey_id]
-        s, v = tally_figures(survey, counts)
-        row = sums.setdefault((organization_id, survey.campaign_id), [0, 0])
-        row[0] += s
-        row[1] += v
+        figures = (*tally_figures(survey, counts), day)
+        sums.update(_satisfaction_deltas(organization_id, survey.campaign_id, figures))
     waiting = SurveyFigureDelta.objects.values_list(
-        "organization_id", "campaign_id", "satisfied", "valid"
+        "organization_id", "campaign_id", "satisfied", "valid", "day"
     )
-    for organization_id, campaign_id, s, v in waiting.iterator(chunk_size=5000):
-        row = sums.setdefault((organization_id, campaign_id), [0, 0])
-        row[0] -= s
-        row[1] -= v
-    for (organization_id, campaign_id), (s, v) in sums.items():
-        yield organization_id, satisfaction_key(campaign_id, SATISFIED), s
-        yield organization_id, satisfaction_key(campaign_id, VALID), v
+    for organization_id, campaign_id, s, v, day in waiting.iterator(chunk_size=5000):
+        sums.subtract(_satisfaction_deltas(organization_id, campaign_id, (s, v, day)))
+    for (organization_id, key), n in sums.items():
+        yield organization_id, key, n

@@ -196,7 +196,7 @@ def test_the_menu_offers_each_role_only_what_it_has(busy_district, login):
 
     def menu(role):
         page = login(d.users[role]).get(reverse("home")).content.decode()
-        nav = page.split('<nav class="nav">', 1)[1].split("</nav>", 1)[0]
+        nav = page.split('<nav class="nav"', 1)[1].split("</nav>", 1)[0]
         return re.findall(r">([^<>]+)</a>", nav)
 
     for role in ("member", "contact_leader", "no_role"):

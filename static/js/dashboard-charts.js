@@ -9,9 +9,20 @@
     return window.matchMedia("(max-width: 640px)").matches;
   }
 
-  function option(chart) {
-    var many = chart.categories.length > 6;
-    var horizontal = narrow() && many; // long lists of children read better as rows on a phone
+  // More categories than the box holds side by side at their names' length (six
+  // districts' full names on a phone): rows on a phone, slanted labels elsewhere.
+  function crowded(chart, box) {
+    var longest = chart.categories.reduce(function (most, name) {
+      return Math.max(most, String(name).length);
+    }, 0);
+    var width = (box && box.clientWidth) || 600;
+    return chart.categories.length > 6 || chart.categories.length * Math.min(longest, 9) * 13 > width - 60;
+  }
+
+  function option(chart, box) {
+    var many = crowded(chart, box);
+    // long lists of children read better as rows on a phone; quarters stay a timeline
+    var horizontal = narrow() && many && !chart.line;
     var categoryAxis = {
       type: "category",
       data: chart.categories,
@@ -26,7 +37,10 @@
       axisLabel: { formatter: chart.percent ? "{value}%" : "{value}" },
     };
     var series = chart.series.map(function (s, i) {
-      var one = { name: s.name, type: "bar", data: s.data, barMaxWidth: 28 };
+      var one = chart.line
+        ? { name: s.name, type: "line", data: s.data, connectNulls: false, symbolSize: 7 }
+        : { name: s.name, type: "bar", data: s.data, barMaxWidth: 28 };
+      if (chart.stacked) one.stack = "all";
       if (i === 0 && chart.target !== null && chart.target !== undefined) {
         one.markLine = {
           symbol: "none",
@@ -44,19 +58,20 @@
     return {
       color: COLOURS,
       animation: false,
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      tooltip: { trigger: "axis", axisPointer: { type: chart.line ? "line" : "shadow" } },
       legend: { top: 0, type: "scroll" },
-      grid: {
-        left: horizontal ? 100 : 40,
-        right: 24,
-        top: 32,
-        bottom: horizontal ? 24 : many ? 90 : 30,
-        containLabel: false,
-      },
+      // the axis labels inside the grid: a city's figures (36,000) are wider than a margin
+      grid: { left: 8, right: 24, top: 36, bottom: 8, containLabel: true },
       xAxis: horizontal ? valueAxis : categoryAxis,
       yAxis: horizontal ? Object.assign({}, categoryAxis, { inverse: true }) : valueAxis,
       series: series,
     };
+  }
+
+  // As rows on a phone, a bar's height each; otherwise the stylesheet's height.
+  function fit(box, chart) {
+    var rows = narrow() && crowded(chart, box) && !chart.line;
+    box.style.height = rows ? Math.max(240, chart.categories.length * 28 + 60) + "px" : "";
   }
 
   function draw() {
@@ -67,20 +82,19 @@
     charts.forEach(function (chart) {
       var box = document.querySelector('[data-chart="' + chart.key + '"]');
       if (!box) return;
-      if (narrow() && chart.categories.length > 6) {
-        box.style.height = Math.max(240, chart.categories.length * 28 + 60) + "px";
-      }
+      fit(box, chart);
       var instance = window.echarts.init(box, null, { renderer: "canvas" });
-      instance.setOption(option(chart));
-      drawn.push([instance, chart]);
+      instance.setOption(option(chart, box));
+      drawn.push([instance, chart, box]);
     });
     var pending = null;
     window.addEventListener("resize", function () {
       if (pending) window.clearTimeout(pending);
       pending = window.setTimeout(function () {
-        drawn.forEach(function (pair) {
-          pair[0].setOption(option(pair[1]), true);
-          pair[0].resize();
+        drawn.forEach(function (one) {
+          fit(one[2], one[1]);
+          one[0].setOption(option(one[1], one[2]), true);
+          one[0].resize();
         });
       }, 150);
     });

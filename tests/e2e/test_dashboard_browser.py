@@ -9,14 +9,26 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from campaign import plans
 from campaign.models import Plan
 from orgs import tallies
 from orgs.models import Organization
 from reviews import rectify
 from tests.e2e.conftest import CHROMIUM
 from tests.e2e.test_browser import assert_no_sideways_scroll, log_in
-from tests.factories import OrganizationFactory, licheng_campaign, make_district, sector
-from tests.reviews.test_dashboard_counts import TODAY, opened, survey_with_answers
+from tests.factories import (
+    OrganizationFactory,
+    filed_plan,
+    licheng_campaign,
+    make_district,
+    sector,
+)
+from tests.reviews.test_dashboard_counts import (
+    TODAY,
+    graded_round,
+    opened,
+    survey_with_answers,
+)
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
@@ -45,9 +57,20 @@ def _painted(page) -> dict[str, int]:
     )
 
 
-def test_the_dashboard_draws_its_charts(live_server, page, viewport, screenshot):
+def test_the_dashboard_draws_its_charts(
+    live_server, page, viewport, screenshot, monkeypatch, django_capture_on_commit_callbacks
+):
     district = make_district()
     campaign = licheng_campaign(district)
+    # In the campaign's quarters: a plan accepted, items opened (the trend), a
+    # closed round's grades (stacked per child).
+    with monkeypatch.context() as clock:
+        moment = dt.datetime(2011, 5, 10, 9, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+        clock.setattr(timezone, "now", lambda: moment)
+        plan = filed_plan(campaign, district.branch, district.users["secretary"])
+        plans.plan_accept(plan=plan, user=district.users["committee"])
+        opened(district, campaign, district.far_branch, TODAY, by="office")
+    graded_round(district, campaign, django_capture_on_commit_callbacks)
     # A few more streets with branches, plans in every state and late items.
     rural = sector("农村")
     states = ["accepted", "submitted", "returned", "draft"]
@@ -79,7 +102,8 @@ def test_the_dashboard_draws_its_charts(live_server, page, viewport, screenshot)
     page.wait_for_selector("[data-chart] canvas")
     page.wait_for_timeout(300)
     painted = _painted(page)
-    assert {"plans", "rectify", "satisfaction"} <= set(painted)
+    assert {"plans", "rectify", "satisfaction", "trend"} <= set(painted)
+    assert any(key.startswith("grades-") and key.endswith("-children") for key in painted)
     assert all(n > 500 for n in painted.values()), painted
     assert page.problems == []
     assert_no_sideways_scroll(page)

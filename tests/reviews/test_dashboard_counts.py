@@ -170,9 +170,8 @@ def test_satisfaction_counts_are_the_survey_results_and_drawn_against_the_target
     assert chart.target == 90.0 and chart.series[0][1] == [rate] and chart.percent
 
 
-def test_grades_of_the_latest_closed_round_are_counted_and_charted(
-    district, campaign, login, django_capture_on_commit_callbacks
-):
+def graded_round(district, campaign, capture):
+    """A closed 党员民主评议 round over the community: two of the branch's members graded."""
     kind = ReviewKind.objects.get(campaign=campaign, name="党员民主评议")
     for n in range(3):
         MemberFactory(organization=district.branch, name=f"党员{n}", number=f"G00{n}")
@@ -196,20 +195,109 @@ def test_grades_of_the_latest_closed_round_are_counted_and_charted(
         entries={reviews[0].pk: Entry(full), reviews[1].pk: Entry(full)},
         submit=True,
     )
-    with django_capture_on_commit_callbacks(execute=True):
+    with capture(execute=True):
         services.round_close(round_=round_, user=committee)
+    return round_
+
+
+def test_grades_of_the_latest_closed_round_are_counted_and_charted(
+    district, campaign, login, django_capture_on_commit_callbacks
+):
+    round_ = graded_round(district, campaign, django_capture_on_commit_callbacks)
+    kind = round_.kind
     no_drift(GRADES)
     graded = Review.objects.filter(round=round_).exclude(grade="").count()
     assert graded == 2
-    page = dashboard(login(committee), district.street, campaign).context
-    (chart,) = [c for c in page["charts"] if c.key.startswith("grades-")]
+    page = dashboard(login(district.users["committee"]), district.street, campaign).context
+    charts = {c.key: c for c in page["charts"]}
+    chart = charts[f"grades-{kind.pk}"]
     top = Review.objects.filter(round=round_).exclude(grade="").values_list("grade", flat=True)[0]
     assert dict(zip(chart.categories, chart.series[0][1], strict=True))[top] == 2
+    # per child, a stacked bar of the round's grades, one series a grade in the kind's order
+    per_child = charts[f"grades-{kind.pk}-children"]
+    assert per_child.stacked and per_child.categories == ["第一社区党委"]
+    bands = list(kind.grades.order_by("position", "pk").values_list("label", flat=True))
+    assert [name for name, _data in per_child.series] == bands
+    assert (
+        dict(per_child.series)[top] == [2] and sum(v for _n, d in per_child.series for v in d) == 2
+    )
+    # over the root: one bar per street, the grades in the first street only
+    root = dashboard(login(district.users["office"]), district.root, campaign).context
+    per_street = next(c for c in root["charts"] if c.key == f"grades-{kind.pk}-children")
+    assert per_street.categories == ["第一街道党工委", "第二街道党工委"]
+    assert dict(per_street.series)[top] == [2, 0]
+    # its table, and the export's columns per child
+    body = dashboard(login(district.users["office"]), district.root, campaign).content.decode()
+    assert f'data-chart="grades-{kind.pk}-children"' in body
+    url = reverse("campaign:dashboard_export", kwargs={"pk": district.root.pk, "fmt": "csv"})
+    rows = list(
+        csv.reader(
+            io.StringIO(login(district.users["office"]).get(url).content.decode("utf-8-sig"))
+        )
+    )
+    column = rows[0].index(f"{per_street.title}·{top}")
+    assert [row[column] for row in rows[2:4]] == ["2", "0"]
     # Recomputing the results changes no count.
     from reviews.results import round_results
 
     round_results(round_)
     no_drift(GRADES)
+
+
+def test_satisfaction_by_quarter_counts_each_answer_in_the_quarter_it_was_given(
+    district, campaign, login, monkeypatch
+):
+    survey = surveys.survey_create(
+        user=district.users["office"],
+        campaign=campaign,
+        organization=district.street,
+        title="2011年群众评议",
+        opens_on=dt.date(2011, 3, 1),
+        closes_on=dt.date(2011, 4, 30),
+    )
+    branch = SurveySubject.objects.get(survey=survey, organization=district.branch)
+    batch = SurveyCodeBatch.objects.create(subject=branch, size=2)
+    with transaction.atomic():
+        codes = surveys.issue_codes(batch)
+        batch.state = SurveyCodeBatch.State.ISSUED
+        batch.save()
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2011, 3, 20))
+    for code in codes:  # three questions, all 满意 or 基本满意
+        assert (
+            surveys.answer(typed=code, answers=[0, 1, 0], opinion="", address="a").status == "done"
+        )
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
+    no_drift(SATISFACTION)  # waiting for the fold, counted in their quarter meanwhile
+    assert fold_satisfaction() == 2
+    tally = surveys.tally_save(  # on paper in the second quarter: 6 of 9 valid satisfied
+        user=district.users["secretary"],
+        subject=branch,
+        attendees=4,
+        forms=3,
+        counts=[[2, 0, 1, 0], [2, 0, 1, 0], [1, 1, 1, 0]],
+        held_on=dt.date(2011, 4, 10),
+    )
+    no_drift(SATISFACTION)
+
+    def by_quarter():
+        page = dashboard(login(district.users["committee"]), district.street, campaign).context
+        chart = next(c for c in page["charts"] if c.key == "satisfaction-trend")
+        assert chart.percent and chart.target == 90.0 and chart.line
+        return {q: v for q, v in zip(chart.categories, chart.series[0][1], strict=True) if v}
+
+    assert by_quarter() == {"2011年第1季度": 100.0, "2011年第2季度": round(100 * 6 / 9, 2)}
+    # the paper forms corrected and dated back into March: both quarters follow
+    surveys.tally_save(
+        user=district.users["secretary"],
+        subject=branch,
+        attendees=4,
+        forms=3,
+        counts=[[3, 0, 0, 0], [3, 0, 0, 0], [2, 0, 1, 0]],
+        held_on=dt.date(2011, 3, 25),
+        tally=tally,
+    )
+    no_drift(SATISFACTION)
+    assert by_quarter() == {"2011年第1季度": round(100 * (6 + 8) / (6 + 9), 2)}
 
 
 def test_charts_come_as_json_and_the_page_loads_the_vendored_library(
@@ -251,16 +339,29 @@ def _grow(parent, branches, campaign, district):
         opened(district, campaign, branch, TODAY - dt.timedelta(days=1), by="office")
 
 
-def test_queries_do_not_grow_with_the_subtree_with_every_chart(district, campaign, items, login):
+def test_queries_do_not_grow_with_the_subtree_with_every_chart(
+    district, campaign, items, login, monkeypatch, django_capture_on_commit_callbacks
+):
     survey_with_answers(district, campaign)
+    round_ = graded_round(district, campaign, django_capture_on_commit_callbacks)
+    # the rectifications _grow opens fall in a quarter of the campaign: the trend has them
+    moment = dt.datetime(2011, 5, 10, 9, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    monkeypatch.setattr(timezone, "now", lambda: moment)
     client = login(district.users["office"])
     _grow(district.community, 3, campaign, district)
     dashboard(client, district.root, campaign)
     with CaptureQueriesContext(connection) as small:
-        assert dashboard(client, district.root, campaign).status_code == 200
+        response = dashboard(client, district.root, campaign)
+    assert response.status_code == 200
+    drawn = {chart.key for chart in response.context["charts"]}
+    sections = {"trend", f"grades-{round_.kind_id}", f"grades-{round_.kind_id}-children"}
+    assert sections <= drawn
     _grow(district.community, 30, campaign, district)
     _grow(district.street2, 30, campaign, district)
     with CaptureQueriesContext(connection) as big:
         response = dashboard(client, district.root, campaign)
     assert response.context["total"].counts[RECTIFY]["open"] > 60
+    trend = next(c for c in response.context["charts"] if c.key == "trend")
+    assert dict(trend.series)["整改交办"][trend.categories.index("2011年第2季度")] == 63
+    assert sections <= {chart.key for chart in response.context["charts"]}
     assert len(small) == len(big)
