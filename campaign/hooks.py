@@ -47,8 +47,8 @@ trends.register("plans.accepted", trends.Series(TALLY, ACCEPTED_IN, gettext_lazy
 @todo.register("campaign.review")
 def plans_waiting_for_me(user: Any) -> todo.Todo:
     """Submitted plans the user may 备案 or 退回 (the 待我备案 list)."""
-    n = plans_to_review(user).count()
-    label = ngettext("%(n)s 份实施方案待备案", "%(n)s 份实施方案待备案", n) % {"n": n}
+    n, shown = todo.capped(plans_to_review(user))
+    label = ngettext("%(n)s 份实施方案待备案", "%(n)s 份实施方案待备案", n) % {"n": shown}
     return todo.Todo(label, n, reverse("campaign:plan_list") + "?mine=review")
 
 

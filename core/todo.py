@@ -32,6 +32,19 @@ register = _counters.register
 registered = _counters.registered
 
 
+# A 待办 line counts at most this many, and says "999+" beyond: every page's
+# menu asks every counter, and an exact COUNT of a city's 66,000 waiting
+# pledges took 300–400 ms for the office at the root (benchmarks/dashboard.py).
+# The database stops after CAP + 1 rows of the index.
+CAP = 999
+
+
+def capped(found: Any) -> tuple[int, str]:
+    """(how many, as shown) of a queryset: at most ``CAP + 1``, shown "999+" then."""
+    n = found.order_by().values("pk")[: CAP + 1].count()
+    return n, f"{CAP}+" if n > CAP else str(n)
+
+
 def todos_for(user: Any) -> list[Todo]:
     """The user's 待办 lines with something waiting, in registration order."""
     lines: list[Todo] = []

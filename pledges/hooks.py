@@ -45,8 +45,8 @@ register_template(TEMPLATE)
 @todo.register("pledges.approve")
 def pledges_to_approve(user: Any) -> todo.Todo:
     """Submitted pledges the user may approve (the 待我审核 list)."""
-    n = awaiting_approval(user).count()
-    label = ngettext("%(n)s 份承诺待审核", "%(n)s 份承诺待审核", n) % {"n": n}
+    n, shown = todo.capped(awaiting_approval(user))
+    label = ngettext("%(n)s 份承诺待审核", "%(n)s 份承诺待审核", n) % {"n": shown}
     return todo.Todo(label, n, reverse("pledges:pledge_list") + "?mine=approve")
 
 
@@ -80,8 +80,8 @@ def own_pledge_missing(user: Any) -> todo.Todo:
 @todo.register("pledges.comments")
 def comments_to_review(user: Any) -> todo.Todo:
     """Comments from the public waiting for the user's branch to let them on the board."""
-    n = comments_to_moderate(user).count()
-    label = ngettext("%(n)s 条群众留言待审核", "%(n)s 条群众留言待审核", n) % {"n": n}
+    n, shown = todo.capped(comments_to_moderate(user))
+    label = ngettext("%(n)s 条群众留言待审核", "%(n)s 条群众留言待审核", n) % {"n": shown}
     return todo.Todo(label, n, reverse("pledges:comment_list"))
 
 

@@ -229,9 +229,9 @@ def rectifications_to_verify(user: Any) -> list[todo.Todo]:
 
     if not selectors_can_review(user):
         return []
-    n = rectify.to_verify(user).count()
+    n, shown = todo.capped(rectify.to_verify(user))
     url = reverse("reviews:rectify_list") + "?state=done&below=1"
-    return [todo.Todo(_("整改事项待核验 %(n)s 项") % {"n": n}, n, url)] if n else []
+    return [todo.Todo(_("整改事项待核验 %(n)s 项") % {"n": shown}, n, url)] if n else []
 
 
 @todo.register("reviews.rectify_overdue_below")
@@ -247,9 +247,9 @@ def rectifications_overdue_below(user: Any) -> list[todo.Todo]:
     found = Rectification.objects.filter(rectify.overdue_q())
     if q is not None:
         found = found.filter(q)
-    n = found.count()
+    n, shown = todo.capped(found)
     url = reverse("reviews:rectify_list") + "?overdue=1&below=1"
-    return [todo.Todo(_("下级整改事项逾期 %(n)s 项") % {"n": n}, n, url)] if n else []
+    return [todo.Todo(_("下级整改事项逾期 %(n)s 项") % {"n": shown}, n, url)] if n else []
 
 
 def selectors_can_review(user: Any) -> bool:

@@ -178,6 +178,28 @@ def test_the_home_page_asks_the_counters_once(district, login, monkeypatch):
     assert calls == [district.users["office"].pk]
 
 
+def test_a_long_todo_line_is_counted_to_the_cap_and_says_so(district, campaign, monkeypatch):
+    """The menu asks every counter on every page, so a line stops counting past
+    ``todo.CAP`` (the database reads CAP + 1 rows) and shows "CAP+"."""
+    from tests.factories import OrganizationFactory
+
+    committee = district.users["committee"]
+
+    def plans_line():
+        lines = [t for t in todo.todos_for(committee) if "实施方案待备案" in t.label]
+        return (lines[0].label, lines[0].count) if lines else None
+
+    for n in range(3):
+        unit = OrganizationFactory(parent=district.community, name=f"新党支部{n}")
+        filed_plan(campaign, unit, district.users["office"])
+    exact = plans_line()
+    assert exact is not None and exact[1] >= 3
+    monkeypatch.setattr(todo, "CAP", 2)
+    assert plans_line() == ("2+ 份实施方案待备案", 3)
+    monkeypatch.setattr(todo, "CAP", exact[1])
+    assert plans_line() == exact
+
+
 def _menu_queries(user) -> int:
     from orgs.selectors import grants_read_once
 
