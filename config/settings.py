@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "orgs.middleware.GrantsPerRequestMiddleware",
+    "core.middleware.TodoBadgeMiddleware",
     "core.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -380,6 +381,9 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL: str = env_str("DEFAULT_FROM_EMAIL") or "webmaster@localhost"
 SMS_BACKEND: str = env_str("SMS_BACKEND") or "core.channels.LoggingSMSBackend"
+# The menu's 待办 figure is kept this long per user (core.todo.badge_total);
+# the home page and the user's own writes count it afresh.
+TODO_BADGE_SECONDS = env_int("TODO_BADGE_SECONDS", 60)
 NOTIFY_CHANNELS = env_list("NOTIFY_CHANNELS", ["email", "sms"])
 if set(NOTIFY_CHANNELS) - {"email", "sms"}:
     raise ImproperlyConfigured("NOTIFY_CHANNELS takes only email and sms")

@@ -27,7 +27,7 @@ def menu_counts(request):
         if not request.user.is_authenticated:
             return MenuCounts(0, 0)
         return MenuCounts(
-            todo=todo.todo_total(todo.todos_for_request(request)),
+            todo=todo.badge_total(request),
             unread=notify.unread_count(request.user),
         )
 

@@ -64,3 +64,19 @@ class AuditActorMiddleware:
         source = audit.Source.ADMIN if request.path.startswith("/admin/") else audit.Source.PAGE
         with audit.acting(request.user, source):
             return self.get_response(request)
+
+
+class TodoBadgeMiddleware:
+    """After a write by a signed-in user, forget their kept 待办 figure
+    (``core.todo.badge_total``): the next page counts it again."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and request.user.is_authenticated:
+            from core import todo
+
+            todo.forget(request.user)
+        return response

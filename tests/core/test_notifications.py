@@ -163,6 +163,30 @@ def test_the_menu_badge_is_the_todo_total_and_the_unread_count(district, campaig
     assert badges(page) == {"待办事项": todo.todo_total(lines), "未读通知": 1}
 
 
+def test_the_menu_figure_is_kept_until_the_home_page_or_a_write_of_ones_own(
+    district, campaign, login
+):
+    secretary, committee = district.users["secretary"], district.users["committee"]
+    client = login(committee)
+    first = badges(client.get(reverse("orgs:tree")).content.decode())["待办事项"]
+    filed_plan(campaign, district.branch, secretary)  # another user's move: one more to 备案
+    now = todo.todo_total(todo.todos_for(committee))
+    assert now == first + 1
+    # Other pages show the kept figure (for TODO_BADGE_SECONDS); the home page counts.
+    assert badges(client.get(reverse("orgs:tree")).content.decode())["待办事项"] == first
+    assert badges(client.get(reverse("home")).content.decode())["待办事项"] == now
+    assert badges(client.get(reverse("orgs:tree")).content.decode())["待办事项"] == now
+    # The committee's own write forgets the kept figure: the next page counts again.
+    plan = Plan.objects.get(campaign=campaign, organization=district.branch)
+    client.post(
+        reverse("campaign:plan_return", args=[campaign.pk, district.branch.pk]),
+        {"reason": "请补充工作措施"},
+    )
+    assert Plan.objects.get(pk=plan.pk).state == Plan.State.RETURNED
+    after = badges(client.get(reverse("orgs:tree")).content.decode())["待办事项"]
+    assert after == todo.todo_total(todo.todos_for(committee)) == now - 1
+
+
 def test_the_home_page_asks_the_counters_once(district, login, monkeypatch):
     calls = []
 
