@@ -515,6 +515,10 @@ def test_seed_surveys_makes_one_demo_survey_with_answers_and_tallies(district, c
     issued = SurveyCodeBatch.objects.filter(subject__survey=members).count()
     assert issued == max(1, subjects // 2)
     assert SurveyResponse.objects.filter(survey=members).count() == 3 * issued
+    # The web answers' figures are folded in (no beat runs in the demo).
+    from reviews.models_surveys import SurveyFigureDelta
+
+    assert not SurveyFigureDelta.objects.exists()
     call_command("seed_surveys", "--root", "R", stdout=out)
     assert Survey.objects.count() == 2 and "跳过" in out.getvalue()
 

@@ -20,6 +20,7 @@ from core import audit
 from orgs.models import Organization, Role, RoleGrant
 from reviews import surveys
 from reviews.models_surveys import Survey, SurveyCodeBatch
+from reviews.tallying import fold_satisfaction
 
 OPINIONS = [
     "希望党员多到群众家里走走，听听大家的意见",
@@ -109,6 +110,9 @@ class Command(BaseCommand):
                         held_on=today - dt.timedelta(days=1 + meeting),
                     )
             members = self._members_survey(campaign, campaign.organization, admin, today, rng)
+        # The web answers' 满意率 figures wait for the minutely beat job, which
+        # `make run` does not start: fold them in now, as it would.
+        fold_satisfaction()
         self.stdout.write(
             f"已生成群众评议：{survey}（{scope.name}，{len(subjects)} 个评议对象，网上评议 {answered} 份）"
             + (f"；{members}" if members else "")
