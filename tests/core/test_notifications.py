@@ -164,8 +164,9 @@ def test_the_menu_badge_is_the_todo_total_and_the_unread_count(district, campaig
 
 
 def test_the_menu_figure_is_kept_until_the_home_page_or_a_write_of_ones_own(
-    district, campaign, login
+    district, campaign, login, settings
 ):
+    settings.TODO_BADGE_SECONDS = 60
     secretary, committee = district.users["secretary"], district.users["committee"]
     client = login(committee)
     first = badges(client.get(reverse("orgs:tree")).content.decode())["待办事项"]
