@@ -522,9 +522,10 @@ def publicise_and_finalise(cycle: Cycle, round_: AwardRound, decided: dt.date) -
         reverse("awards:objection_resolve", args=[objection.pk]),
         {"decision": "dismiss", "reason": "经核实，数字与记录相符"},
     )
-    assert award_move(cycle, round_, "finalise", decision_date=decided.isoformat())[-1] == (
-        "评选表彰已更新"
-    )
+    # 表彰 is the award_finalise job, started by the click and run once it commits.
+    with cycle.capture(execute=True):
+        finalised = award_move(cycle, round_, "finalise", decision_date=decided.isoformat())
+    assert finalised[-1] == "表彰已开始，在后台进行，完成后本页显示结果"
     round_.refresh_from_db()
     assert round_.state == AwardRound.State.FINISHED and round_.decision_date == decided
     assert round_.decision_number
