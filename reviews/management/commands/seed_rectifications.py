@@ -97,34 +97,14 @@ class Command(BaseCommand):
             demo = [unit for unit in units if unit.pk in demo_ids]
             for j, unit in enumerate(demo):
                 for k, (state, days) in enumerate(DEMO_PLAN):
-                    found, measure = ITEMS[(j + k) % len(ITEMS)]
-                    item = rectify.rectification_open(
-                        user=admin,
-                        campaign=campaign,
-                        organization=unit,
-                        description=measure,
-                        due_on=today + dt.timedelta(days=days),
-                        source_kind=Rectification.SourceKind.MANUAL,
-                        source_text=found,
+                    self._item(
+                        admin, campaign, unit, ITEMS[(j + k) % len(ITEMS)], state, days, today
                     )
-                    self._walk(item, state, admin)
-                    self._date(item, campaign, today)
                     made += 1
             units = [unit for unit in units if unit.pk not in demo_ids]
             for i, unit in enumerate(rng.sample(units, min(count, len(units)))):
                 state, days = PLAN[i % len(PLAN)]
-                found, measure = ITEMS[i % len(ITEMS)]
-                item = rectify.rectification_open(
-                    user=admin,
-                    campaign=campaign,
-                    organization=unit,
-                    description=measure,
-                    due_on=today + dt.timedelta(days=days),
-                    source_kind=Rectification.SourceKind.MANUAL,
-                    source_text=found,
-                )
-                self._walk(item, state, admin)
-                self._date(item, campaign, today)
+                self._item(admin, campaign, unit, ITEMS[i % len(ITEMS)], state, days, today)
                 made += 1
             flagged = rectify.rectification_flag_overdue()
         self.stdout.write(f"已生成整改事项 {made} 项，其中逾期 {flagged['flagged']} 项")
@@ -150,6 +130,22 @@ class Command(BaseCommand):
         Notification.objects.filter(about="reviews.rectification", about_id=item.pk).update(
             created_at=max(stamps.values())
         )
+
+    def _item(self, admin, campaign, unit, finding, state, days, today) -> None:
+        """One hand-entered item (finding, measure), due ``days`` from today,
+        taken to ``state`` and dated back from its due date."""
+        found, measure = finding
+        item = rectify.rectification_open(
+            user=admin,
+            campaign=campaign,
+            organization=unit,
+            description=measure,
+            due_on=today + dt.timedelta(days=days),
+            source_kind=Rectification.SourceKind.MANUAL,
+            source_text=found,
+        )
+        self._walk(item, state, admin)
+        self._date(item, campaign, today)
 
     def _walk(self, item: Rectification, state: str, user) -> None:
         """Take the item to ``state`` through the workflow (redo: done, sent back)."""
